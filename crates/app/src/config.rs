@@ -1,0 +1,221 @@
+//! Layered configuration: defaults in code, then `hongshu.toml`, then `HONGSHU__SECTION__KEY`
+//! environment variables, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// The address people use to reach this server; `https://…` makes cookies `Secure`.
+    pub public_url: String,
+    /// This node's number (0–1023) in the id generator; distinct per node of one deployment.
+    pub node_id: u16,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Folder for the SQLite database and media.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means SQLite inside `data_dir`.
+    pub database_url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// How long a sign-in lasts.
+    pub session_days: i64,
+    /// Sign-in attempts allowed at once for one account, then one more per refill period.
+    pub login_account_burst: u32,
+    pub login_account_refill_seconds: u64,
+    /// Sign-in attempts allowed at once from one address, then one more per refill period.
+    pub login_address_burst: u32,
+    pub login_address_refill_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter, e.g. `info` or `hongshu=debug,sqlx=warn`.
+    pub level: String,
+    /// `text` for people, `json` for log collectors.
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_url: "http://127.0.0.1:8080".into(),
+                node_id: 0,
+                body_limit: 1024 * 1024,
+            },
+            storage: StorageConfig {
+                data_dir: PathBuf::from("data"),
+                database_url: String::new(),
+                max_connections: 16,
+            },
+            auth: AuthConfig {
+                session_days: 30,
+                login_account_burst: 5,
+                login_account_refill_seconds: 60,
+                login_address_burst: 30,
+                login_address_refill_seconds: 5,
+            },
+            log: LogConfig {
+                level: "info,sqlx=warn".into(),
+                format: "text".into(),
+            },
+        }
+    }
+}
+
+/// Values given on the command line; they win over every other layer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Reads the layers in order. A missing config file is fine; a malformed one is an error.
+    pub fn load(file: &Path, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
+        Self::figment(file, overrides).extract().map_err(Box::new)
+    }
+
+    fn figment(file: &Path, overrides: &Overrides) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("HONGSHU__").split("__"));
+        if let Some(bind) = overrides.bind {
+            figment = figment.merge(Serialized::default("server.bind", bind));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("storage.data_dir", dir));
+        }
+        if let Some(url) = &overrides.database_url {
+            figment = figment.merge(Serialized::default("storage.database_url", url));
+        }
+        figment
+    }
+
+    /// The database to use: the configured URL, or a SQLite file inside the data folder.
+    pub fn database_url(&self) -> String {
+        if self.storage.database_url.is_empty() {
+            store::sqlite_url(&self.storage.data_dir.join("hongshu.db"))
+        } else {
+            self.storage.database_url.clone()
+        }
+    }
+
+    /// Whether cookies must only travel over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    /// A copy fit to print: passwords in URLs replaced by `***`.
+    pub fn redacted(&self) -> Config {
+        let mut copy = self.clone();
+        copy.storage.database_url = redact_url_password(&copy.storage.database_url);
+        copy
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; also `?password=…`.
+pub fn redact_url_password(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
+            }
+        }
+    }
+    if let Some(start) = out.find("password=") {
+        let value_start = start + "password=".len();
+        let value_end = out[value_start..].find('&').map_or(out.len(), |i| value_start + i);
+        out.replace_range(value_start..value_end, "***");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact_url_password("postgres://hs:s3cr3t@db.example:5432/hongshu"),
+            "postgres://hs:***@db.example:5432/hongshu"
+        );
+        assert_eq!(
+            redact_url_password("postgres://db/hongshu?user=hs&password=s3cr3t&sslmode=require"),
+            "postgres://db/hongshu?user=hs&password=***&sslmode=require"
+        );
+        assert_eq!(redact_url_password("sqlite://data/h.db"), "sqlite://data/h.db");
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_then_environment_then_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "hongshu.toml",
+                "[server]\nbind = \"0.0.0.0:9000\"\n[storage]\ndata_dir = \"from-file\"\n",
+            )?;
+            jail.set_env("HONGSHU__STORAGE__DATA_DIR", "from-env");
+            jail.set_env("HONGSHU__AUTH__SESSION_DAYS", "7");
+            let file = Path::new("hongshu.toml");
+            let config = Config::load(file, &Overrides::default()).unwrap();
+            assert_eq!(config.server.bind.port(), 9000);
+            assert_eq!(config.storage.data_dir, PathBuf::from("from-env"));
+            assert_eq!(config.auth.session_days, 7);
+            let flags = Overrides {
+                data_dir: Some("from-flag".into()),
+                ..Overrides::default()
+            };
+            let config = Config::load(file, &flags).unwrap();
+            assert_eq!(config.storage.data_dir, PathBuf::from("from-flag"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_not_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("hongshu.toml", "[server]\nbnd = \"0.0.0.0:9000\"\n")?;
+            assert!(Config::load(Path::new("hongshu.toml"), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,111 @@
+//! Hongshu's application: the domains and the HTTP server that carries them.
+
+pub mod accounts;
+pub mod config;
+pub mod error;
+pub mod ops;
+pub mod orgs;
+pub mod state;
+pub mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::{metrics, pages, security};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Hongshu API", description = "Notes, community and commerce. Ids are strings; \
+        times are RFC 3339; errors are application/problem+json (RFC 9457)."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "accounts"), (name = "orgs"), (name = "admin"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Every route of Hongshu with its middleware, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", accounts::api::router().merge(orgs::api::router()))
+        .split_for_parts();
+    let site = Router::new()
+        .route("/", get(pages::home))
+        .route("/lang", get(pages::switch_language))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/app.js", get(pages::script))
+        .merge(accounts::pages::router());
+    Router::new()
+        .merge(api)
+        .merge(site)
+        .merge(ops::router(openapi))
+        .fallback(|| async { AppError::NotFound("page") })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(state.config.server.body_limit))
+        .layer(from_fn(security::same_origin))
+        .layer(from_fn_with_state(state.clone(), pages::problem_pages))
+        .layer(from_fn_with_state(state.clone(), pages::csrf_token))
+        .layer(from_fn(security::headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Opens the database (creating the data folder and applying migrations) and builds the state.
+pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.storage.data_dir)
+        .with_context(|| format!("cannot create the data folder {}", config.storage.data_dir.display()))?;
+    let url = config.database_url();
+    let db = store::Db::connect(&url, config.storage.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", config::redact_url_password(&url)))?;
+    db.migrate().await.context("cannot apply database migrations")?;
+    Ok(AppState::new(db, config))
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
+    state.db.close().await;
+    served.context("the server stopped with an error")
+}
+
+/// Periodic chores: drop expired sessions and idle rate-limit buckets.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        state.login_limits.forget_idle();
+        match accounts::store::delete_expired_tokens(&state.db, kernel::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}

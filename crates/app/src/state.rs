@@ -1,0 +1,41 @@
+//! What every request handler can reach: the database, configuration, ids and shared limits.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use kernel::IdGenerator;
+use store::Db;
+
+use crate::accounts::service::LoginLimits;
+use crate::config::Config;
+use crate::web::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub db: Db,
+    pub config: Config,
+    pub ids: IdGenerator,
+    pub login_limits: LoginLimits,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> Self {
+        AppState(Arc::new(Shared {
+            ids: IdGenerator::new(config.server.node_id),
+            login_limits: LoginLimits::new(&config.auth),
+            metrics: Metrics::new(),
+            db,
+            config,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

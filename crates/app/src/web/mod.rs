@@ -1,0 +1,24 @@
+//! HTTP plumbing shared by every domain: extractors, cookies, languages, page rendering,
+//! security headers and request metrics.
+
+pub mod cookies;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+pub mod security;
+
+use kernel::PageRequest;
+
+use crate::error::{AppError, AppResult};
+
+/// The page size and the id to start after, or a 400 naming the bad parameter.
+pub fn page_bounds(page: &PageRequest) -> AppResult<(u32, Option<i64>)> {
+    let size = page
+        .size()
+        .ok_or_else(|| AppError::invalid("limit", format!("must be between 1 and {}", kernel::MAX_PAGE_SIZE)))?;
+    let after = page
+        .after()
+        .map_err(|()| AppError::invalid("cursor", "is not a cursor this server issued"))?;
+    Ok((size, after.map(|c| c.0)))
+}

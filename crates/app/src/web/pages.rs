@@ -1,0 +1,215 @@
+//! Server-rendered pages: the context every template gets, rendering, the CSRF cookie, error
+//! pages, the language switch and the static assets.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::cookies;
+use super::extract::MaybeUser;
+use super::i18n::{Lang, Texts};
+use crate::accounts::service::random_secret;
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
+
+/// What the layout needs on every page.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    pub user: Option<User>,
+    pub csrf: String,
+    /// This page's path and query, to come back to after signing in or switching language.
+    pub here: String,
+}
+
+impl PageCtx {
+    pub fn langs(&self) -> [Lang; 2] {
+        Lang::ALL
+    }
+
+    /// The version string in asset URLs.
+    pub fn asset_version(&self) -> &'static str {
+        ASSET_VERSION
+    }
+
+    /// A field-error detail in this page's language.
+    pub fn detail(&self, detail: &str) -> String {
+        super::i18n::translate_detail(self.lang, detail)
+    }
+
+    fn new(parts: &Parts, user: Option<User>) -> PageCtx {
+        let lang = Lang::of_request(&parts.headers);
+        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+        let here = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+        PageCtx {
+            lang,
+            t: lang.texts(),
+            user,
+            csrf,
+            here,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        Ok(PageCtx::new(parts, user))
+    }
+}
+
+/// Renders a template into an HTML response with the given status.
+pub fn render(status: StatusCode, template: &impl Template) -> AppResult<Response> {
+    let html = template
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template failed: {e}")))?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// The form token of this browser, for templates.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+/// Gives each browser a CSRF token cookie on its first visit, and templates its value.
+pub async fn csrf_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let existing = cookies::read(request.headers(), cookies::CSRF).filter(|t| !t.is_empty());
+    let token = existing.clone().unwrap_or_else(random_secret);
+    let is_api = request.uri().path().starts_with("/api/");
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let response = next.run(request).await;
+    if existing.is_some() || is_api {
+        return response;
+    }
+    let jar = CookieJar::new().add(cookies::csrf(token, state.config.secure_cookies()));
+    (jar, response).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: PageCtx,
+    problem: Problem,
+}
+
+/// Outside `/api`, turns an error response into an HTML page in the reader's language, and a
+/// 401 into a trip to the sign-in page.
+pub async fn problem_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let ctx_parts = parts.clone();
+    let response = next.run(Request::from_parts(parts.clone(), body)).await;
+    let Some(problem) = response.extensions().get::<Problem>().cloned() else {
+        return response;
+    };
+    let here = ctx_parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    if problem.status == StatusCode::UNAUTHORIZED.as_u16() {
+        return Redirect::to(&format!("/login?next={}", encode(here))).into_response();
+    }
+    let user = MaybeUser::from_request_parts(&mut parts, &state).await.ok().and_then(|u| u.0);
+    let page = ErrorPage {
+        ctx: PageCtx::new(&ctx_parts, user),
+        problem,
+    };
+    let status = response.status();
+    let mut html = render(status, &page).unwrap_or_else(|_| status.into_response());
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        html.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    html
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)])
+        .map(|s| s.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// A path on this site to go to next: anything else (other hosts, `//evil`, `javascript:`) is
+/// replaced by the home page, so redirects cannot be turned against users.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    to: String,
+    next: Option<String>,
+}
+
+/// `GET /lang?to=zh-CN&next=/…`: remembers the language and goes back.
+pub async fn switch_language(State(state): State<AppState>, Query(query): Query<LangQuery>) -> Response {
+    let next = local_path(query.next.as_deref());
+    match Lang::from_code(&query.to) {
+        Some(lang) => {
+            let jar = CookieJar::new().add(cookies::lang(lang.code(), state.config.secure_cookies()));
+            (jar, Redirect::to(&next)).into_response()
+        }
+        None => Redirect::to(&next).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+}
+
+pub async fn home(ctx: PageCtx) -> AppResult<Response> {
+    render(StatusCode::OK, &HomePage { ctx })
+}
+
+const STYLESHEET: &str = include_str!("../../static/app.css");
+const SCRIPT: &str = include_str!("../../static/app.js");
+
+/// Static assets are compiled into the binary; their URLs carry a version, so they may be cached
+/// for a year.
+pub async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+pub async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    response
+}
+
+const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/@alice?tab=notes")), "/@alice?tab=notes");
+        for hostile in ["//evil.example", "https://evil.example", "javascript:alert(1)", "/\\evil.example"] {
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("/@alice?tab=a b"), "%2F%40alice%3Ftab%3Da+b");
+    }
+}

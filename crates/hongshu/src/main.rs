@@ -1,0 +1,192 @@
+//! The `hongshu` command: serve the site, migrate the database, print the configuration, and
+//! administer accounts.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use app::config::{Config, Overrides};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "hongshu", version, about = "Hongshu: a self-hosted community for notes and shopping")]
+struct Cli {
+    /// Configuration file (TOML); read when present.
+    #[arg(long, global = true, default_value = "hongshu.toml", env = "HONGSHU_CONFIG")]
+    config: PathBuf,
+    /// Folder for the SQLite database and media [default: ./data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…` [default: SQLite inside the data folder].
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve {
+        /// Address and port to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+    /// Administer accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator. The password is read from the terminal, or from the first line
+    /// of standard input when it is not a terminal.
+    Create {
+        handle: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Set a member's platform role: member, moderator or admin.
+    SetRole { handle: String, role: String },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut overrides = Overrides {
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        ..Overrides::default()
+    };
+    let command = cli.command.unwrap_or(Command::Serve { bind: None });
+    if let Command::Serve { bind } = &command {
+        overrides.bind = *bind;
+    }
+    let config = Config::load(&cli.config, &overrides).context("invalid configuration")?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(execute(command, config))
+}
+
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            app::open(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Config => {
+            println!("{}", toml_like(&config.redacted())?);
+            Ok(())
+        }
+        Command::Admin { command } => admin(command, config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.server.bind;
+    let state = app::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let address = listener.local_addr()?;
+    println!("Hongshu is running at http://{address} ({} database)", state.db.backend().name());
+    tracing::info!(%address, "listening");
+    app::run(listener, state, shutdown_signal()).await
+}
+
+async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
+    let state = app::open(config).await?;
+    match command {
+        AdminCommand::Create { handle, display_name } => {
+            let password = read_password()?;
+            let display_name = display_name.unwrap_or_else(|| handle.clone());
+            let user = app::accounts::service::create_admin(&state, &handle, &display_name, &password)
+                .await
+                .map_err(describe)?;
+            println!("administrator @{} created", user.handle);
+        }
+        AdminCommand::SetRole { handle, role } => {
+            let role: app::accounts::types::Role =
+                serde_json::from_value(serde_json::Value::String(role)).context("role must be member, moderator or admin")?;
+            app::accounts::store::set_role(&state.db, &handle.to_ascii_lowercase(), role)
+                .await?
+                .then_some(())
+                .context("no such member")?;
+            println!("@{handle} is now {}", role.as_str());
+        }
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Password for the new administrator: ").context("cannot read the password");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// An application error as one line for the terminal, with each field at fault.
+fn describe(err: app::error::AppError) -> anyhow::Error {
+    let problem = err.to_problem();
+    let fields: Vec<String> = problem.errors.iter().map(|e| format!("{} {}", e.field, e.detail)).collect();
+    if fields.is_empty() {
+        anyhow::anyhow!(problem.detail)
+    } else {
+        anyhow::anyhow!(fields.join("; "))
+    }
+}
+
+/// The configuration as sections of `key = value` lines, the shape of `hongshu.toml`.
+fn toml_like(config: &Config) -> anyhow::Result<String> {
+    let value = serde_json::to_value(config)?;
+    let mut out = String::new();
+    for (section, entries) in value.as_object().into_iter().flatten() {
+        out.push_str(&format!("[{section}]\n"));
+        for (key, value) in entries.as_object().into_iter().flatten() {
+            out.push_str(&format!("{key} = {value}\n"));
+        }
+        out.push('\n');
+    }
+    Ok(out.trim_end().to_owned())
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,11 @@
+//! Hongshu's shared vocabulary. Every crate speaks in these types; none of them does I/O.
+
+mod id;
+mod money;
+mod page;
+mod time;
+
+pub use id::{Id, IdGenerator, ParseIdError};
+pub use money::{Currency, Money, MoneyError};
+pub use page::{Cursor, Page, PageRequest, MAX_PAGE_SIZE};
+pub use time::Timestamp;

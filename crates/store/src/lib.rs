@@ -1,0 +1,168 @@
+//! Hongshu's storage: one connection pool over SQLite or PostgreSQL through sqlx's `Any` driver,
+//! the embedded migrations, and the few places where the two backends must be told apart.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use sqlx::any::AnyRow as Row;
+pub use sqlx::Row as _;
+pub use sqlx::{query, query_as, query_scalar, Any, AnyPool as Pool, Error as SqlError, Transaction};
+
+pub type Tx = Transaction<'static, Any>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Set on every SQLite connection: readers never wait for the writer (WAL), a writer waits for
+/// the lock instead of failing at once, foreign keys hold, and commits skip the fsync that WAL
+/// makes unnecessary for durability against a process crash.
+const SQLITE_PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The database: a pool and which backend it speaks to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens a pool. A SQLite file is created when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in SQLITE_PRAGMAS {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies every migration not yet applied. Safe to run at every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so two writers queue on `busy_timeout` instead of one failing with "database
+    /// is locked" when it upgrades from reading to writing.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL of a SQLite database file, created on first use.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// True when the statement failed on a UNIQUE or PRIMARY KEY constraint: the row already exists.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        _ => false,
+    }
+}
+
+/// True when a 0/1 flag column is set (the `Any` driver has no portable boolean).
+pub fn flag(value: i64) -> bool {
+    value != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connections_get_the_pragmas_and_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&sqlite_url(&dir.path().join("t.db")), 2).await.unwrap();
+        db.migrate().await.unwrap();
+        db.migrate().await.unwrap(); // a second run is a no-op
+        let mode: String = query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = query_scalar("PRAGMA foreign_keys").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(fk, 1);
+        assert!(db.ping().await);
+    }
+
+    #[test]
+    fn only_sqlite_and_postgres_urls_are_accepted() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::from_url("mysql://u@h/db").is_err());
+    }
+}
