@@ -1,0 +1,149 @@
+//! The test harness: a real server on a free port, a fresh database, typed helpers.
+
+use std::net::SocketAddr;
+
+use app::config::Config;
+use app::state::AppState;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Connection;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "red potato 42";
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    /// A client without cookies, for the JSON API.
+    pub api: Client,
+    _data_dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server with the configuration adjusted for one test.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary folder");
+    let mut config = Config::default();
+    config.storage.data_dir = data_dir.path().to_owned();
+    config.storage.max_connections = 8;
+    config.storage.database_url = fresh_database_url().await;
+    config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    adjust(&mut config);
+    let state = app::open(config).await.expect("database opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("free port");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app::run(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        state,
+        api: Client::new(),
+        _data_dir: data_dir,
+        stop: Some(stop),
+    }
+}
+
+/// Empty for SQLite inside the test's data folder, or a new PostgreSQL database per test.
+async fn fresh_database_url() -> String {
+    let Ok(server) = std::env::var("HONGSHU_TEST_DATABASE_URL") else {
+        return String::new();
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("hongshu_test_{}", uuid_like());
+    let mut admin = sqlx::AnyConnection::connect(&server).await.expect("PostgreSQL for tests is reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+    admin.close().await.ok();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..16).map(|_| char::from(b'a' + rng.gen_range(0..26))).collect()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A browser-like client that keeps cookies and does not follow redirects.
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.api.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn signup(&self, handle: &str) -> Response {
+        let body = json!({"handle": handle, "display_name": handle, "password": PASSWORD});
+        self.post_json("/api/v1/auth/signup", &body).await
+    }
+
+    pub async fn login(&self, handle: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/login", &json!({"handle": handle, "password": password})).await
+    }
+
+    /// Signs a new member up and in; returns their bearer token.
+    pub async fn member(&self, handle: &str) -> String {
+        assert_eq!(self.signup(handle).await.status(), StatusCode::CREATED);
+        let body: Value = self.login(handle, PASSWORD).await.json().await.unwrap();
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// An administrator, made the way operators make one, signed in.
+    pub async fn admin(&self, handle: &str) -> String {
+        app::accounts::service::create_admin(&self.state, handle, "Admin", PASSWORD).await.unwrap();
+        let body: Value = self.login(handle, PASSWORD).await.json().await.unwrap();
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.api.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn send_as(&self, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> Response {
+        let request = self.api.request(method, self.url(path)).bearer_auth(token);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        request.send().await.unwrap()
+    }
+}
+
+/// Reads a problem+json response, checking its media type.
+pub async fn problem(response: Response) -> Value {
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    response.json().await.unwrap()
+}
+
+/// The value of the hidden `_csrf` field in a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("page has a form with a CSRF field") + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_owned()
+}

@@ -1,0 +1,9 @@
+//! Integration tests: each test starts Hongshu on port 0 against a fresh database (SQLite by
+//! default, PostgreSQL when `HONGSHU_TEST_DATABASE_URL` is set) and speaks HTTP to it.
+
+mod accounts;
+mod errors;
+mod helpers;
+mod ops;
+mod orgs;
+mod pages;

@@ -1,0 +1,60 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.api.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.api.get(app.url("/readyz")).send().await.unwrap().text().await.unwrap(), "ready");
+    app.signup("metric_maker").await;
+    let metrics = app.api.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains(r#"hongshu_http_requests_total{method="POST",route="/api/v1/auth/signup",status="201"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hongshu_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.state.db.close().await;
+    let response = app.api.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let app = spawn_app().await;
+    let doc: Value = app.api.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let expected = [
+        ("/api/v1/auth/signup", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me", "patch"),
+        ("/api/v1/users/{handle}", "get"),
+        ("/api/v1/me/tokens", "get"),
+        ("/api/v1/me/tokens", "post"),
+        ("/api/v1/me/tokens/{id}", "delete"),
+        ("/api/v1/admin/users", "get"),
+        ("/api/v1/admin/users/{handle}/role", "put"),
+        ("/api/v1/orgs", "post"),
+        ("/api/v1/orgs/{slug}", "get"),
+        ("/api/v1/me/orgs", "get"),
+        ("/api/v1/orgs/{slug}/members", "get"),
+        ("/api/v1/orgs/{slug}/members/{handle}", "put"),
+        ("/api/v1/orgs/{slug}/members/{handle}", "delete"),
+        ("/api/v1/admin/orgs/{slug}/verified", "put"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not described");
+    }
+    let described: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(described, expected.len(), "a route is described that this test does not know");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
