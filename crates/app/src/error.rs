@@ -146,7 +146,10 @@ impl From<axum::extract::rejection::PathRejection> for AppError {
 
 impl From<axum::extract::rejection::QueryRejection> for AppError {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
-        AppError::BadRequest(format!("the query string is invalid: {}", rejection.body_text()))
+        AppError::BadRequest(format!(
+            "the query string is invalid: {}",
+            rejection.body_text()
+        ))
     }
 }
 

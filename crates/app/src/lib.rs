@@ -43,14 +43,20 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
 /// Every route of Hongshu with its middleware, ready to serve.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", accounts::api::router().merge(orgs::api::router()))
+        .nest(
+            "/api/v1",
+            accounts::api::router().merge(orgs::api::router()),
+        )
         .split_for_parts();
     let site = Router::new()
         .route("/", get(pages::home))
@@ -76,21 +82,38 @@ pub fn router(state: AppState) -> Router {
 
 /// Opens the database (creating the data folder and applying migrations) and builds the state.
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.storage.data_dir)
-        .with_context(|| format!("cannot create the data folder {}", config.storage.data_dir.display()))?;
+    std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}",
+            config.storage.data_dir.display()
+        )
+    })?;
     let url = config.database_url();
     let db = store::Db::connect(&url, config.storage.max_connections)
         .await
-        .with_context(|| format!("cannot open the database {}", config::redact_url_password(&url)))?;
-    db.migrate().await.context("cannot apply database migrations")?;
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config::redact_url_password(&url)
+            )
+        })?;
+    db.migrate()
+        .await
+        .context("cannot apply database migrations")?;
     Ok(AppState::new(db, config))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
-pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     housekeeping.abort();
     state.db.close().await;
     served.context("the server stopped with an error")

@@ -10,10 +10,19 @@ use app::config::{Config, Overrides};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "hongshu", version, about = "Hongshu: a self-hosted community for notes and shopping")]
+#[command(
+    name = "hongshu",
+    version,
+    about = "Hongshu: a self-hosted community for notes and shopping"
+)]
 struct Cli {
     /// Configuration file (TOML); read when present.
-    #[arg(long, global = true, default_value = "hongshu.toml", env = "HONGSHU_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "hongshu.toml",
+        env = "HONGSHU_CONFIG"
+    )]
     config: PathBuf,
     /// Folder for the SQLite database and media [default: ./data].
     #[arg(long, global = true)]
@@ -97,7 +106,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let address = listener.local_addr()?;
-    println!("Hongshu is running at http://{address} ({} database)", state.db.backend().name());
+    println!(
+        "Hongshu is running at http://{address} ({} database)",
+        state.db.backend().name()
+    );
     tracing::info!(%address, "listening");
     app::run(listener, state, shutdown_signal()).await
 }
@@ -105,17 +117,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
     let state = app::open(config).await?;
     match command {
-        AdminCommand::Create { handle, display_name } => {
+        AdminCommand::Create {
+            handle,
+            display_name,
+        } => {
             let password = read_password()?;
             let display_name = display_name.unwrap_or_else(|| handle.clone());
-            let user = app::accounts::service::create_admin(&state, &handle, &display_name, &password)
-                .await
-                .map_err(describe)?;
+            let user =
+                app::accounts::service::create_admin(&state, &handle, &display_name, &password)
+                    .await
+                    .map_err(describe)?;
             println!("administrator @{} created", user.handle);
         }
         AdminCommand::SetRole { handle, role } => {
             let role: app::accounts::types::Role =
-                serde_json::from_value(serde_json::Value::String(role)).context("role must be member, moderator or admin")?;
+                serde_json::from_value(serde_json::Value::String(role))
+                    .context("role must be member, moderator or admin")?;
             app::accounts::store::set_role(&state.db, &handle.to_ascii_lowercase(), role)
                 .await?
                 .then_some(())
@@ -129,7 +146,8 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
 
 fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password("Password for the new administrator: ").context("cannot read the password");
+        return rpassword::prompt_password("Password for the new administrator: ")
+            .context("cannot read the password");
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -139,7 +157,11 @@ fn read_password() -> anyhow::Result<String> {
 /// An application error as one line for the terminal, with each field at fault.
 fn describe(err: app::error::AppError) -> anyhow::Error {
     let problem = err.to_problem();
-    let fields: Vec<String> = problem.errors.iter().map(|e| format!("{} {}", e.field, e.detail)).collect();
+    let fields: Vec<String> = problem
+        .errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.detail))
+        .collect();
     if fields.is_empty() {
         anyhow::anyhow!(problem.detail)
     } else {
@@ -164,7 +186,9 @@ fn toml_like(config: &Config) -> anyhow::Result<String> {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log.format == "json" {
         builder.json().init();
     } else {
@@ -178,7 +202,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

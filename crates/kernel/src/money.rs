@@ -68,7 +68,10 @@ impl Money {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch);
         }
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::new(minor, self.currency))
     }
 }
@@ -79,7 +82,13 @@ impl fmt::Display for Money {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
         let per = per.unsigned_abs();
-        write!(f, "{sign}{}.{:02} {}", abs / per, abs % per, self.currency.code())
+        write!(
+            f,
+            "{sign}{}.{:02} {}",
+            abs / per,
+            abs % per,
+            self.currency.code()
+        )
     }
 }
 
@@ -97,15 +106,25 @@ mod tests {
     fn adding_across_currencies_or_past_the_range_fails() {
         let usd = Currency::parse("USD").unwrap();
         let cny = Money::new(1, Currency::CNY);
-        assert_eq!(cny.checked_add(Money::new(1, usd)), Err(MoneyError::CurrencyMismatch));
-        assert_eq!(Money::new(i64::MAX, Currency::CNY).checked_add(cny), Err(MoneyError::Overflow));
+        assert_eq!(
+            cny.checked_add(Money::new(1, usd)),
+            Err(MoneyError::CurrencyMismatch)
+        );
+        assert_eq!(
+            Money::new(i64::MAX, Currency::CNY).checked_add(cny),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(cny.checked_add(cny), Ok(Money::new(2, Currency::CNY)));
     }
 
     #[test]
     fn currency_codes_are_checked() {
         for bad in ["", "cny", "CN", "CNYY", "C1Y"] {
-            assert_eq!(Currency::parse(bad), Err(MoneyError::BadCurrency), "{bad:?}");
+            assert_eq!(
+                Currency::parse(bad),
+                Err(MoneyError::BadCurrency),
+                "{bad:?}"
+            );
         }
     }
 }

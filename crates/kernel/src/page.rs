@@ -25,6 +25,10 @@ impl Cursor {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("is not a cursor this server issued")]
+pub struct BadCursor;
+
 /// What a client asked for, as it arrives in the query string.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -45,11 +49,11 @@ impl PageRequest {
         }
     }
 
-    /// The decoded cursor: `Ok(None)` for the first page, `Err(())` when it is not one of ours.
-    pub fn after(&self) -> Result<Option<Cursor>, ()> {
+    /// The decoded cursor: `Ok(None)` for the first page, an error when it is not one of ours.
+    pub fn after(&self) -> Result<Option<Cursor>, BadCursor> {
         match &self.cursor {
             None => Ok(None),
-            Some(text) => Cursor::decode(text).map(Some).ok_or(()),
+            Some(text) => Cursor::decode(text).map(Some).ok_or(BadCursor),
         }
     }
 }
@@ -102,7 +106,10 @@ mod tests {
 
     #[test]
     fn page_sizes_outside_the_range_are_refused() {
-        let ask = |limit| PageRequest { cursor: None, limit };
+        let ask = |limit| PageRequest {
+            cursor: None,
+            limit,
+        };
         assert_eq!(ask(None).size(), Some(20));
         assert_eq!(ask(Some(100)).size(), Some(100));
         assert_eq!(ask(Some(0)).size(), None);

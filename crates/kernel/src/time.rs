@@ -66,6 +66,9 @@ mod tests {
 
     #[test]
     fn plus_seconds_moves_forward_in_milliseconds() {
-        assert_eq!(Timestamp::from_millis(1_000).plus_seconds(2).as_millis(), 3_000);
+        assert_eq!(
+            Timestamp::from_millis(1_000).plus_seconds(2).as_millis(),
+            3_000
+        );
     }
 }

@@ -8,7 +8,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use sqlx::any::AnyRow as Row;
 pub use sqlx::Row as _;
-pub use sqlx::{query, query_as, query_scalar, Any, AnyPool as Pool, Error as SqlError, Transaction};
+pub use sqlx::{
+    query, query_as, query_scalar, Any, AnyPool as Pool, Error as SqlError, Transaction,
+};
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -149,12 +151,20 @@ mod tests {
     #[tokio::test]
     async fn sqlite_connections_get_the_pragmas_and_the_schema() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&sqlite_url(&dir.path().join("t.db")), 2).await.unwrap();
+        let db = Db::connect(&sqlite_url(&dir.path().join("t.db")), 2)
+            .await
+            .unwrap();
         db.migrate().await.unwrap();
         db.migrate().await.unwrap(); // a second run is a no-op
-        let mode: String = query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+        let mode: String = query_scalar("PRAGMA journal_mode")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = query_scalar("PRAGMA foreign_keys").fetch_one(db.pool()).await.unwrap();
+        let fk: i64 = query_scalar("PRAGMA foreign_keys")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(fk, 1);
         assert!(db.ping().await);
     }
@@ -162,7 +172,10 @@ mod tests {
     #[test]
     fn only_sqlite_and_postgres_urls_are_accepted() {
         assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::from_url("mysql://u@h/db").is_err());
     }
 }

@@ -41,7 +41,10 @@ pub struct SignupRequest {
 /// Create an account.
 #[utoipa::path(post, path = "/auth/signup", tag = "accounts", request_body = SignupRequest,
     responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn signup(State(state): State<AppState>, ApiJson(req): ApiJson<SignupRequest>) -> AppResult<Response> {
+async fn signup(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SignupRequest>,
+) -> AppResult<Response> {
     let user = service::signup(&state, &req.handle, &req.display_name, &req.password).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
@@ -81,7 +84,10 @@ async fn login(
 
 /// Sign out: ends the session (or revokes the token) the request carries.
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts", responses((status = 204)))]
-async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
     if let Some(token) = presented_token(&headers) {
         service::logout(&state, &token).await?;
     }
@@ -110,7 +116,13 @@ async fn update_me(
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<ProfileUpdate>,
 ) -> AppResult<Json<User>> {
-    let updated = service::update_profile(&state, &user, req.display_name.as_deref(), req.bio.as_deref()).await?;
+    let updated = service::update_profile(
+        &state,
+        &user,
+        req.display_name.as_deref(),
+        req.bio.as_deref(),
+    )
+    .await?;
     Ok(Json(updated))
 }
 
@@ -118,14 +130,20 @@ async fn update_me(
 #[utoipa::path(get, path = "/users/{handle}", tag = "accounts",
     params(("handle" = String, Path, description = "The member's handle")),
     responses((status = 200, body = User), (status = 404, body = Problem)))]
-async fn user(State(state): State<AppState>, ApiPath(handle): ApiPath<String>) -> AppResult<Json<User>> {
+async fn user(
+    State(state): State<AppState>,
+    ApiPath(handle): ApiPath<String>,
+) -> AppResult<Json<User>> {
     Ok(Json(service::user_by_handle(&state, &handle).await?))
 }
 
 /// One's personal API tokens (their secrets are never shown again).
 #[utoipa::path(get, path = "/me/tokens", tag = "accounts",
     responses((status = 200, body = Vec<TokenInfo>), (status = 401, body = Problem)))]
-async fn tokens(State(state): State<AppState>, AuthUser(user): AuthUser) -> AppResult<Json<Vec<TokenInfo>>> {
+async fn tokens(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<Json<Vec<TokenInfo>>> {
     Ok(Json(service::personal_tokens(&state, &user).await?))
 }
 

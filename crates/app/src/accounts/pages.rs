@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/@{handle}", get(profile))
-        .route("/settings/profile", get(edit_profile_page).post(edit_profile))
+        .route(
+            "/settings/profile",
+            get(edit_profile_page).post(edit_profile),
+        )
 }
 
 /// What a form shows again after a refused submission: the values typed and what was wrong.
@@ -37,23 +40,41 @@ pub struct FormState {
 
 impl FormState {
     pub fn value(&self, field: &str) -> &str {
-        self.values.iter().find(|(f, _)| *f == field).map_or("", |(_, v)| v.as_str())
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
     }
 
     pub fn error(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.detail.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.detail.as_str())
     }
 
     /// The refused form again, or the error itself when it is not the caller's to correct.
-    fn refused(values: Vec<(&'static str, String)>, err: AppError) -> Result<(StatusCode, FormState), AppError> {
+    fn refused(
+        values: Vec<(&'static str, String)>,
+        err: AppError,
+    ) -> Result<(StatusCode, FormState), AppError> {
         let status = err.status();
         let (errors, message) = match err {
             AppError::Validation(errors) => (errors, None),
             AppError::Conflict(field, detail) => (vec![FieldError::new(field, detail)], None),
-            AppError::BadCredentials | AppError::TooManyRequests(_) => (Vec::new(), Some(err.to_string())),
+            AppError::BadCredentials | AppError::TooManyRequests(_) => {
+                (Vec::new(), Some(err.to_string()))
+            }
             other => return Err(other),
         };
-        Ok((status, FormState { values, errors, message }))
+        Ok((
+            status,
+            FormState {
+                values,
+                errors,
+                message,
+            },
+        ))
     }
 }
 
@@ -65,7 +86,13 @@ struct SignupPage {
 }
 
 async fn signup_page(ctx: PageCtx) -> AppResult<Response> {
-    render(StatusCode::OK, &SignupPage { ctx, form: FormState::default() })
+    render(
+        StatusCode::OK,
+        &SignupPage {
+            ctx,
+            form: FormState::default(),
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -76,13 +103,20 @@ struct SignupForm {
 }
 
 /// Creates the account and signs the new member in at once.
-async fn signup(State(state): State<AppState>, ctx: PageCtx, CsrfForm(form): CsrfForm<SignupForm>) -> AppResult<Response> {
+async fn signup(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> AppResult<Response> {
     let created = service::signup(&state, &form.handle, &form.display_name, &form.password).await;
     match created {
         Ok(user) => {
             let destination = format!("/@{}", user.handle);
             let signed_in = service::start_session(&state, user).await?;
-            let jar = CookieJar::new().add(cookies::session_for(&signed_in, state.config.secure_cookies()));
+            let jar = CookieJar::new().add(cookies::session_for(
+                &signed_in,
+                state.config.secure_cookies(),
+            ));
             Ok((jar, Redirect::to(&destination)).into_response())
         }
         Err(err) => {
@@ -108,7 +142,14 @@ struct NextQuery {
 
 async fn login_page(ctx: PageCtx, ApiQuery(query): ApiQuery<NextQuery>) -> AppResult<Response> {
     let next = local_path(query.next.as_deref());
-    render(StatusCode::OK, &LoginPage { ctx, form: FormState::default(), next })
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            ctx,
+            form: FormState::default(),
+            next,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -127,7 +168,10 @@ async fn login(
     let next = local_path(form.next.as_deref());
     match service::login(&state, &form.handle, &form.password, address).await {
         Ok(signed_in) => {
-            let jar = CookieJar::new().add(cookies::session_for(&signed_in, state.config.secure_cookies()));
+            let jar = CookieJar::new().add(cookies::session_for(
+                &signed_in,
+                state.config.secure_cookies(),
+            ));
             Ok((jar, Redirect::to(&next)).into_response())
         }
         Err(err) => {
@@ -138,7 +182,9 @@ async fn login(
             let (status, form) = FormState::refused(vec![("handle", form.handle)], err)?;
             let mut response = render(status, &LoginPage { ctx, form, next })?;
             if let Some(seconds) = retry_after {
-                response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.max(1).into());
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.max(1).into());
             }
             Ok(response)
         }
@@ -148,7 +194,11 @@ async fn login(
 #[derive(Deserialize)]
 struct EmptyForm {}
 
-async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap, _: CsrfForm<EmptyForm>) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    _: CsrfForm<EmptyForm>,
+) -> AppResult<Response> {
     if let Some(token) = presented_token(&headers) {
         service::logout(&state, &token).await?;
     }
@@ -166,14 +216,28 @@ struct ProfilePage {
 
 impl ProfilePage {
     fn is_me(&self) -> bool {
-        self.ctx.user.as_ref().is_some_and(|me| me.id == self.member.id)
+        self.ctx
+            .user
+            .as_ref()
+            .is_some_and(|me| me.id == self.member.id)
     }
 }
 
-async fn profile(State(state): State<AppState>, ctx: PageCtx, ApiPath(handle): ApiPath<String>) -> AppResult<Response> {
+async fn profile(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    ApiPath(handle): ApiPath<String>,
+) -> AppResult<Response> {
     let member = service::user_by_handle(&state, &handle).await?;
     let joined = member.created_at.to_rfc3339().chars().take(10).collect();
-    render(StatusCode::OK, &ProfilePage { ctx, member, joined })
+    render(
+        StatusCode::OK,
+        &ProfilePage {
+            ctx,
+            member,
+            joined,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -189,7 +253,14 @@ async fn edit_profile_page(AuthUser(user): AuthUser, ctx: PageCtx) -> AppResult<
         values: vec![("display_name", user.display_name), ("bio", user.bio)],
         ..FormState::default()
     };
-    render(StatusCode::OK, &EditProfilePage { ctx, form, saved: false })
+    render(
+        StatusCode::OK,
+        &EditProfilePage {
+            ctx,
+            form,
+            saved: false,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -207,15 +278,35 @@ async fn edit_profile(
     match service::update_profile(&state, &user, Some(&form.display_name), Some(&form.bio)).await {
         Ok(updated) => {
             let form = FormState {
-                values: vec![("display_name", updated.display_name.clone()), ("bio", updated.bio.clone())],
+                values: vec![
+                    ("display_name", updated.display_name.clone()),
+                    ("bio", updated.bio.clone()),
+                ],
                 ..FormState::default()
             };
             ctx.user = Some(updated);
-            render(StatusCode::OK, &EditProfilePage { ctx, form, saved: true })
+            render(
+                StatusCode::OK,
+                &EditProfilePage {
+                    ctx,
+                    form,
+                    saved: true,
+                },
+            )
         }
         Err(err) => {
-            let (status, form) = FormState::refused(vec![("display_name", form.display_name), ("bio", form.bio)], err)?;
-            render(status, &EditProfilePage { ctx, form, saved: false })
+            let (status, form) = FormState::refused(
+                vec![("display_name", form.display_name), ("bio", form.bio)],
+                err,
+            )?;
+            render(
+                status,
+                &EditProfilePage {
+                    ctx,
+                    form,
+                    saved: false,
+                },
+            )
         }
     }
 }

@@ -5,7 +5,9 @@ use std::num::NonZeroU32;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,7 +18,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::store::{self, NewToken, NewUser, TokenKind};
-use super::types::{parse_bio, parse_display_name, parse_line, Fields, Handle, NewPassword, Role, User};
+use super::types::{
+    parse_bio, parse_display_name, parse_line, Fields, Handle, NewPassword, Role, User,
+};
 use crate::config::AuthConfig;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -36,21 +40,37 @@ pub struct TokenInfo {
     pub created_at: Timestamp,
 }
 
-pub async fn signup(state: &AppState, handle: &str, display_name: &str, password: &str) -> AppResult<User> {
+pub async fn signup(
+    state: &AppState,
+    handle: &str,
+    display_name: &str,
+    password: &str,
+) -> AppResult<User> {
     let mut fields = Fields::default();
     let handle = fields.check(Handle::parse("handle", handle));
     let display_name = fields.check(parse_display_name(display_name));
     let password = fields.check(NewPassword::parse(password, handle.as_ref()));
-    let (handle, display_name, password) =
-        fields.finish(handle.zip(display_name).zip(password).map(|((h, d), p)| (h, d, p)))?;
+    let (handle, display_name, password) = fields.finish(
+        handle
+            .zip(display_name)
+            .zip(password)
+            .map(|((h, d), p)| (h, d, p)),
+    )?;
     create_user(state, &handle, &display_name, &password, Role::Member).await
 }
 
 /// Creates the first (or another) administrator, from the command line only.
-pub async fn create_admin(state: &AppState, handle: &str, display_name: &str, password: &str) -> AppResult<User> {
+pub async fn create_admin(
+    state: &AppState,
+    handle: &str,
+    display_name: &str,
+    password: &str,
+) -> AppResult<User> {
     let handle = Handle::parse("handle", handle).map_err(|e| AppError::Validation(vec![e]))?;
-    let display_name = parse_display_name(display_name).map_err(|e| AppError::Validation(vec![e]))?;
-    let password = NewPassword::parse(password, Some(&handle)).map_err(|e| AppError::Validation(vec![e]))?;
+    let display_name =
+        parse_display_name(display_name).map_err(|e| AppError::Validation(vec![e]))?;
+    let password =
+        NewPassword::parse(password, Some(&handle)).map_err(|e| AppError::Validation(vec![e]))?;
     create_user(state, &handle, &display_name, &password, Role::Admin).await
 }
 
@@ -73,7 +93,9 @@ async fn create_user(
         now,
     };
     match store::insert_user(&state.db, &new_user).await {
-        Err(e) if ::store::is_unique_violation(&e) => Err(AppError::Conflict("handle", "is already taken".into())),
+        Err(e) if ::store::is_unique_violation(&e) => {
+            Err(AppError::Conflict("handle", "is already taken".into()))
+        }
         Err(e) => Err(e.into()),
         Ok(()) => Ok(User {
             id,
@@ -88,7 +110,12 @@ async fn create_user(
 
 /// Checks a handle and password. Unknown handles and wrong passwords fail alike, in about the
 /// same time, and every attempt counts against both the account and the caller's address.
-pub async fn login(state: &AppState, handle: &str, password: &str, address: IpAddr) -> AppResult<SignedIn> {
+pub async fn login(
+    state: &AppState,
+    handle: &str,
+    password: &str,
+    address: IpAddr,
+) -> AppResult<SignedIn> {
     let mut missing = Vec::new();
     for (field, value) in [("handle", handle), ("password", password)] {
         if value.trim().is_empty() {
@@ -101,7 +128,10 @@ pub async fn login(state: &AppState, handle: &str, password: &str, address: IpAd
     let handle = handle.trim().to_ascii_lowercase();
     state.login_limits.check(&handle, address)?;
     let found = store::credentials(&state.db, &handle).await?;
-    let hash = found.as_ref().map_or(DUMMY_HASH.as_str(), |(_, hash)| hash.as_str()).to_owned();
+    let hash = found
+        .as_ref()
+        .map_or(DUMMY_HASH.as_str(), |(_, hash)| hash.as_str())
+        .to_owned();
     let matches = verify_password(password.to_owned(), hash).await?;
     match found {
         Some((user, _)) if matches => start_session(state, user).await,
@@ -147,7 +177,8 @@ pub async fn update_profile(
     bio: Option<&str>,
 ) -> AppResult<User> {
     let mut fields = Fields::default();
-    let display_name = fields.check(display_name.map_or(Ok(user.display_name.clone()), parse_display_name));
+    let display_name =
+        fields.check(display_name.map_or(Ok(user.display_name.clone()), parse_display_name));
     let bio = fields.check(bio.map_or(Ok(user.bio.clone()), parse_bio));
     let (display_name, bio) = fields.finish(display_name.zip(bio))?;
     store::update_profile(&state.db, user.id, &display_name, &bio).await?;
@@ -159,7 +190,11 @@ pub async fn update_profile(
 }
 
 /// Makes a named personal API token; the secret is returned once and only its hash is kept.
-pub async fn create_personal_token(state: &AppState, user: &User, name: &str) -> AppResult<(TokenInfo, String)> {
+pub async fn create_personal_token(
+    state: &AppState,
+    user: &User,
+    name: &str,
+) -> AppResult<(TokenInfo, String)> {
     let name = parse_line("name", name, 60).map_err(|e| AppError::Validation(vec![e]))?;
     let issued = issue_token(state, user.id, TokenKind::Personal, &name, None).await?;
     let info = TokenInfo {
@@ -174,7 +209,11 @@ pub async fn personal_tokens(state: &AppState, user: &User) -> AppResult<Vec<Tok
     let tokens = store::personal_tokens(&state.db, user.id).await?;
     Ok(tokens
         .into_iter()
-        .map(|(id, name, created_at)| TokenInfo { id, name, created_at })
+        .map(|(id, name, created_at)| TokenInfo {
+            id,
+            name,
+            created_at,
+        })
         .collect())
 }
 
@@ -197,7 +236,11 @@ pub async fn set_role(state: &AppState, actor: &User, handle: &str, role: Role) 
 }
 
 /// Every member, newest first, for administrators.
-pub async fn list_users(state: &AppState, actor: &User, page: &PageRequest) -> AppResult<Page<User>> {
+pub async fn list_users(
+    state: &AppState,
+    actor: &User,
+    page: &PageRequest,
+) -> AppResult<Page<User>> {
     require_admin(actor)?;
     let (size, after) = crate::web::page_bounds(page)?;
     let rows = store::list_users(&state.db, after, size + 1).await?;
@@ -275,7 +318,11 @@ async fn hash_password(password: &str) -> AppResult<String> {
 async fn verify_password(password: String, hash: String) -> AppResult<bool> {
     let verified = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -307,8 +354,14 @@ impl LoginLimits {
                 .allow_burst(burst)
         }
         LoginLimits {
-            per_account: RateLimiter::keyed(quota(config.login_account_burst, config.login_account_refill_seconds)),
-            per_address: RateLimiter::keyed(quota(config.login_address_burst, config.login_address_refill_seconds)),
+            per_account: RateLimiter::keyed(quota(
+                config.login_account_burst,
+                config.login_account_refill_seconds,
+            )),
+            per_address: RateLimiter::keyed(quota(
+                config.login_address_burst,
+                config.login_address_refill_seconds,
+            )),
         }
     }
 

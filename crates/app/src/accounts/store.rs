@@ -48,19 +48,31 @@ pub async fn insert_user(db: &Db, user: &NewUser<'_>) -> Result<(), sqlx::Error>
 
 pub async fn user_by_handle(db: &Db, handle: &str) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE handle = $1");
-    let row: Option<UserRow> = query_as(&sql).bind(handle).fetch_optional(db.pool()).await?;
+    let row: Option<UserRow> = query_as(&sql)
+        .bind(handle)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(to_user))
 }
 
 /// The user and their password hash, for signing in.
 pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE handle = $1");
-    let row: Option<(i64, String, String, String, String, i64, String)> =
-        query_as(&sql).bind(handle).fetch_optional(db.pool()).await?;
-    Ok(row.map(|(id, handle, name, bio, role, at, hash)| (to_user((id, handle, name, bio, role, at)), hash)))
+    let row: Option<(i64, String, String, String, String, i64, String)> = query_as(&sql)
+        .bind(handle)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|(id, handle, name, bio, role, at, hash)| {
+        (to_user((id, handle, name, bio, role, at)), hash)
+    }))
 }
 
-pub async fn update_profile(db: &Db, id: Id, display_name: &str, bio: &str) -> Result<(), sqlx::Error> {
+pub async fn update_profile(
+    db: &Db,
+    id: Id,
+    display_name: &str,
+    bio: &str,
+) -> Result<(), sqlx::Error> {
     query("UPDATE users SET display_name = $1, bio = $2, updated_at = $3 WHERE id = $4")
         .bind(display_name)
         .bind(bio)
@@ -83,7 +95,11 @@ pub async fn set_role(db: &Db, handle: &str, role: Role) -> Result<bool, sqlx::E
 }
 
 /// Users newest first, starting after the cursor id.
-pub async fn list_users(db: &Db, before: Option<i64>, limit: u32) -> Result<Vec<User>, sqlx::Error> {
+pub async fn list_users(
+    db: &Db,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<User>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id < $1 ORDER BY id DESC LIMIT $2");
     let rows: Vec<UserRow> = query_as(&sql)
         .bind(before.unwrap_or(i64::MAX))
@@ -138,7 +154,11 @@ pub async fn insert_token(db: &Db, token: &NewToken<'_>) -> Result<(), sqlx::Err
 }
 
 /// The user a token belongs to, if the token exists and has not expired.
-pub async fn user_by_token(db: &Db, token_hash: &str, now: Timestamp) -> Result<Option<User>, sqlx::Error> {
+pub async fn user_by_token(
+    db: &Db,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<User>, sqlx::Error> {
     let sql = "SELECT u.id, u.handle, u.display_name, u.bio, u.role, u.created_at \
                FROM auth_tokens t JOIN users u ON u.id = t.user_id \
                WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)";
@@ -159,17 +179,25 @@ pub async fn delete_token_by_hash(db: &Db, token_hash: &str) -> Result<(), sqlx:
 }
 
 /// Deletes one of the user's personal tokens; false when they have no such token.
-pub async fn delete_personal_token(db: &Db, user_id: Id, token_id: Id) -> Result<bool, sqlx::Error> {
-    let done = query("DELETE FROM auth_tokens WHERE id = $1 AND user_id = $2 AND kind = 'personal'")
-        .bind(token_id.as_i64())
-        .bind(user_id.as_i64())
-        .execute(db.pool())
-        .await?;
+pub async fn delete_personal_token(
+    db: &Db,
+    user_id: Id,
+    token_id: Id,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        query("DELETE FROM auth_tokens WHERE id = $1 AND user_id = $2 AND kind = 'personal'")
+            .bind(token_id.as_i64())
+            .bind(user_id.as_i64())
+            .execute(db.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// The user's personal tokens, newest first: (id, name, created_at).
-pub async fn personal_tokens(db: &Db, user_id: Id) -> Result<Vec<(Id, String, Timestamp)>, sqlx::Error> {
+pub async fn personal_tokens(
+    db: &Db,
+    user_id: Id,
+) -> Result<Vec<(Id, String, Timestamp)>, sqlx::Error> {
     let rows: Vec<(i64, String, i64)> = query_as(
         "SELECT id, name, created_at FROM auth_tokens \
          WHERE user_id = $1 AND kind = 'personal' ORDER BY id DESC",

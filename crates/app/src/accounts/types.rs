@@ -7,19 +7,79 @@ use crate::error::{AppError, FieldError};
 
 /// Words that would collide with Hongshu's own pages or impersonate staff.
 const RESERVED_HANDLES: &[&str] = &[
-    "about", "account", "accounts", "admin", "administrator", "api", "app", "auth", "brand",
-    "brands", "explore", "feed", "help", "hongshu", "login", "logout", "me", "mod", "moderator",
-    "new", "note", "notes", "notifications", "official", "orgs", "post", "root", "search",
-    "settings", "shop", "signin", "signout", "signup", "static", "support", "system", "topic",
-    "topics", "user", "users", "www",
+    "about",
+    "account",
+    "accounts",
+    "admin",
+    "administrator",
+    "api",
+    "app",
+    "auth",
+    "brand",
+    "brands",
+    "explore",
+    "feed",
+    "help",
+    "hongshu",
+    "login",
+    "logout",
+    "me",
+    "mod",
+    "moderator",
+    "new",
+    "note",
+    "notes",
+    "notifications",
+    "official",
+    "orgs",
+    "post",
+    "root",
+    "search",
+    "settings",
+    "shop",
+    "signin",
+    "signout",
+    "signup",
+    "static",
+    "support",
+    "system",
+    "topic",
+    "topics",
+    "user",
+    "users",
+    "www",
 ];
 
 /// Passwords that appear at the top of every breach list.
 const COMMON_PASSWORDS: &[&str] = &[
-    "12345678", "123456789", "1234567890", "password", "password1", "password123", "qwerty123",
-    "qwertyuiop", "11111111", "00000000", "88888888", "66666666", "iloveyou", "abc12345",
-    "abcd1234", "a1234567", "1q2w3e4r", "1qaz2wsx", "woaini1314", "aa123456", "qq123456",
-    "zxcvbnm123", "admin123", "letmein1", "welcome1", "sunshine", "princess", "football",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "password",
+    "password1",
+    "password123",
+    "qwerty123",
+    "qwertyuiop",
+    "11111111",
+    "00000000",
+    "88888888",
+    "66666666",
+    "iloveyou",
+    "abc12345",
+    "abcd1234",
+    "a1234567",
+    "1q2w3e4r",
+    "1qaz2wsx",
+    "woaini1314",
+    "aa123456",
+    "qq123456",
+    "zxcvbnm123",
+    "admin123",
+    "letmein1",
+    "welcome1",
+    "sunshine",
+    "princess",
+    "football",
 ];
 
 /// A person's unique name in URLs (`/@handle`): 3–24 of `a-z 0-9 _ .`, compared and stored in
@@ -37,7 +97,10 @@ impl Handle {
         if !(3..=24).contains(&handle.len()) {
             return fail("must be 3 to 24 characters");
         }
-        if !handle.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {
+        if !handle
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+        {
             return fail("may contain only letters a-z, digits, '_' and '.'");
         }
         if !handle.as_bytes()[0].is_ascii_alphanumeric() {
@@ -61,10 +124,16 @@ pub fn parse_line(field: &str, input: &str, max: usize) -> Result<String, FieldE
         return Err(FieldError::new(field, "is required"));
     }
     if text.chars().count() > max {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if text.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -79,8 +148,14 @@ pub fn parse_bio(input: &str) -> Result<String, FieldError> {
     if text.chars().count() > 300 {
         return Err(FieldError::new("bio", "must be at most 300 characters"));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(FieldError::new("bio", "must not contain control characters"));
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(FieldError::new(
+            "bio",
+            "must not contain control characters",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -103,7 +178,8 @@ impl NewPassword {
             return fail("must be at most 128 characters");
         }
         let lower = input.to_lowercase();
-        if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.chars().all(|c| Some(c) == lower.chars().next()) {
+        if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c))
+        {
             return fail("is too easy to guess");
         }
         if handle.is_some_and(|h| lower.contains(h.as_str())) {
@@ -184,9 +260,24 @@ mod tests {
 
     #[test]
     fn handles_are_lower_cased_and_checked() {
-        assert_eq!(Handle::parse("handle", " Alice.W_1 ").unwrap().as_str(), "alice.w_1");
-        for bad in ["", "ab", "a-b-c", "名字名字", ".alice", "admin", "API", &"x".repeat(25)] {
-            assert!(Handle::parse("handle", bad).is_err(), "{bad:?} should be refused");
+        assert_eq!(
+            Handle::parse("handle", " Alice.W_1 ").unwrap().as_str(),
+            "alice.w_1"
+        );
+        for bad in [
+            "",
+            "ab",
+            "a-b-c",
+            "名字名字",
+            ".alice",
+            "admin",
+            "API",
+            &"x".repeat(25),
+        ] {
+            assert!(
+                Handle::parse("handle", bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 

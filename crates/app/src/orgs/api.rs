@@ -48,14 +48,20 @@ async fn create_org(
 #[utoipa::path(get, path = "/orgs/{slug}", tag = "orgs",
     params(("slug" = String, Path, description = "The organisation's slug")),
     responses((status = 200, body = Org), (status = 404, body = Problem)))]
-async fn org(State(state): State<AppState>, ApiPath(slug): ApiPath<String>) -> AppResult<Json<Org>> {
+async fn org(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> AppResult<Json<Org>> {
     Ok(Json(service::by_slug(&state, &slug).await?))
 }
 
 /// The organisations the caller works for.
 #[utoipa::path(get, path = "/me/orgs", tag = "orgs",
     responses((status = 200, body = Vec<Org>), (status = 401, body = Problem)))]
-async fn my_orgs(State(state): State<AppState>, AuthUser(user): AuthUser) -> AppResult<Json<Vec<Org>>> {
+async fn my_orgs(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<Json<Vec<Org>>> {
     Ok(Json(service::orgs_of(&state, &user).await?))
 }
 
@@ -126,5 +132,7 @@ async fn set_verified(
     ApiJson(req): ApiJson<Verification>,
 ) -> AppResult<Json<Org>> {
     let org = service::by_slug(&state, &slug).await?;
-    Ok(Json(service::set_verified(&state, &user, &org, req.verified).await?))
+    Ok(Json(
+        service::set_verified(&state, &user, &org, req.verified).await?,
+    ))
 }

@@ -3,12 +3,12 @@
 use kernel::Timestamp;
 
 use super::store;
-use ::store::is_unique_violation;
 use super::types::{Member, Org, StaffRole};
 use crate::accounts::service::{require_admin, user_by_handle};
 use crate::accounts::types::{parse_line, Fields, Handle, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use ::store::is_unique_violation;
 
 /// Any member may create an organisation; they become its first owner.
 pub async fn create(state: &AppState, founder: &User, slug: &str, name: &str) -> AppResult<Org> {
@@ -24,7 +24,9 @@ pub async fn create(state: &AppState, founder: &User, slug: &str, name: &str) ->
         created_at: Timestamp::now(),
     };
     match store::insert_org(&state.db, &org, founder.id).await {
-        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("slug", "is already taken".into())),
+        Err(e) if is_unique_violation(&e) => {
+            Err(AppError::Conflict("slug", "is already taken".into()))
+        }
         other => other.map(|()| org).map_err(Into::into),
     }
 }
@@ -38,40 +40,67 @@ pub async fn by_slug(state: &AppState, slug: &str) -> AppResult<Org> {
 /// Staff lists are visible to the organisation's own staff and to administrators.
 pub async fn members(state: &AppState, actor: &User, org: &Org) -> AppResult<Vec<Member>> {
     if !actor.is_admin() && store::role_of(&state.db, org.id, actor.id).await?.is_none() {
-        return Err(AppError::Forbidden("only the organisation's staff may see its staff"));
+        return Err(AppError::Forbidden(
+            "only the organisation's staff may see its staff",
+        ));
     }
     Ok(store::members(&state.db, org.id).await?)
 }
 
 /// An owner adds a member or changes their role.
-pub async fn put_member(state: &AppState, actor: &User, org: &Org, handle: &str, role: StaffRole) -> AppResult<()> {
+pub async fn put_member(
+    state: &AppState,
+    actor: &User,
+    org: &Org,
+    handle: &str,
+    role: StaffRole,
+) -> AppResult<()> {
     require_owner(state, actor, org).await?;
     let member = user_by_handle(state, handle).await?;
     if store::put_member(&state.db, org.id, member.id, role).await? {
         Ok(())
     } else {
-        Err(AppError::Conflict("role", "an organisation needs at least one owner".into()))
+        Err(AppError::Conflict(
+            "role",
+            "an organisation needs at least one owner".into(),
+        ))
     }
 }
 
 /// An owner removes a member; members may also leave on their own.
-pub async fn remove_member(state: &AppState, actor: &User, org: &Org, handle: &str) -> AppResult<()> {
+pub async fn remove_member(
+    state: &AppState,
+    actor: &User,
+    org: &Org,
+    handle: &str,
+) -> AppResult<()> {
     let member = user_by_handle(state, handle).await?;
     if member.id != actor.id {
         require_owner(state, actor, org).await?;
     }
     match store::remove_member(&state.db, org.id, member.id).await? {
         Some(true) => Ok(()),
-        Some(false) => Err(AppError::Conflict("handle", "an organisation needs at least one owner".into())),
+        Some(false) => Err(AppError::Conflict(
+            "handle",
+            "an organisation needs at least one owner".into(),
+        )),
         None => Err(AppError::NotFound("member")),
     }
 }
 
 /// Administrators grant or withdraw the official badge.
-pub async fn set_verified(state: &AppState, actor: &User, org: &Org, verified: bool) -> AppResult<Org> {
+pub async fn set_verified(
+    state: &AppState,
+    actor: &User,
+    org: &Org,
+    verified: bool,
+) -> AppResult<Org> {
     require_admin(actor)?;
     store::set_verified(&state.db, org.id, verified).await?;
-    Ok(Org { verified, ..org.clone() })
+    Ok(Org {
+        verified,
+        ..org.clone()
+    })
 }
 
 pub async fn orgs_of(state: &AppState, user: &User) -> AppResult<Vec<Org>> {
@@ -81,6 +110,8 @@ pub async fn orgs_of(state: &AppState, user: &User) -> AppResult<Vec<Org>> {
 async fn require_owner(state: &AppState, actor: &User, org: &Org) -> AppResult<()> {
     match store::role_of(&state.db, org.id, actor.id).await? {
         Some(StaffRole::Owner) => Ok(()),
-        _ => Err(AppError::Forbidden("only the organisation's owners may manage its staff")),
+        _ => Err(AppError::Forbidden(
+            "only the organisation's owners may manage its staff",
+        )),
     }
 }

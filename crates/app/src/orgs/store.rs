@@ -32,10 +32,11 @@ pub async fn insert_org(db: &Db, org: &Org, owner: Id) -> Result<(), sqlx::Error
 }
 
 pub async fn org_by_slug(db: &Db, slug: &str) -> Result<Option<Org>, sqlx::Error> {
-    let row: Option<OrgRow> = query_as("SELECT id, slug, name, verified, created_at FROM orgs WHERE slug = $1")
-        .bind(slug)
-        .fetch_optional(db.pool())
-        .await?;
+    let row: Option<OrgRow> =
+        query_as("SELECT id, slug, name, verified, created_at FROM orgs WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.map(to_org))
 }
 
@@ -50,11 +51,12 @@ pub async fn set_verified(db: &Db, org: Id, verified: bool) -> Result<(), sqlx::
 
 /// The user's role in the organisation, if they belong to it.
 pub async fn role_of(db: &Db, org: Id, user: Id) -> Result<Option<StaffRole>, sqlx::Error> {
-    let role: Option<String> = query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
-        .bind(org.as_i64())
-        .bind(user.as_i64())
-        .fetch_optional(db.pool())
-        .await?;
+    let role: Option<String> =
+        query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_i64())
+            .bind(user.as_i64())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(role.as_deref().map(StaffRole::from_db))
 }
 
@@ -106,10 +108,11 @@ pub async fn remove_member(db: &Db, org: Id, user: Id) -> Result<Option<bool>, s
 /// Checked inside the write transaction, so two owners demoting each other at once cannot
 /// both succeed.
 async fn finish_if_owned(mut tx: Tx, org: Id) -> Result<bool, sqlx::Error> {
-    let owners: i64 = query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'owner'")
-        .bind(org.as_i64())
-        .fetch_one(&mut *tx)
-        .await?;
+    let owners: i64 =
+        query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1 AND role = 'owner'")
+            .bind(org.as_i64())
+            .fetch_one(&mut *tx)
+            .await?;
     if owners == 0 {
         tx.rollback().await?;
         return Ok(false);
@@ -118,7 +121,13 @@ async fn finish_if_owned(mut tx: Tx, org: Id) -> Result<bool, sqlx::Error> {
     Ok(true)
 }
 
-async fn upsert_member_in(tx: &mut Tx, org: Id, user: Id, role: StaffRole, now: Timestamp) -> Result<(), sqlx::Error> {
+async fn upsert_member_in(
+    tx: &mut Tx,
+    org: Id,
+    user: Id,
+    role: StaffRole,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO org_members (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",

@@ -46,10 +46,18 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         let field = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            let field = if field == "." { "body".to_owned() } else { field };
+            let field = if field == "." {
+                "body".to_owned()
+            } else {
+                field
+            };
             AppError::Validation(vec![FieldError::new(field, shape_error(&inner))])
         } else {
-            AppError::BadRequest(format!("the body is not valid JSON (line {}, column {})", inner.line(), inner.column()))
+            AppError::BadRequest(format!(
+                "the body is not valid JSON (line {}, column {})",
+                inner.line(),
+                inner.column()
+            ))
         }
     })
 }
@@ -64,13 +72,15 @@ fn shape_error(err: &serde_json::Error) -> String {
 }
 
 async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, AppError> {
-    Bytes::from_request(request, state).await.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::BadRequest("the request body could not be read".into())
-        }
-    })
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest("the request body could not be read".into())
+            }
+        })
 }
 
 /// A form post from one of our pages: the hidden `_csrf` field must equal the CSRF cookie.
@@ -91,8 +101,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
         let field: CsrfField = serde_urlencoded::from_bytes(&body)
             .map_err(|_| AppError::BadRequest("the form could not be read".into()))?;
         match cookie {
-            Some(cookie) if !cookie.is_empty() && constant_time_eq(cookie.as_bytes(), field.csrf.as_bytes()) => {}
-            _ => return Err(AppError::Forbidden("the form has expired; reload the page and try again")),
+            Some(cookie)
+                if !cookie.is_empty()
+                    && constant_time_eq(cookie.as_bytes(), field.csrf.as_bytes()) => {}
+            _ => {
+                return Err(AppError::Forbidden(
+                    "the form has expired; reload the page and try again",
+                ))
+            }
         }
         serde_urlencoded::from_bytes(&body)
             .map(CsrfForm)
@@ -189,7 +205,10 @@ mod tests {
 
     #[test]
     fn broken_json_is_a_bad_request() {
-        assert!(matches!(parse_json::<Signup>(b"{\"handle\":"), Err(AppError::BadRequest(_))));
+        assert!(matches!(
+            parse_json::<Signup>(b"{\"handle\":"),
+            Err(AppError::BadRequest(_))
+        ));
     }
 
     #[test]

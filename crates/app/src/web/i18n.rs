@@ -44,7 +44,8 @@ impl Lang {
     }
 
     pub fn of_request(headers: &HeaderMap) -> Lang {
-        if let Some(lang) = cookies::read(headers, cookies::LANG).and_then(|c| Lang::from_code(&c)) {
+        if let Some(lang) = cookies::read(headers, cookies::LANG).and_then(|c| Lang::from_code(&c))
+        {
             return lang;
         }
         headers
@@ -202,7 +203,10 @@ pub fn translate_detail(lang: Lang, detail: &str) -> String {
         ("is reserved", "是保留名称"),
         ("is already taken", "已被占用"),
         ("must be 3 to 24 characters", "长度须为 3 到 24 个字符"),
-        ("may contain only letters a-z, digits, '_' and '.'", "只能包含字母 a-z、数字、_ 和 ."),
+        (
+            "may contain only letters a-z, digits, '_' and '.'",
+            "只能包含字母 a-z、数字、_ 和 .",
+        ),
         ("must start with a letter or a digit", "须以字母或数字开头"),
         ("must be at least 8 characters", "至少需要 8 个字符"),
         ("must be at most 128 characters", "最多 128 个字符"),

@@ -14,11 +14,14 @@ use crate::error::{AppError, AppResult};
 
 /// The page size and the id to start after, or a 400 naming the bad parameter.
 pub fn page_bounds(page: &PageRequest) -> AppResult<(u32, Option<i64>)> {
-    let size = page
-        .size()
-        .ok_or_else(|| AppError::invalid("limit", format!("must be between 1 and {}", kernel::MAX_PAGE_SIZE)))?;
+    let size = page.size().ok_or_else(|| {
+        AppError::invalid(
+            "limit",
+            format!("must be between 1 and {}", kernel::MAX_PAGE_SIZE),
+        )
+    })?;
     let after = page
         .after()
-        .map_err(|()| AppError::invalid("cursor", "is not a cursor this server issued"))?;
+        .map_err(|e| AppError::invalid("cursor", e.to_string()))?;
     Ok((size, after.map(|c| c.0)))
 }

@@ -45,8 +45,16 @@ impl PageCtx {
 
     fn new(parts: &Parts, user: Option<User>) -> PageCtx {
         let lang = Lang::of_request(&parts.headers);
-        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-        let here = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
         PageCtx {
             lang,
             t: lang.texts(),
@@ -79,7 +87,11 @@ pub fn render(status: StatusCode, template: &impl Template) -> AppResult<Respons
 pub struct CsrfToken(pub String);
 
 /// Gives each browser a CSRF token cookie on its first visit, and templates its value.
-pub async fn csrf_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn csrf_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let existing = cookies::read(request.headers(), cookies::CSRF).filter(|t| !t.is_empty());
     let token = existing.clone().unwrap_or_else(random_secret);
     let is_api = request.uri().path().starts_with("/api/");
@@ -101,7 +113,11 @@ struct ErrorPage {
 
 /// Outside `/api`, turns an error response into an HTML page in the reader's language, and a
 /// 401 into a trip to the sign-in page.
-pub async fn problem_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn problem_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -115,7 +131,10 @@ pub async fn problem_pages(State(state): State<AppState>, request: Request, next
     if problem.status == StatusCode::UNAUTHORIZED.as_u16() {
         return Redirect::to(&format!("/login?next={}", encode(here))).into_response();
     }
-    let user = MaybeUser::from_request_parts(&mut parts, &state).await.ok().and_then(|u| u.0);
+    let user = MaybeUser::from_request_parts(&mut parts, &state)
+        .await
+        .ok()
+        .and_then(|u| u.0);
     let page = ErrorPage {
         ctx: PageCtx::new(&ctx_parts, user),
         problem,
@@ -123,7 +142,8 @@ pub async fn problem_pages(State(state): State<AppState>, request: Request, next
     let status = response.status();
     let mut html = render(status, &page).unwrap_or_else(|_| status.into_response());
     if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
-        html.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+        html.headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
     }
     html
 }
@@ -139,7 +159,9 @@ pub fn encode(value: &str) -> String {
 /// replaced by the home page, so redirects cannot be turned against users.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -151,11 +173,15 @@ pub struct LangQuery {
 }
 
 /// `GET /lang?to=zh-CN&next=/…`: remembers the language and goes back.
-pub async fn switch_language(State(state): State<AppState>, Query(query): Query<LangQuery>) -> Response {
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Query(query): Query<LangQuery>,
+) -> Response {
     let next = local_path(query.next.as_deref());
     match Lang::from_code(&query.to) {
         Some(lang) => {
-            let jar = CookieJar::new().add(cookies::lang(lang.code(), state.config.secure_cookies()));
+            let jar =
+                CookieJar::new().add(cookies::lang(lang.code(), state.config.secure_cookies()));
             (jar, Redirect::to(&next)).into_response()
         }
         None => Redirect::to(&next).into_response(),
@@ -189,7 +215,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
     response
 }
 
@@ -202,7 +231,12 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(local_path(Some("/@alice?tab=notes")), "/@alice?tab=notes");
-        for hostile in ["//evil.example", "https://evil.example", "javascript:alert(1)", "/\\evil.example"] {
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/\\evil.example",
+        ] {
             assert_eq!(local_path(Some(hostile)), "/", "{hostile}");
         }
         assert_eq!(local_path(None), "/");

@@ -20,10 +20,15 @@ pub async fn headers(request: Request, next: Next) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
     ];
     for (name, value) in fixed {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     }
     response
 }
@@ -32,7 +37,10 @@ pub async fn headers(request: Request, next: Next) -> Response {
 /// `Origin` on every cross-site POST, PUT, PATCH and DELETE; API clients outside a browser send
 /// none and authenticate with bearer tokens, which a forged request cannot carry.
 pub async fn same_origin(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe && !origin_matches_host(&request) {
         return AppError::Forbidden("cross-site requests are not accepted").into_response();
     }
@@ -43,7 +51,10 @@ fn origin_matches_host(request: &Request) -> bool {
     let Some(origin) = request.headers().get(header::ORIGIN) else {
         return true;
     };
-    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
     let origin_host = origin
         .to_str()
         .ok()

@@ -36,8 +36,17 @@ async fn simultaneous_signups_for_one_handle_create_one_account() {
         attempts.spawn(async move { client.post(url).json(&body).send().await.unwrap().status() });
     }
     let statuses = attempts.join_all().await;
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
 }
 
 #[tokio::test]
@@ -47,7 +56,12 @@ async fn weak_empty_and_malformed_fields_are_each_named() {
     let response = app.post_json("/api/v1/auth/signup", &body).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let errors = problem(response).await["errors"].clone();
-    let fields: Vec<&str> = errors.as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["handle", "display_name", "password"]);
 
     let weak = json!({"handle": "carol", "display_name": "Carol", "password": "12345678"});
@@ -58,7 +72,10 @@ async fn weak_empty_and_malformed_fields_are_each_named() {
     assert_eq!(body["errors"][0]["detail"], "is too easy to guess");
 
     let reserved = app.signup("admin").await;
-    assert_eq!(problem(reserved).await["errors"][0]["detail"], "is reserved");
+    assert_eq!(
+        problem(reserved).await["errors"][0]["detail"],
+        "is reserved"
+    );
 }
 
 #[tokio::test]
@@ -67,10 +84,16 @@ async fn signing_in_gives_a_token_and_a_cookie_that_both_work() {
     app.signup("dora").await;
     let response = app.login("DORA", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("hs_session=hs_"));
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-    assert!(!cookie.contains("Secure"), "plain http must not get Secure cookies");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not get Secure cookies"
+    );
     let body: Value = response.json().await.unwrap();
     let token = body["token"].as_str().unwrap();
     assert_eq!(body["user"]["handle"], "dora");
@@ -78,7 +101,13 @@ async fn signing_in_gives_a_token_and_a_cookie_that_both_work() {
     let me: Value = app.get_as(token, "/api/v1/me").await.json().await.unwrap();
     assert_eq!(me["handle"], "dora");
     let session = cookie.split(';').next().unwrap();
-    let by_cookie = app.api.get(app.url("/api/v1/me")).header("cookie", session).send().await.unwrap();
+    let by_cookie = app
+        .api
+        .get(app.url("/api/v1/me"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_cookie.status(), StatusCode::OK);
 }
 
@@ -87,7 +116,10 @@ async fn cookies_are_secure_when_served_over_https() {
     let app = spawn_app_with(|c| c.server.public_url = "https://hongshu.example".into()).await;
     app.signup("erin").await;
     let response = app.login("erin", PASSWORD).await;
-    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
 }
 
 #[tokio::test]
@@ -113,10 +145,17 @@ async fn a_run_of_wrong_passwords_is_slowed_down() {
     }
     let last = statuses.pop().unwrap();
     assert_eq!(last.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = last.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = last.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     // Even the right password waits until the account's bucket refills.
-    assert_eq!(app.login("gina", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.login("gina", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]
@@ -124,7 +163,10 @@ async fn one_address_cannot_spray_many_accounts() {
     let app = spawn_app_with(|c| c.auth.login_address_burst = 4).await;
     let mut last = StatusCode::OK;
     for i in 0..5 {
-        last = app.login(&format!("someone{i}"), "guess guess guess").await.status();
+        last = app
+            .login(&format!("someone{i}"), "guess guess guess")
+            .await
+            .status();
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
@@ -137,13 +179,21 @@ async fn forged_expired_and_ended_sessions_are_signed_out() {
         let response = app.get_as(forged, "/api/v1/me").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{forged}");
     }
-    let response = app.send_as(Method::POST, &token, "/api/v1/auth/logout", None).await;
+    let response = app
+        .send_as(Method::POST, &token, "/api/v1/auth/logout", None)
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.get_as(&token, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_as(&token, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     let expiring = spawn_app_with(|c| c.auth.session_days = 0).await;
     let token = expiring.member("ivan").await;
-    assert_eq!(expiring.get_as(&token, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        expiring.get_as(&token, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -151,16 +201,33 @@ async fn members_edit_their_own_profile() {
     let app = spawn_app().await;
     let token = app.member("jun").await;
     let update = json!({"display_name": "  Jun 俊  ", "bio": "Coffee & hiking\nShanghai"});
-    let response = app.send_as(Method::PATCH, &token, "/api/v1/me", Some(update)).await;
+    let response = app
+        .send_as(Method::PATCH, &token, "/api/v1/me", Some(update))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let public: Value = app.api.get(app.url("/api/v1/users/JUN")).send().await.unwrap().json().await.unwrap();
+    let public: Value = app
+        .api
+        .get(app.url("/api/v1/users/JUN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(public["display_name"], "Jun 俊");
     assert_eq!(public["bio"], "Coffee & hiking\nShanghai");
 
     let too_long = json!({"bio": "x".repeat(301)});
-    let response = app.send_as(Method::PATCH, &token, "/api/v1/me", Some(too_long)).await;
+    let response = app
+        .send_as(Method::PATCH, &token, "/api/v1/me", Some(too_long))
+        .await;
     assert_eq!(problem(response).await["errors"][0]["field"], "bio");
-    let missing = app.api.get(app.url("/api/v1/users/nobody")).send().await.unwrap();
+    let missing = app
+        .api
+        .get(app.url("/api/v1/users/nobody"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
@@ -169,14 +236,27 @@ async fn personal_tokens_can_be_made_listed_used_and_revoked() {
     let app = spawn_app().await;
     let session = app.member("kai").await;
     let response = app
-        .send_as(Method::POST, &session, "/api/v1/me/tokens", Some(json!({"name": "shop sync"})))
+        .send_as(
+            Method::POST,
+            &session,
+            "/api/v1/me/tokens",
+            Some(json!({"name": "shop sync"})),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let made: Value = response.json().await.unwrap();
     let secret = made["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get_as(&secret, "/api/v1/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_as(&secret, "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
 
-    let list: Value = app.get_as(&session, "/api/v1/me/tokens").await.json().await.unwrap();
+    let list: Value = app
+        .get_as(&session, "/api/v1/me/tokens")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["name"], "shop sync");
     assert!(list[0].get("token").is_none(), "secrets are shown once");
@@ -184,11 +264,25 @@ async fn personal_tokens_can_be_made_listed_used_and_revoked() {
     let other = app.member("lin").await;
     let path = format!("/api/v1/me/tokens/{}", made["id"].as_str().unwrap());
     let foreign = app.send_as(Method::DELETE, &other, &path, None).await;
-    assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "one cannot revoke another's token");
+    assert_eq!(
+        foreign.status(),
+        StatusCode::NOT_FOUND,
+        "one cannot revoke another's token"
+    );
     let revoked = app.send_as(Method::DELETE, &session, &path, None).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.get_as(&secret, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
-    let malformed = app.send_as(Method::DELETE, &session, "/api/v1/me/tokens/not-an-id", None).await;
+    assert_eq!(
+        app.get_as(&secret, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let malformed = app
+        .send_as(
+            Method::DELETE,
+            &session,
+            "/api/v1/me/tokens/not-an-id",
+            None,
+        )
+        .await;
     assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
 }
 
@@ -203,29 +297,74 @@ async fn only_administrators_list_members_and_set_roles() {
     let refused = app.get_as(&member, "/api/v1/admin/users").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
-    let first: Value = app.get_as(&admin, "/api/v1/admin/users?limit=3").await.json().await.unwrap();
-    let handles: Vec<&str> = first["items"].as_array().unwrap().iter().map(|u| u["handle"].as_str().unwrap()).collect();
-    assert_eq!(handles, ["root_admin", "pia", "omar"]);
-    let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = app
-        .get_as(&admin, &format!("/api/v1/admin/users?limit=3&cursor={cursor}"))
+    let first: Value = app
+        .get_as(&admin, "/api/v1/admin/users?limit=3")
         .await
         .json()
         .await
         .unwrap();
-    let handles: Vec<&str> = second["items"].as_array().unwrap().iter().map(|u| u["handle"].as_str().unwrap()).collect();
+    let handles: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles, ["root_admin", "pia", "omar"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get_as(
+            &admin,
+            &format!("/api/v1/admin/users?limit=3&cursor={cursor}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let handles: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["handle"].as_str().unwrap())
+        .collect();
     assert_eq!(handles, ["nora", "mia"]);
     assert!(second["next_cursor"].is_null());
 
     let promote = json!({"role": "moderator"});
-    let refused = app.send_as(Method::PUT, &member, "/api/v1/admin/users/nora/role", Some(promote.clone())).await;
+    let refused = app
+        .send_as(
+            Method::PUT,
+            &member,
+            "/api/v1/admin/users/nora/role",
+            Some(promote.clone()),
+        )
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let done = app.send_as(Method::PUT, &admin, "/api/v1/admin/users/nora/role", Some(promote)).await;
+    let done = app
+        .send_as(
+            Method::PUT,
+            &admin,
+            "/api/v1/admin/users/nora/role",
+            Some(promote),
+        )
+        .await;
     assert_eq!(done.status(), StatusCode::NO_CONTENT);
-    let nora: Value = app.api.get(app.url("/api/v1/users/nora")).send().await.unwrap().json().await.unwrap();
+    let nora: Value = app
+        .api
+        .get(app.url("/api/v1/users/nora"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(nora["role"], "moderator");
     let bad_role = app
-        .send_as(Method::PUT, &admin, "/api/v1/admin/users/nora/role", Some(json!({"role": "king"})))
+        .send_as(
+            Method::PUT,
+            &admin,
+            "/api/v1/admin/users/nora/role",
+            Some(json!({"role": "king"})),
+        )
         .await;
     assert_eq!(problem(bad_role).await["errors"][0]["field"], "role");
 }

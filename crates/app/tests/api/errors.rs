@@ -6,10 +6,20 @@ use crate::helpers::{problem, spawn_app};
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_are_problems_not_crashes() {
     let app = spawn_app().await;
-    let missing = app.api.get(app.url("/api/v1/nothing/here")).send().await.unwrap();
+    let missing = app
+        .api
+        .get(app.url("/api/v1/nothing/here"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(problem(missing).await["type"], "/problems/not-found");
-    let wrong_method = app.api.delete(app.url("/api/v1/auth/signup")).send().await.unwrap();
+    let wrong_method = app
+        .api
+        .delete(app.url("/api/v1/auth/signup"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(problem(wrong_method).await["status"], 405);
 }
@@ -19,21 +29,51 @@ async fn bodies_that_are_too_large_malformed_or_mistyped_get_clear_4xx() {
     let app = spawn_app().await;
     let url = app.url("/api/v1/auth/signup");
     let huge = format!("{{\"handle\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    let response = app.api.post(&url).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let response = app
+        .api
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(problem(response).await["type"], "/problems/payload-too-large");
+    assert_eq!(
+        problem(response).await["type"],
+        "/problems/payload-too-large"
+    );
 
-    let broken = app.api.post(&url).header("content-type", "application/json").body("{\"handle\":").send().await.unwrap();
+    let broken = app
+        .api
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"handle\":")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
 
-    let wrong_type = app.post_json("/api/v1/auth/signup", &json!({"handle": 5, "display_name": "x", "password": "y"})).await;
+    let wrong_type = app
+        .post_json(
+            "/api/v1/auth/signup",
+            &json!({"handle": 5, "display_name": "x", "password": "y"}),
+        )
+        .await;
     assert_eq!(wrong_type.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(wrong_type).await["errors"][0]["field"], "handle");
 
-    let missing = app.post_json("/api/v1/auth/signup", &json!({"handle": "abc"})).await;
+    let missing = app
+        .post_json("/api/v1/auth/signup", &json!({"handle": "abc"}))
+        .await;
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let form = app.api.post(&url).form(&[("handle", "abc")]).send().await.unwrap();
+    let form = app
+        .api
+        .post(&url)
+        .form(&[("handle", "abc")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
@@ -41,8 +81,15 @@ async fn bodies_that_are_too_large_malformed_or_mistyped_get_clear_4xx() {
 async fn bad_page_parameters_name_the_parameter() {
     let app = spawn_app().await;
     let admin = app.admin("pager_admin").await;
-    for (query, field) in [("limit=0", "limit"), ("limit=1000", "limit"), ("cursor=%%%", "cursor"), ("cursor=abc", "cursor")] {
-        let response = app.get_as(&admin, &format!("/api/v1/admin/users?{query}")).await;
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1000", "limit"),
+        ("cursor=%%%", "cursor"),
+        ("cursor=abc", "cursor"),
+    ] {
+        let response = app
+            .get_as(&admin, &format!("/api/v1/admin/users?{query}"))
+            .await;
         assert!(response.status().is_client_error(), "{query}");
         let body = problem(response).await;
         if body["status"] == 422 {

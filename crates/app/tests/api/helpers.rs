@@ -43,7 +43,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     adjust(&mut config);
     let state = app::open(config).await.expect("database opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("free port");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app::run(listener, state.clone(), async {
@@ -65,17 +67,26 @@ async fn fresh_database_url() -> String {
     };
     sqlx::any::install_default_drivers();
     let name = format!("hongshu_test_{}", uuid_like());
-    let mut admin = sqlx::AnyConnection::connect(&server).await.expect("PostgreSQL for tests is reachable");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+    let mut admin = sqlx::AnyConnection::connect(&server)
+        .await
+        .expect("PostgreSQL for tests is reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
     admin.close().await.ok();
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
     format!("{base}/{name}")
 }
 
 fn uuid_like() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..16).map(|_| char::from(b'a' + rng.gen_range(0..26))).collect()
+    (0..16)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26)))
+        .collect()
 }
 
 impl TestApp {
@@ -93,7 +104,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.api.post(self.url(path)).json(body).send().await.unwrap()
+        self.api
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn signup(&self, handle: &str) -> Response {
@@ -102,7 +118,11 @@ impl TestApp {
     }
 
     pub async fn login(&self, handle: &str, password: &str) -> Response {
-        self.post_json("/api/v1/auth/login", &json!({"handle": handle, "password": password})).await
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({"handle": handle, "password": password}),
+        )
+        .await
     }
 
     /// Signs a new member up and in; returns their bearer token.
@@ -114,16 +134,29 @@ impl TestApp {
 
     /// An administrator, made the way operators make one, signed in.
     pub async fn admin(&self, handle: &str) -> String {
-        app::accounts::service::create_admin(&self.state, handle, "Admin", PASSWORD).await.unwrap();
+        app::accounts::service::create_admin(&self.state, handle, "Admin", PASSWORD)
+            .await
+            .unwrap();
         let body: Value = self.login(handle, PASSWORD).await.json().await.unwrap();
         body["token"].as_str().expect("token").to_owned()
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> Response {
-        self.api.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+        self.api
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn send_as(&self, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> Response {
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
         let request = self.api.request(method, self.url(path)).bearer_auth(token);
         let request = match body {
             Some(body) => request.json(&body),
@@ -135,7 +168,10 @@ impl TestApp {
 
 /// Reads a problem+json response, checking its media type.
 pub async fn problem(response: Response) -> Value {
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(content_type, "application/problem+json");
     response.json().await.unwrap()
 }
@@ -143,7 +179,10 @@ pub async fn problem(response: Response) -> Value {
 /// The value of the hidden `_csrf` field in a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"_csrf\" value=\"";
-    let start = html.find(marker).expect("page has a form with a CSRF field") + marker.len();
+    let start = html
+        .find(marker)
+        .expect("page has a form with a CSRF field")
+        + marker.len();
     let end = start + html[start..].find('"').unwrap();
     html[start..end].to_owned()
 }

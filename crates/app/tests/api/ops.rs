@@ -6,10 +6,36 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
     let app = spawn_app().await;
-    assert_eq!(app.api.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
-    assert_eq!(app.api.get(app.url("/readyz")).send().await.unwrap().text().await.unwrap(), "ready");
+    assert_eq!(
+        app.api
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ready"
+    );
     app.signup("metric_maker").await;
-    let metrics = app.api.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .api
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         metrics.contains(r#"hongshu_http_requests_total{method="POST",route="/api/v1/auth/signup",status="201"} 1"#),
         "{metrics}"
@@ -28,7 +54,15 @@ async fn readiness_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
     let app = spawn_app().await;
-    let doc: Value = app.api.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .api
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let expected = [
         ("/api/v1/auth/signup", "post"),
@@ -52,9 +86,16 @@ async fn the_openapi_document_describes_every_api_route() {
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not described");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not described"
+        );
     }
     let described: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(described, expected.len(), "a route is described that this test does not know");
+    assert_eq!(
+        described,
+        expected.len(),
+        "a route is described that this test does not know"
+    );
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }

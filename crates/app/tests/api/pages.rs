@@ -6,32 +6,101 @@ use crate::helpers::{csrf_of, spawn_app, PASSWORD};
 async fn a_visitor_signs_up_edits_the_profile_and_signs_out_through_the_pages() {
     let app = spawn_app().await;
     let browser = app.browser();
-    let page = browser.get(app.url("/signup")).send().await.unwrap().text().await.unwrap();
+    let page = browser
+        .get(app.url("/signup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_of(&page);
-    let form = [("_csrf", csrf.as_str()), ("handle", "Qing"), ("display_name", "<script>alert(1)</script>"), ("password", PASSWORD)];
-    let created = browser.post(app.url("/signup")).form(&form).send().await.unwrap();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "Qing"),
+        ("display_name", "<script>alert(1)</script>"),
+        ("password", PASSWORD),
+    ];
+    let created = browser
+        .post(app.url("/signup"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     assert_eq!(created.headers()["location"], "/@qing");
 
-    let profile = browser.get(app.url("/@qing")).send().await.unwrap().text().await.unwrap();
-    assert!(profile.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "names are escaped");
+    let profile = browser
+        .get(app.url("/@qing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        profile.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "names are escaped"
+    );
     assert!(!profile.contains("<script>alert(1)"));
-    assert!(profile.contains("id=\"edit-profile\""), "the owner sees the edit link");
+    assert!(
+        profile.contains("id=\"edit-profile\""),
+        "the owner sees the edit link"
+    );
 
-    let editor = browser.get(app.url("/settings/profile")).send().await.unwrap().text().await.unwrap();
-    let form = [("_csrf", csrf.as_str()), ("display_name", "Qing 青"), ("bio", "Tea, trains and tofu")];
-    let saved = browser.post(app.url("/settings/profile")).form(&form).send().await.unwrap();
+    let editor = browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("display_name", "Qing 青"),
+        ("bio", "Tea, trains and tofu"),
+    ];
+    let saved = browser
+        .post(app.url("/settings/profile"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
     assert!(saved.text().await.unwrap().contains("id=\"saved\""));
     assert!(editor.contains("value=\"&#60;script&#62;"));
-    let profile = browser.get(app.url("/@qing")).send().await.unwrap().text().await.unwrap();
+    let profile = browser
+        .get(app.url("/@qing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(profile.contains("Tea, trains and tofu"));
 
-    let signed_out = browser.post(app.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let signed_out = browser
+        .post(app.url("/logout"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
-    let editor = browser.get(app.url("/settings/profile")).send().await.unwrap();
-    assert_eq!(editor.status(), StatusCode::SEE_OTHER, "signed out, the editor sends one to sign in");
-    assert_eq!(editor.headers()["location"], "/login?next=%2Fsettings%2Fprofile");
+    let editor = browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        editor.status(),
+        StatusCode::SEE_OTHER,
+        "signed out, the editor sends one to sign in"
+    );
+    assert_eq!(
+        editor.headers()["location"],
+        "/login?next=%2Fsettings%2Fprofile"
+    );
 }
 
 #[tokio::test]
@@ -39,11 +108,28 @@ async fn forms_without_the_csrf_token_are_refused() {
     let app = spawn_app().await;
     let browser = app.browser();
     browser.get(app.url("/signup")).send().await.unwrap();
-    let form = [("_csrf", "forged"), ("handle", "mallory"), ("display_name", "M"), ("password", PASSWORD)];
-    let response = browser.post(app.url("/signup")).form(&form).send().await.unwrap();
+    let form = [
+        ("_csrf", "forged"),
+        ("handle", "mallory"),
+        ("display_name", "M"),
+        ("password", PASSWORD),
+    ];
+    let response = browser
+        .post(app.url("/signup"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert_eq!(app.signup("mallory").await.status(), StatusCode::CREATED, "nothing was created");
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(
+        app.signup("mallory").await.status(),
+        StatusCode::CREATED,
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -51,16 +137,48 @@ async fn refused_forms_come_back_with_each_error_and_the_values_typed() {
     let app = spawn_app().await;
     app.signup("taken").await;
     let browser = app.browser();
-    let csrf = csrf_of(&browser.get(app.url("/signup")).send().await.unwrap().text().await.unwrap());
-    let form = [("_csrf", csrf.as_str()), ("handle", "TAKEN"), ("display_name", "Tina"), ("password", "short")];
-    let response = browser.post(app.url("/signup")).form(&form).send().await.unwrap();
+    let csrf = csrf_of(
+        &browser
+            .get(app.url("/signup"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "TAKEN"),
+        ("display_name", "Tina"),
+        ("password", "short"),
+    ];
+    let response = browser
+        .post(app.url("/signup"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"password-error\">must be at least 8 characters"));
     assert!(html.contains("value=\"Tina\""));
 
-    let form = [("_csrf", csrf.as_str()), ("handle", "taken"), ("display_name", "Tina"), ("password", PASSWORD)];
-    let html = browser.post(app.url("/signup")).form(&form).send().await.unwrap().text().await.unwrap();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "taken"),
+        ("display_name", "Tina"),
+        ("password", PASSWORD),
+    ];
+    let html = browser
+        .post(app.url("/signup"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("id=\"handle-error\">is already taken"));
 }
 
@@ -69,18 +187,59 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_off_site() {
     let app = spawn_app().await;
     app.signup("uma").await;
     let browser = app.browser();
-    let page = browser.get(app.url("/login?next=/settings/profile")).send().await.unwrap().text().await.unwrap();
+    let page = browser
+        .get(app.url("/login?next=/settings/profile"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_of(&page);
-    let wrong = [("_csrf", csrf.as_str()), ("handle", "uma"), ("password", "wrong password!"), ("next", "/")];
-    let refused = browser.post(app.url("/login")).form(&wrong).send().await.unwrap();
+    let wrong = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "uma"),
+        ("password", "wrong password!"),
+        ("next", "/"),
+    ];
+    let refused = browser
+        .post(app.url("/login"))
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert!(refused.text().await.unwrap().contains("the handle or the password is wrong"));
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("the handle or the password is wrong"));
 
-    let form = [("_csrf", csrf.as_str()), ("handle", "uma"), ("password", PASSWORD), ("next", "//evil.example/")];
-    let response = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "uma"),
+        ("password", PASSWORD),
+        ("next", "//evil.example/"),
+    ];
+    let response = browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["location"], "/");
-    let form = [("_csrf", csrf.as_str()), ("handle", "uma"), ("password", PASSWORD), ("next", "/settings/profile")];
-    let response = browser.post(app.url("/login")).form(&form).send().await.unwrap();
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "uma"),
+        ("password", PASSWORD),
+        ("next", "/settings/profile"),
+    ];
+    let response = browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["location"], "/settings/profile");
 }
 
@@ -101,18 +260,46 @@ async fn a_forged_session_cookie_just_means_signed_out() {
 #[tokio::test]
 async fn pages_speak_the_readers_language_and_the_switch_remembers_it() {
     let app = spawn_app().await;
-    let chinese = app.api.get(app.url("/login")).header("accept-language", "zh-CN,zh;q=0.9").send().await.unwrap();
+    let chinese = app
+        .api
+        .get(app.url("/login"))
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
     let html = chinese.text().await.unwrap();
     assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("登录"));
-    let english = app.api.get(app.url("/login")).header("accept-language", "en-US").send().await.unwrap();
+    let english = app
+        .api
+        .get(app.url("/login"))
+        .header("accept-language", "en-US")
+        .send()
+        .await
+        .unwrap();
     assert!(english.text().await.unwrap().contains("Sign in"));
 
     let browser = app.browser();
-    let switched = browser.get(app.url("/lang?to=zh-CN&next=/signup")).send().await.unwrap();
+    let switched = browser
+        .get(app.url("/lang?to=zh-CN&next=/signup"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(switched.headers()["location"], "/signup");
-    let html = browser.get(app.url("/signup")).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
+    let html = browser
+        .get(app.url("/signup"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("注册"));
-    let off_site = browser.get(app.url("/lang?to=en&next=https://evil.example")).send().await.unwrap();
+    let off_site = browser
+        .get(app.url("/lang?to=en&next=https://evil.example"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(off_site.headers()["location"], "/");
 }
 
@@ -122,8 +309,14 @@ async fn unknown_pages_are_html_with_security_headers() {
     let response = app.api.get(app.url("/no/such/page")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let headers = response.headers().clone();
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert!(response.text().await.unwrap().contains("404"));
     let missing_member = app.api.get(app.url("/@nobody")).send().await.unwrap();
