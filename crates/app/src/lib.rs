@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod ops;
 pub mod orgs;

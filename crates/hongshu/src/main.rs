@@ -41,6 +41,9 @@ enum Command {
         /// Address and port to listen on [default: 127.0.0.1:8080].
         #[arg(long)]
         bind: Option<SocketAddr>,
+        /// Fill an empty database with a demo community (never touches one in use).
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -73,8 +76,11 @@ fn main() -> anyhow::Result<()> {
         database_url: cli.database_url,
         ..Overrides::default()
     };
-    let command = cli.command.unwrap_or(Command::Serve { bind: None });
-    if let Command::Serve { bind } = &command {
+    let command = cli.command.unwrap_or(Command::Serve {
+        bind: None,
+        demo: false,
+    });
+    if let Command::Serve { bind, .. } = &command {
         overrides.bind = *bind;
     }
     let config = Config::load(&cli.config, &overrides).context("invalid configuration")?;
@@ -85,7 +91,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { .. } => serve(config).await,
+        Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
             app::open(config).await?;
             println!("migrations applied");
@@ -99,9 +105,19 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.server.bind;
     let state = app::open(config).await?;
+    if demo {
+        match app::demo::seed(&state).await.map_err(describe)? {
+            Some(accounts) => println!(
+                "Demo community created. Sign in as any of @{} with the password {}",
+                accounts.handles.join(", @"),
+                accounts.password
+            ),
+            None => println!("The database already has members; the demo was not added."),
+        }
+    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::service;
 use super::types::User;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::orgs::types::Org;
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::extract::{presented_token, ApiPath, ApiQuery, AuthUser, ClientAddr, CsrfForm};
@@ -212,6 +213,8 @@ struct ProfilePage {
     ctx: PageCtx,
     member: User,
     joined: String,
+    /// The organisations the member works for, with their official badges.
+    orgs: Vec<Org>,
 }
 
 impl ProfilePage {
@@ -230,14 +233,14 @@ async fn profile(
 ) -> AppResult<Response> {
     let member = service::user_by_handle(&state, &handle).await?;
     let joined = member.created_at.to_rfc3339().chars().take(10).collect();
-    render(
-        StatusCode::OK,
-        &ProfilePage {
-            ctx,
-            member,
-            joined,
-        },
-    )
+    let orgs = crate::orgs::service::orgs_of(&state, &member).await?;
+    let page = ProfilePage {
+        ctx,
+        member,
+        joined,
+        orgs,
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Template)]

@@ -94,6 +94,12 @@ pub async fn set_role(db: &Db, handle: &str, role: Role) -> Result<bool, sqlx::E
     Ok(done.rows_affected() == 1)
 }
 
+pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
+    store::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db.pool())
+        .await
+}
+
 /// Users newest first, starting after the cursor id.
 pub async fn list_users(
     db: &Db,

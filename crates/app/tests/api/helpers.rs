@@ -43,6 +43,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     adjust(&mut config);
     let state = app::open(config).await.expect("database opens");
+    let expected = match std::env::var("HONGSHU_TEST_DATABASE_URL") {
+        Ok(_) => store::Backend::Postgres,
+        Err(_) => store::Backend::Sqlite,
+    };
+    assert_eq!(
+        state.db.backend(),
+        expected,
+        "the suite runs on the database it was given"
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("free port");
