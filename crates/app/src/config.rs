@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub node_id: u16,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Set when a reverse proxy stands in front: client addresses then come from the last
+    /// `X-Forwarded-For` entry.
+    pub behind_proxy: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -70,6 +73,7 @@ impl Default for Config {
                 public_url: "http://127.0.0.1:8080".into(),
                 node_id: 0,
                 body_limit: 1024 * 1024,
+                behind_proxy: false,
             },
             storage: StorageConfig {
                 data_dir: PathBuf::from("data"),

@@ -73,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit))
-        .layer(from_fn(security::same_origin))
+        .layer(from_fn_with_state(state.clone(), security::same_origin))
         .layer(from_fn_with_state(state.clone(), pages::problem_pages))
         .layer(from_fn_with_state(state.clone(), pages::csrf_token))
         .layer(from_fn(security::headers))

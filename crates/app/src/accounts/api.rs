@@ -16,6 +16,7 @@ use super::types::{Role, User};
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
 use crate::web::cookies;
+use crate::web::created;
 use crate::web::extract::{presented_token, ApiJson, ApiPath, ApiQuery, AuthUser, ClientAddr};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,7 +47,7 @@ async fn signup(
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> AppResult<Response> {
     let user = service::signup(&state, &req.handle, &req.display_name, &req.password).await?;
-    Ok((StatusCode::CREATED, Json(user)).into_response())
+    Ok(created(user))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -170,7 +171,7 @@ async fn create_token(
     ApiJson(req): ApiJson<NewTokenRequest>,
 ) -> AppResult<Response> {
     let (info, token) = service::create_personal_token(&state, &user, &req.name).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenResponse { info, token })).into_response())
+    Ok(created(NewTokenResponse { info, token }))
 }
 
 /// Revoke a personal API token.

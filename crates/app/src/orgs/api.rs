@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -13,6 +13,7 @@ use super::service;
 use super::types::{Member, Org, StaffRole};
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
+use crate::web::created;
 use crate::web::extract::{ApiJson, ApiPath, AuthUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,7 +42,7 @@ async fn create_org(
     ApiJson(req): ApiJson<NewOrg>,
 ) -> AppResult<Response> {
     let org = service::create(&state, &user, &req.slug, &req.name).await?;
-    Ok((StatusCode::CREATED, Json(org)).into_response())
+    Ok(created(org))
 }
 
 /// An organisation's public card.

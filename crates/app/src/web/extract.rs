@@ -165,18 +165,37 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// The address the request came from (the TCP peer).
+/// The address the request came from: the TCP peer, or, behind a reverse proxy, the address
+/// that proxy appended last to `X-Forwarded-For` (earlier entries are the client's to forge).
 pub struct ClientAddr(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |info| info.0.ip());
-        Ok(ClientAddr(peer))
+        let forwarded = || {
+            let header = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()?;
+            header
+                .to_str()
+                .ok()?
+                .rsplit(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        match state.config.server.behind_proxy {
+            true => Ok(ClientAddr(forwarded().unwrap_or(peer))),
+            false => Ok(ClientAddr(peer)),
+        }
     }
 }
 

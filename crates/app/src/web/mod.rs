@@ -8,6 +8,9 @@ pub mod metrics;
 pub mod pages;
 pub mod security;
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use kernel::PageRequest;
 
 use crate::error::{AppError, AppResult};
@@ -24,4 +27,9 @@ pub fn page_bounds(page: &PageRequest) -> AppResult<(u32, Option<i64>)> {
         .after()
         .map_err(|e| AppError::invalid("cursor", e.to_string()))?;
     Ok((size, after.map(|c| c.0)))
+}
+
+/// 201 Created with the new thing as JSON.
+pub fn created(body: impl serde::Serialize) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
 }

@@ -205,15 +205,7 @@ async fn members_edit_their_own_profile() {
         .send_as(Method::PATCH, &token, "/api/v1/me", Some(update))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let public: Value = app
-        .api
-        .get(app.url("/api/v1/users/JUN"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = app.get_json("/api/v1/users/JUN").await;
     assert_eq!(public["display_name"], "Jun 俊");
     assert_eq!(public["bio"], "Coffee & hiking\nShanghai");
 
@@ -348,15 +340,7 @@ async fn only_administrators_list_members_and_set_roles() {
         )
         .await;
     assert_eq!(done.status(), StatusCode::NO_CONTENT);
-    let nora: Value = app
-        .api
-        .get(app.url("/api/v1/users/nora"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let nora: Value = app.get_json("/api/v1/users/nora").await;
     assert_eq!(nora["role"], "moderator");
     let bad_role = app
         .send_as(
@@ -367,4 +351,29 @@ async fn only_administrators_list_members_and_set_roles() {
         )
         .await;
     assert_eq!(problem(bad_role).await["errors"][0]["field"], "role");
+}
+
+#[tokio::test]
+async fn behind_a_proxy_each_client_address_has_its_own_sign_in_budget() {
+    let app = spawn_app_with(|c| {
+        c.server.behind_proxy = true;
+        c.auth.login_address_burst = 2;
+    })
+    .await;
+    let attempt = |address: &'static str| {
+        let request = app.api.post(app.url("/api/v1/auth/login"));
+        let body = json!({"handle": format!("x{}", address.len()), "password": "guess guess"});
+        async move {
+            let request = request.header("x-forwarded-for", format!("6.6.6.6, {address}"));
+            request.json(&body).send().await.unwrap().status()
+        }
+    };
+    assert_eq!(attempt("10.0.0.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("10.0.0.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("10.0.0.1").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        attempt("10.0.0.22").await,
+        StatusCode::UNAUTHORIZED,
+        "another client is not throttled"
+    );
 }

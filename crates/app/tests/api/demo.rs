@@ -12,15 +12,7 @@ async fn the_demo_fills_an_empty_site_once_and_never_a_site_in_use() {
         .expect("an empty site gets the demo");
     let signed_in = app.login(demo.handles[0], &demo.password).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
-    let brand: Value = app
-        .api
-        .get(app.url("/api/v1/orgs/redbean"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let brand: Value = app.get_json("/api/v1/orgs/redbean").await;
     assert_eq!(brand["verified"], true);
     let profile = app
         .api

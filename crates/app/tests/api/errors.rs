@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{problem, spawn_app};
+use crate::helpers::{problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_are_problems_not_crashes() {
@@ -121,4 +121,18 @@ async fn cross_site_state_changes_are_refused() {
         .await
         .unwrap();
     assert_eq!(same_site.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_public_url_counts_as_our_origin_behind_a_proxy() {
+    let app = spawn_app_with(|c| c.server.public_url = "https://hongshu.example".into()).await;
+    let response = app
+        .api
+        .post(app.url("/api/v1/auth/signup"))
+        .header("origin", "https://hongshu.example")
+        .json(&json!({"handle": "proxied", "display_name": "p", "password": "red potato 42"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
 }

@@ -112,6 +112,33 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET as an anonymous API client, read as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.api.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// A page's HTML as the given browser sees it.
+    pub async fn page(&self, browser: &Client, path: &str) -> String {
+        let response = browser.get(self.url(path)).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
+    /// Submits a form as the given browser.
+    pub async fn submit<F: serde::Serialize + ?Sized>(
+        &self,
+        browser: &Client,
+        path: &str,
+        form: &F,
+    ) -> Response {
+        browser
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.api
             .post(self.url(path))

@@ -54,15 +54,7 @@ async fn readiness_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .api
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get_json("/api/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let expected = [
         ("/api/v1/auth/signup", "post"),

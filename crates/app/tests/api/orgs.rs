@@ -105,15 +105,7 @@ async fn an_owner_builds_a_staff_and_an_admin_verifies_the_brand() {
         "brands cannot verify themselves"
     );
     assert_eq!(verify(admin).await.status(), StatusCode::OK);
-    let public: Value = app
-        .api
-        .get(app.url("/api/v1/orgs/RedBean"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = app.get_json("/api/v1/orgs/RedBean").await;
     assert_eq!(public["verified"], true);
 }
 

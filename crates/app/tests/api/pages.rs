@@ -6,14 +6,7 @@ use crate::helpers::{csrf_of, spawn_app, PASSWORD};
 async fn a_visitor_signs_up_edits_the_profile_and_signs_out_through_the_pages() {
     let app = spawn_app().await;
     let browser = app.browser();
-    let page = browser
-        .get(app.url("/signup"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&browser, "/signup").await;
     let csrf = csrf_of(&page);
     let form = [
         ("_csrf", csrf.as_str()),
@@ -21,23 +14,11 @@ async fn a_visitor_signs_up_edits_the_profile_and_signs_out_through_the_pages() 
         ("display_name", "<script>alert(1)</script>"),
         ("password", PASSWORD),
     ];
-    let created = browser
-        .post(app.url("/signup"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let created = app.submit(&browser, "/signup", &form).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     assert_eq!(created.headers()["location"], "/@qing");
 
-    let profile = browser
-        .get(app.url("/@qing"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let profile = app.page(&browser, "/@qing").await;
     assert!(
         profile.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
         "names are escaped"
@@ -48,36 +29,17 @@ async fn a_visitor_signs_up_edits_the_profile_and_signs_out_through_the_pages() 
         "the owner sees the edit link"
     );
 
-    let editor = browser
-        .get(app.url("/settings/profile"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let editor = app.page(&browser, "/settings/profile").await;
     let form = [
         ("_csrf", csrf.as_str()),
         ("display_name", "Qing 青"),
         ("bio", "Tea, trains and tofu"),
     ];
-    let saved = browser
-        .post(app.url("/settings/profile"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let saved = app.submit(&browser, "/settings/profile", &form).await;
     assert_eq!(saved.status(), StatusCode::OK);
     assert!(saved.text().await.unwrap().contains("id=\"saved\""));
     assert!(editor.contains("value=\"&#60;script&#62;"));
-    let profile = browser
-        .get(app.url("/@qing"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let profile = app.page(&browser, "/@qing").await;
     assert!(profile.contains("Tea, trains and tofu"));
 
     let signed_out = browser
@@ -114,12 +76,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         ("display_name", "M"),
         ("password", PASSWORD),
     ];
-    let response = browser
-        .post(app.url("/signup"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.submit(&browser, "/signup", &form).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -137,28 +94,14 @@ async fn refused_forms_come_back_with_each_error_and_the_values_typed() {
     let app = spawn_app().await;
     app.signup("taken").await;
     let browser = app.browser();
-    let csrf = csrf_of(
-        &browser
-            .get(app.url("/signup"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_of(&app.page(&browser, "/signup").await);
     let form = [
         ("_csrf", csrf.as_str()),
         ("handle", "TAKEN"),
         ("display_name", "Tina"),
         ("password", "short"),
     ];
-    let response = browser
-        .post(app.url("/signup"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.submit(&browser, "/signup", &form).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"password-error\">must be at least 8 characters"));
@@ -170,12 +113,9 @@ async fn refused_forms_come_back_with_each_error_and_the_values_typed() {
         ("display_name", "Tina"),
         ("password", PASSWORD),
     ];
-    let html = browser
-        .post(app.url("/signup"))
-        .form(&form)
-        .send()
+    let html = app
+        .submit(&browser, "/signup", &form)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -187,14 +127,7 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_off_site() {
     let app = spawn_app().await;
     app.signup("uma").await;
     let browser = app.browser();
-    let page = browser
-        .get(app.url("/login?next=/settings/profile"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&browser, "/login?next=/settings/profile").await;
     let csrf = csrf_of(&page);
     let wrong = [
         ("_csrf", csrf.as_str()),
@@ -202,12 +135,7 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_off_site() {
         ("password", "wrong password!"),
         ("next", "/"),
     ];
-    let refused = browser
-        .post(app.url("/login"))
-        .form(&wrong)
-        .send()
-        .await
-        .unwrap();
+    let refused = app.submit(&browser, "/login", &wrong).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert!(refused
         .text()
@@ -221,12 +149,7 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_off_site() {
         ("password", PASSWORD),
         ("next", "//evil.example/"),
     ];
-    let response = browser
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.submit(&browser, "/login", &form).await;
     assert_eq!(response.headers()["location"], "/");
     let form = [
         ("_csrf", csrf.as_str()),
@@ -234,12 +157,7 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_off_site() {
         ("password", PASSWORD),
         ("next", "/settings/profile"),
     ];
-    let response = browser
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.submit(&browser, "/login", &form).await;
     assert_eq!(response.headers()["location"], "/settings/profile");
 }
 
