@@ -69,8 +69,17 @@ enum AdminCommand {
     SetRole { handle: String, role: String },
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("hongshu: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let mut overrides = Overrides {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
