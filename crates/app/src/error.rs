@@ -123,6 +123,12 @@ impl AppError {
     }
 }
 
+impl From<FieldError> for AppError {
+    fn from(err: FieldError) -> Self {
+        AppError::Validation(vec![err])
+    }
+}
+
 impl From<store::StoreError> for AppError {
     fn from(err: store::StoreError) -> Self {
         AppError::Internal(err.into())

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::store::{self, NewToken, NewUser, TokenKind};
 use super::types::{
-    parse_bio, parse_display_name, parse_line, Fields, Handle, NewPassword, Role, User,
+    parse_bio, parse_display_name, parse_line, required, Fields, Handle, NewPassword, Role, User,
 };
 use crate::config::AuthConfig;
 use crate::error::{AppError, AppResult};
@@ -46,17 +46,7 @@ pub async fn signup(
     display_name: &str,
     password: &str,
 ) -> AppResult<User> {
-    let mut fields = Fields::default();
-    let handle = fields.check(Handle::parse("handle", handle));
-    let display_name = fields.check(parse_display_name(display_name));
-    let password = fields.check(NewPassword::parse(password, handle.as_ref()));
-    let (handle, display_name, password) = fields.finish(
-        handle
-            .zip(display_name)
-            .zip(password)
-            .map(|((h, d), p)| (h, d, p)),
-    )?;
-    create_user(state, &handle, &display_name, &password, Role::Member).await
+    create_user(state, handle, display_name, password, Role::Member).await
 }
 
 /// Creates the first (or another) administrator, from the command line only.
@@ -66,15 +56,27 @@ pub async fn create_admin(
     display_name: &str,
     password: &str,
 ) -> AppResult<User> {
-    let handle = Handle::parse("handle", handle).map_err(|e| AppError::Validation(vec![e]))?;
-    let display_name =
-        parse_display_name(display_name).map_err(|e| AppError::Validation(vec![e]))?;
-    let password =
-        NewPassword::parse(password, Some(&handle)).map_err(|e| AppError::Validation(vec![e]))?;
-    create_user(state, &handle, &display_name, &password, Role::Admin).await
+    create_user(state, handle, display_name, password, Role::Admin).await
 }
 
+/// Checks every field of a new account, reporting all mistakes at once, then stores it.
 async fn create_user(
+    state: &AppState,
+    handle: &str,
+    display_name: &str,
+    password: &str,
+    role: Role,
+) -> AppResult<User> {
+    let mut fields = Fields::default();
+    let handle = fields.check(Handle::parse("handle", handle));
+    let display_name = fields.check(parse_display_name(display_name));
+    let password = fields.check(NewPassword::parse(password, handle.as_ref()));
+    let ((handle, display_name), password) =
+        fields.finish(handle.zip(display_name).zip(password))?;
+    insert_user(state, &handle, &display_name, &password, role).await
+}
+
+async fn insert_user(
     state: &AppState,
     handle: &Handle,
     display_name: &str,
@@ -116,15 +118,10 @@ pub async fn login(
     password: &str,
     address: IpAddr,
 ) -> AppResult<SignedIn> {
-    let mut missing = Vec::new();
-    for (field, value) in [("handle", handle), ("password", password)] {
-        if value.trim().is_empty() {
-            missing.push(crate::error::FieldError::new(field, "is required"));
-        }
-    }
-    if !missing.is_empty() {
-        return Err(AppError::Validation(missing));
-    }
+    let mut fields = Fields::default();
+    let handle = fields.check(required("handle", handle));
+    let password = fields.check(required("password", password));
+    let (handle, password) = fields.finish(handle.zip(password))?;
     let handle = handle.trim().to_ascii_lowercase();
     state.login_limits.check(&handle, address)?;
     let found = store::credentials(&state.db, &handle).await?;
@@ -195,7 +192,7 @@ pub async fn create_personal_token(
     user: &User,
     name: &str,
 ) -> AppResult<(TokenInfo, String)> {
-    let name = parse_line("name", name, 60).map_err(|e| AppError::Validation(vec![e]))?;
+    let name = parse_line("name", name, 60)?;
     let issued = issue_token(state, user.id, TokenKind::Personal, &name, None).await?;
     let info = TokenInfo {
         id: issued.id,

@@ -117,6 +117,15 @@ impl Handle {
     }
 }
 
+/// Any non-blank value, as given.
+pub fn required<'a>(field: &str, input: &'a str) -> Result<&'a str, FieldError> {
+    if input.trim().is_empty() {
+        Err(FieldError::new(field, "is required"))
+    } else {
+        Ok(input)
+    }
+}
+
 /// Trimmed text of 1 to `max` characters, without control characters.
 pub fn parse_line(field: &str, input: &str, max: usize) -> Result<String, FieldError> {
     let text = input.trim();

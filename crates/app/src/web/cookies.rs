@@ -44,12 +44,14 @@ pub fn clear_session(secure: bool) -> Cookie<'static> {
     session(String::new(), 0, secure)
 }
 
-/// The double-submit token for forms: forms carry the same value in a hidden field.
+/// The double-submit token for forms: forms carry the same value in a hidden field. Lax, not
+/// Strict: a Strict cookie is missing when someone arrives from a link on another site, and
+/// replacing it then would break the forms open in their other tabs.
 pub fn csrf(token: String, secure: bool) -> Cookie<'static> {
     Cookie::build((CSRF, token))
         .path("/")
         .http_only(true)
-        .same_site(SameSite::Strict)
+        .same_site(SameSite::Lax)
         .secure(secure)
         .build()
 }

@@ -121,9 +121,9 @@ pub async fn problem_pages(
     if request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    let (mut parts, body) = request.into_parts();
-    let ctx_parts = parts.clone();
-    let response = next.run(Request::from_parts(parts.clone(), body)).await;
+    let (parts, body) = request.into_parts();
+    let mut ctx_parts = parts.clone();
+    let response = next.run(Request::from_parts(parts, body)).await;
     let Some(problem) = response.extensions().get::<Problem>().cloned() else {
         return response;
     };
@@ -131,7 +131,7 @@ pub async fn problem_pages(
     if problem.status == StatusCode::UNAUTHORIZED.as_u16() {
         return Redirect::to(&format!("/login?next={}", encode(here))).into_response();
     }
-    let user = MaybeUser::from_request_parts(&mut parts, &state)
+    let user = MaybeUser::from_request_parts(&mut ctx_parts, &state)
         .await
         .ok()
         .and_then(|u| u.0);
