@@ -9,6 +9,7 @@
 //! state only.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::{Currency, Timestamp};
@@ -20,8 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{AccountError, Journal, Ledger};
 use crate::types::{
-    Account, AccountFlags, AccountId, Balance, Outcome, Pending, PendingState, Transfer, TransferError, TransferId,
-    TransferKind,
+    Account, AccountFlags, AccountId, Balance, Outcome, Pending, PendingState, Transfer,
+    TransferError, TransferId, TransferKind,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +37,14 @@ pub type TransferResults = Vec<Result<Outcome, TransferError>>;
 pub type AccountResults = Vec<Result<Outcome, AccountError>>;
 
 enum Command {
-    OpenAccounts(Vec<Account>, oneshot::Sender<Result<AccountResults, LedgerError>>),
-    Transfers(Vec<Transfer>, oneshot::Sender<Result<TransferResults, LedgerError>>),
+    OpenAccounts(
+        Vec<Account>,
+        oneshot::Sender<Result<AccountResults, LedgerError>>,
+    ),
+    Transfers(
+        Vec<Transfer>,
+        oneshot::Sender<Result<TransferResults, LedgerError>>,
+    ),
 }
 
 impl Command {
@@ -66,12 +73,29 @@ pub struct DurableLedger {
 /// How many transfers one commit may carry at most.
 pub const DEFAULT_MAX_BATCH: usize = 8_190;
 
+/// Milliseconds since the unix epoch. Tests substitute a clock they move themselves.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| Timestamp::now().as_millis())
+}
+
 impl DurableLedger {
     /// Loads the ledger from the database and starts its writer.
     pub async fn open(db: Db, max_batch: usize) -> Result<DurableLedger, LedgerError> {
+        Self::open_with_clock(db, max_batch, system_clock()).await
+    }
+
+    pub async fn open_with_clock(
+        db: Db,
+        max_batch: usize,
+        clock: Clock,
+    ) -> Result<DurableLedger, LedgerError> {
         let mut conn = db.pool().acquire().await?;
         if db.backend() == Backend::Sqlite {
-            sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA synchronous = FULL")
+                .execute(&mut *conn)
+                .await?;
         }
         let ledger = load(&mut conn).await?;
         let (commands, inbox) = mpsc::channel(1024);
@@ -81,13 +105,17 @@ impl DurableLedger {
             ledger,
             inbox,
             max_batch: max_batch.max(1),
+            clock,
         };
         tokio::spawn(writer.run());
         Ok(DurableLedger { commands, db })
     }
 
     /// Opens accounts; opening an identical account again is a no-op.
-    pub async fn open_accounts(&self, accounts: Vec<Account>) -> Result<AccountResults, LedgerError> {
+    pub async fn open_accounts(
+        &self,
+        accounts: Vec<Account>,
+    ) -> Result<AccountResults, LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::OpenAccounts(accounts, reply)).await?;
         answer.await.map_err(|_| LedgerError::Stopped)?
@@ -101,17 +129,28 @@ impl DurableLedger {
     }
 
     async fn send(&self, command: Command) -> Result<(), LedgerError> {
-        self.commands.send(command).await.map_err(|_| LedgerError::Stopped)
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| LedgerError::Stopped)
     }
 
     pub async fn account(&self, id: AccountId) -> Result<Option<Account>, LedgerError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(self.db.pool()).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
         Ok(row.as_ref().map(account_from_row).transpose()?)
     }
 
     /// The account of a kind that an owner holds in a currency, if it has been opened.
-    pub async fn account_of(&self, code: i64, owner: &str, currency: Currency) -> Result<Option<Account>, LedgerError> {
+    pub async fn account_of(
+        &self,
+        code: i64,
+        owner: &str,
+        currency: Currency,
+    ) -> Result<Option<Account>, LedgerError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE code = $1 AND owner = $2 AND currency = $3");
         let row = sqlx::query(&sql)
             .bind(code)
@@ -126,12 +165,18 @@ impl DurableLedger {
     pub async fn all_accounts(&self) -> Result<Vec<Account>, LedgerError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts ORDER BY id");
         let rows = sqlx::query(&sql).fetch_all(self.db.pool()).await?;
-        Ok(rows.iter().map(account_from_row).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(account_from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     pub async fn transfer(&self, id: TransferId) -> Result<Option<StoredTransfer>, LedgerError> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(self.db.pool()).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
         Ok(row.as_ref().map(stored_from_row).transpose()?)
     }
 
@@ -162,6 +207,7 @@ struct Writer {
     ledger: Ledger,
     inbox: mpsc::Receiver<Command>,
     max_batch: usize,
+    clock: Clock,
 }
 
 impl Writer {
@@ -191,7 +237,7 @@ impl Writer {
         let Some(at) = self.ledger.next_expiry() else {
             return self.inbox.recv().await.map(Some);
         };
-        let wait = Duration::from_millis(u64::try_from(at - Timestamp::now().as_millis()).unwrap_or(0));
+        let wait = Duration::from_millis(u64::try_from(at - (self.clock)()).unwrap_or(0));
         tokio::select! {
             command = self.inbox.recv() => command.map(Some),
             () = tokio::time::sleep(wait) => Some(None),
@@ -204,13 +250,17 @@ impl Writer {
             Ok(stored) => stored,
             Err(e) => return fail_all(group, &e),
         };
-        let now = Timestamp::now().as_millis();
+        let now = (self.clock)();
         let mut journal = Journal::default();
+        self.ledger.expire_due(now, &mut journal);
         let mut answers = Vec::with_capacity(group.len());
         for command in group {
             match command {
                 Command::OpenAccounts(accounts, reply) => {
-                    let results = accounts.into_iter().map(|a| self.ledger.open_account(a, &mut journal)).collect();
+                    let results = accounts
+                        .into_iter()
+                        .map(|a| self.ledger.open_account(a, &mut journal))
+                        .collect();
                     answers.push(Answer::Accounts(reply, results));
                 }
                 Command::Transfers(transfers, reply) => {
@@ -220,7 +270,6 @@ impl Writer {
                 }
             }
         }
-        self.ledger.expire_due(now, &mut journal);
         if !journal.is_empty() {
             if let Err(e) = commit(&mut self.conn, self.backend, &self.ledger, &journal).await {
                 tracing::error!(error = %e, "ledger commit failed; reloading from the database");
@@ -250,8 +299,14 @@ impl Writer {
 }
 
 enum Answer {
-    Accounts(oneshot::Sender<Result<AccountResults, LedgerError>>, AccountResults),
-    Transfers(oneshot::Sender<Result<TransferResults, LedgerError>>, TransferResults),
+    Accounts(
+        oneshot::Sender<Result<AccountResults, LedgerError>>,
+        AccountResults,
+    ),
+    Transfers(
+        oneshot::Sender<Result<TransferResults, LedgerError>>,
+        TransferResults,
+    ),
 }
 
 impl Answer {
@@ -300,7 +355,8 @@ fn referenced_ids(group: &[Command]) -> Vec<TransferId> {
 
 const ACCOUNT_COLUMNS: &str = "id, currency, code, owner, flags, debits_pending, debits_posted, \
     credits_pending, credits_posted, created_at";
-const TRANSFER_COLUMNS: &str = "id, debit_account_id, credit_account_id, amount, currency, code, flags, \
+const TRANSFER_COLUMNS: &str =
+    "id, debit_account_id, credit_account_id, amount, currency, code, flags, \
     pending_id, timeout_seconds, memo, created_at";
 /// Rows per multi-row statement: well under both databases' limits on bound parameters.
 const ROWS_PER_STATEMENT: usize = 1_000;
@@ -364,10 +420,16 @@ fn placeholders(rows: usize, columns: usize) -> String {
     out
 }
 
-async fn fetch_transfers(conn: &mut AnyConnection, ids: &[TransferId]) -> Result<HashMap<TransferId, Transfer>, sqlx::Error> {
+async fn fetch_transfers(
+    conn: &mut AnyConnection,
+    ids: &[TransferId],
+) -> Result<HashMap<TransferId, Transfer>, sqlx::Error> {
     let mut found = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({list})");
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -382,12 +444,21 @@ async fn fetch_transfers(conn: &mut AnyConnection, ids: &[TransferId]) -> Result
 }
 
 /// Writes one group: accepted transfers, expiries, and the balances of every account touched.
-async fn commit(conn: &mut AnyConnection, backend: Backend, ledger: &Ledger, journal: &Journal) -> Result<(), sqlx::Error> {
+async fn commit(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ledger: &Ledger,
+    journal: &Journal,
+) -> Result<(), sqlx::Error> {
     let mut tx = match backend {
         Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => conn.begin().await?,
     };
-    let touched: Vec<&Account> = journal.touched_accounts().iter().filter_map(|id| ledger.account(*id)).collect();
+    let touched: Vec<&Account> = journal
+        .touched_accounts()
+        .iter()
+        .filter_map(|id| ledger.account(*id))
+        .collect();
     for chunk in touched.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET \
@@ -412,7 +483,10 @@ async fn commit(conn: &mut AnyConnection, backend: Backend, ledger: &Ledger, jou
         query.execute(&mut *tx).await?;
     }
     for chunk in journal.created.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES {}", placeholders(chunk.len(), 11));
+        let sql = format!(
+            "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES {}",
+            placeholders(chunk.len(), 11)
+        );
         let mut query = sqlx::query(&sql);
         for (t, at) in chunk {
             query = query
@@ -431,7 +505,10 @@ async fn commit(conn: &mut AnyConnection, backend: Backend, ledger: &Ledger, jou
         query.execute(&mut *tx).await?;
     }
     for chunk in journal.expired.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("INSERT INTO ledger_expiries (pending_id, expired_at) VALUES {}", placeholders(chunk.len(), 2));
+        let sql = format!(
+            "INSERT INTO ledger_expiries (pending_id, expired_at) VALUES {}",
+            placeholders(chunk.len(), 2)
+        );
         let mut query = sqlx::query(&sql);
         for (id, at) in chunk {
             query = query.bind(*id).bind(*at);
@@ -468,14 +545,20 @@ async fn load(conn: &mut AnyConnection) -> Result<Ledger, sqlx::Error> {
     .collect::<Result<_, sqlx::Error>>()?;
     let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE flags IN (2, 3)");
     for row in sqlx::query(&sql).fetch_all(&mut *conn).await? {
-        let StoredTransfer { transfer: t, created_at } = stored_from_row(&row)?;
+        let StoredTransfer {
+            transfer: t,
+            created_at,
+        } = stored_from_row(&row)?;
         let pending = Pending {
             debit_account_id: t.debit_account_id,
             credit_account_id: t.credit_account_id,
             amount: t.amount,
             currency: t.currency,
             expires_at: (t.timeout_seconds > 0).then(|| created_at + t.timeout_seconds * 1000),
-            state: resolutions.get(&t.id).copied().unwrap_or(PendingState::Open),
+            state: resolutions
+                .get(&t.id)
+                .copied()
+                .unwrap_or(PendingState::Open),
         };
         ledger.load_pending(t.id, pending);
     }

@@ -10,10 +10,13 @@
 //! them durable: one writer task gathers concurrent submissions into one database transaction
 //! (group commit) and answers only after the commit.
 
+pub mod audit;
 pub mod durable;
 pub mod engine;
 pub mod types;
 
-pub use durable::{DurableLedger, LedgerError};
+pub use durable::{
+    system_clock, Clock, DurableLedger, LedgerError, StoredTransfer, DEFAULT_MAX_BATCH,
+};
 pub use engine::{AccountError, Journal, Ledger};
 pub use types::*;

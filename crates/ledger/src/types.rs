@@ -16,7 +16,8 @@ pub struct AccountFlags {
 
 impl AccountFlags {
     pub fn bits(self) -> i64 {
-        i64::from(self.debits_must_not_exceed_credits) | (i64::from(self.credits_must_not_exceed_debits) << 1)
+        i64::from(self.debits_must_not_exceed_credits)
+            | (i64::from(self.credits_must_not_exceed_debits) << 1)
     }
 
     pub fn from_bits(bits: i64) -> Self {

@@ -144,6 +144,56 @@ pub fn flag(value: i64) -> bool {
     value != 0
 }
 
+/// For test suites: where to put a fresh database.
+#[cfg(feature = "testing")]
+pub mod testing {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use sqlx::Connection;
+
+    /// The variable that names a PostgreSQL server for tests (a role that may create databases).
+    pub const POSTGRES_ENV: &str = "HONGSHU_TEST_DATABASE_URL";
+
+    /// A new, empty database: a SQLite file in `dir`, or a new database on the PostgreSQL server
+    /// named by `HONGSHU_TEST_DATABASE_URL` when it is set.
+    pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let unique = format!(
+            "{}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let Ok(server) = std::env::var(POSTGRES_ENV) else {
+            return super::sqlite_url(&dir.join(format!("test_{unique}.db")));
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("hongshu_test_{unique}");
+        let mut admin = sqlx::AnyConnection::connect(&server)
+            .await
+            .expect("the PostgreSQL server for tests is reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("a test database can be created");
+        admin.close().await.ok();
+        let base = server
+            .rsplit_once('/')
+            .map_or(server.as_str(), |(base, _)| base);
+        format!("{base}/{name}")
+    }
+
+    /// The backend the suite was asked to run on.
+    pub fn expected_backend() -> super::Backend {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(_) => super::Backend::Postgres,
+            Err(_) => super::Backend::Sqlite,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

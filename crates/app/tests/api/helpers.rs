@@ -6,7 +6,6 @@ use app::config::Config;
 use app::state::AppState;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
-use sqlx::Connection;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
@@ -39,7 +38,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::default();
     config.storage.data_dir = data_dir.path().to_owned();
     config.storage.max_connections = 8;
-    config.storage.database_url = fresh_database_url().await;
+    config.storage.database_url = store::testing::fresh_database_url(data_dir.path()).await;
     config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     adjust(&mut config);
     let state = app::open(config).await.expect("database opens");
@@ -67,35 +66,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         _data_dir: data_dir,
         stop: Some(stop),
     }
-}
-
-/// Empty for SQLite inside the test's data folder, or a new PostgreSQL database per test.
-async fn fresh_database_url() -> String {
-    let Ok(server) = std::env::var("HONGSHU_TEST_DATABASE_URL") else {
-        return String::new();
-    };
-    sqlx::any::install_default_drivers();
-    let name = format!("hongshu_test_{}", uuid_like());
-    let mut admin = sqlx::AnyConnection::connect(&server)
-        .await
-        .expect("PostgreSQL for tests is reachable");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    admin.close().await.ok();
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(base, _)| base);
-    format!("{base}/{name}")
-}
-
-fn uuid_like() -> String {
-    use rand::Rng;
-    let mut rng = rand::thread_rng();
-    (0..16)
-        .map(|_| char::from(b'a' + rng.gen_range(0..26)))
-        .collect()
 }
 
 impl TestApp {
