@@ -587,7 +587,7 @@ mod tests {
         let t = transfer(10, 1, 2, 500);
         let stored = |id| (id == 10).then(|| t.clone());
         assert_eq!(
-            l.execute(&[t.clone()], 0, &stored, &mut Journal::default()),
+            l.execute(std::slice::from_ref(&t), 0, &stored, &mut Journal::default()),
             [Ok(Outcome::AlreadyExists)]
         );
         let changed = transfer(10, 1, 2, 501);
@@ -608,7 +608,7 @@ mod tests {
         let mut l = ledger();
         run(&mut l, &[transfer(1, 1, 2, 1_000)], 0);
         let hold = pending(2, 2, 3, 600, 0);
-        run(&mut l, &[hold.clone()], 0);
+        run(&mut l, std::slice::from_ref(&hold), 0);
         assert_eq!(balance(&l, 2).debits_pending, 600);
         assert_eq!(
             run(&mut l, &[transfer(3, 2, 3, 401)], 0),
@@ -693,7 +693,7 @@ mod tests {
     fn posting_after_the_deadline_finds_the_transfer_expired() {
         let mut l = ledger();
         let timed = pending(1, 1, 3, 200, 1);
-        run(&mut l, &[timed.clone()], 0);
+        run(&mut l, std::slice::from_ref(&timed), 0);
         let mut journal = Journal::default();
         let late = l.execute(
             &[resolve(2, &timed, TransferKind::PostPending, 200)],
@@ -801,7 +801,7 @@ mod tests {
             assert_eq!(run(&mut l, &[t], 0), [Err(error)]);
         }
         let posted = transfer(10, 1, 3, 5);
-        run(&mut l, &[posted.clone()], 0);
+        run(&mut l, std::slice::from_ref(&posted), 0);
         let not_pending = Transfer {
             kind: TransferKind::VoidPending,
             pending_id: Some(10),
