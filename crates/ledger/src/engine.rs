@@ -587,7 +587,12 @@ mod tests {
         let t = transfer(10, 1, 2, 500);
         let stored = |id| (id == 10).then(|| t.clone());
         assert_eq!(
-            l.execute(std::slice::from_ref(&t), 0, &stored, &mut Journal::default()),
+            l.execute(
+                std::slice::from_ref(&t),
+                0,
+                &stored,
+                &mut Journal::default()
+            ),
             [Ok(Outcome::AlreadyExists)]
         );
         let changed = transfer(10, 1, 2, 501);
