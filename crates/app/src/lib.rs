@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod ledger;
 pub mod ops;
 pub mod orgs;
 pub mod state;
@@ -35,7 +36,7 @@ use crate::web::{metrics, pages, security};
         times are RFC 3339; errors are application/problem+json (RFC 9457)."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "accounts"), (name = "orgs"), (name = "admin"))
+    tags((name = "accounts"), (name = "orgs"), (name = "ledger"), (name = "admin"))
 )]
 struct ApiDoc;
 
@@ -56,7 +57,9 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
-            accounts::api::router().merge(orgs::api::router()),
+            accounts::api::router()
+                .merge(orgs::api::router())
+                .merge(ledger::api::router()),
         )
         .split_for_parts();
     let site = Router::new()
@@ -101,7 +104,10 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     db.migrate()
         .await
         .context("cannot apply database migrations")?;
-    Ok(AppState::new(db, config))
+    let ledger = ::ledger::DurableLedger::open(db.clone(), ::ledger::DEFAULT_MAX_BATCH)
+        .await
+        .context("cannot load the ledger")?;
+    Ok(AppState::new(db, ledger, config))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

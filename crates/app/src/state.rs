@@ -4,6 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use kernel::IdGenerator;
+use ledger::DurableLedger;
 use store::Db;
 
 use crate::accounts::service::LoginLimits;
@@ -15,6 +16,7 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub db: Db,
+    pub ledger: DurableLedger,
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
@@ -22,8 +24,9 @@ pub struct Shared {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> Self {
+    pub fn new(db: Db, ledger: DurableLedger, config: Config) -> Self {
         AppState(Arc::new(Shared {
+            ledger,
             ids: IdGenerator::new(config.server.node_id),
             login_limits: LoginLimits::new(&config.auth),
             metrics: Metrics::new(),

@@ -1,1 +1,261 @@
-fn main() {}
+//! Ledger throughput, durable: `cargo bench -p ledger`.
+//!
+//! Side by side on the same database engine, in the same run:
+//! - group commit: many concurrent callers submit batches; the writer commits whatever waits
+//!   in one transaction (SQLite with `synchronous = FULL`: one fsync per commit);
+//! - group commit with single-transfer callers: every caller sends one transfer at a time;
+//! - the naive way: one transaction per transfer that reads both balances, updates them and
+//!   inserts the transfer.
+//!
+//! SQLite always; PostgreSQL too when `HONGSHU_BENCH_DATABASE_URL` names a server (a role that
+//! may create databases). Sizes can be changed with `LEDGER_BENCH_TRANSFERS`.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kernel::Currency;
+use ledger::{
+    Account, AccountFlags, Balance, DurableLedger, Outcome, Transfer, TransferKind,
+    DEFAULT_MAX_BATCH,
+};
+use rand::{Rng, SeedableRng};
+use sqlx::{Connection, Row};
+use store::{Backend, Db};
+
+const ACCOUNTS: i64 = 10_000;
+
+struct Run {
+    label: String,
+    transfers: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.transfers as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    }
+}
+
+fn main() {
+    let total: usize = std::env::var("LEDGER_BENCH_TRANSFERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let mut servers = vec![("SQLite".to_owned(), None)];
+        if let Ok(server) = std::env::var("HONGSHU_BENCH_DATABASE_URL") {
+            servers.push(("PostgreSQL".to_owned(), Some(server)));
+        }
+        println!("| database | method | transfers | seconds | transfers/s | call latency p50 | p99 |");
+        println!("|---|---|---:|---:|---:|---:|---:|");
+        for (name, server) in servers {
+            let batched = run_group_commit(&database(dir.path(), server.as_deref()).await, total, 64, 100).await;
+            let singles = run_group_commit(&database(dir.path(), server.as_deref()).await, total / 4, 512, 1).await;
+            let naive = run_naive(&database(dir.path(), server.as_deref()).await, (total / 40).max(1_000)).await;
+            for run in [&batched, &singles, &naive] {
+                println!(
+                    "| {name} | {} | {} | {:.2} | {:.0} | {:.2} ms | {:.2} ms |",
+                    run.label,
+                    run.transfers,
+                    run.elapsed.as_secs_f64(),
+                    run.per_second(),
+                    run.percentile(0.5).as_secs_f64() * 1e3,
+                    run.percentile(0.99).as_secs_f64() * 1e3,
+                );
+            }
+            println!(
+                "| {name} | ratio | | | group commit {:.0}× naive; single-transfer callers {:.0}× naive | | |",
+                batched.per_second() / naive.per_second(),
+                singles.per_second() / naive.per_second()
+            );
+        }
+    });
+}
+
+/// A fresh, migrated database with the benchmark's accounts opened.
+async fn database(dir: &std::path::Path, server: Option<&str>) -> Db {
+    static COUNTER: AtomicI64 = AtomicI64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let url = match server {
+        None => store::sqlite_url(&dir.join(format!("bench{n}.db"))),
+        Some(server) => {
+            sqlx::any::install_default_drivers();
+            let name = format!("hongshu_bench_{}_{n}", std::process::id());
+            let mut admin = sqlx::AnyConnection::connect(server).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            format!("{}/{name}", server.rsplit_once('/').unwrap().0)
+        }
+    };
+    let db = Db::connect(&url, 16).await.unwrap();
+    db.migrate().await.unwrap();
+    let ledger = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH)
+        .await
+        .unwrap();
+    let accounts: Vec<Account> = (1..=ACCOUNTS)
+        .map(|id| Account {
+            id,
+            currency: Currency::CNY,
+            code: 1,
+            owner: format!("bench:{id}"),
+            flags: AccountFlags::default(),
+            balance: Balance::default(),
+            created_at: 0,
+        })
+        .collect();
+    for chunk in accounts.chunks(5_000) {
+        ledger.open_accounts(chunk.to_vec()).await.unwrap();
+    }
+    db
+}
+
+fn random_transfer(rng: &mut impl Rng, id: i64) -> Transfer {
+    let debit = rng.gen_range(1..=ACCOUNTS);
+    let credit = (debit + rng.gen_range(1..ACCOUNTS) - 1) % ACCOUNTS + 1;
+    Transfer {
+        id,
+        debit_account_id: debit,
+        credit_account_id: credit,
+        amount: rng.gen_range(1..=10_000),
+        currency: Currency::CNY,
+        code: 1,
+        kind: TransferKind::Posted,
+        linked: false,
+        pending_id: None,
+        timeout_seconds: 0,
+        memo: String::new(),
+    }
+}
+
+/// `clients` tasks each submit batches of `batch` transfers until `total` are done.
+async fn run_group_commit(db: &Db, total: usize, clients: usize, batch: usize) -> Run {
+    let ledger = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH)
+        .await
+        .unwrap();
+    let next_id = Arc::new(AtomicI64::new(1));
+    let per_client = total / clients / batch;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let (ledger, next_id) = (ledger.clone(), next_id.clone());
+        tasks.spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(client as u64);
+            let mut latencies = Vec::with_capacity(per_client);
+            for _ in 0..per_client {
+                let first = next_id.fetch_add(batch as i64, Ordering::Relaxed);
+                let transfers = (0..batch as i64)
+                    .map(|i| random_transfer(&mut rng, first + i))
+                    .collect();
+                let sent = Instant::now();
+                let results = ledger.submit(transfers).await.unwrap();
+                latencies.push(sent.elapsed());
+                assert!(results.iter().all(|r| *r == Ok(Outcome::Created)));
+            }
+            latencies
+        });
+    }
+    let latencies: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
+    let elapsed = started.elapsed();
+    let label = if batch == 1 {
+        format!("group commit, {clients} callers × 1 transfer")
+    } else {
+        format!("group commit, {clients} callers × {batch}-transfer batches")
+    };
+    assert!(ledger::audit::violations(db).await.unwrap().is_empty());
+    Run {
+        label,
+        transfers: per_client * clients * batch,
+        elapsed,
+        latencies,
+    }
+}
+
+/// One transaction per transfer: read both balances, write both, insert the transfer.
+async fn run_naive(db: &Db, total: usize) -> Run {
+    let mut conn = db.pool().acquire().await.unwrap();
+    if db.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+    let mut latencies = Vec::with_capacity(total);
+    let started = Instant::now();
+    for id in 1..=total as i64 {
+        let t = random_transfer(&mut rng, id);
+        let sent = Instant::now();
+        let mut tx = match db.backend() {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await.unwrap(),
+            Backend::Postgres => conn.begin().await.unwrap(),
+        };
+        let read = "SELECT debits_posted, credits_posted FROM ledger_accounts WHERE id = $1";
+        let debit = sqlx::query(read)
+            .bind(t.debit_account_id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let credit = sqlx::query(read)
+            .bind(t.credit_account_id)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let (debits, credits): (i64, i64) = (debit.get(0), credit.get(1));
+        for (sql, account, value) in [
+            (
+                "UPDATE ledger_accounts SET debits_posted = $1 WHERE id = $2",
+                t.debit_account_id,
+                debits + t.amount,
+            ),
+            (
+                "UPDATE ledger_accounts SET credits_posted = $1 WHERE id = $2",
+                t.credit_account_id,
+                credits + t.amount,
+            ),
+        ] {
+            sqlx::query(sql)
+                .bind(value)
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, flags, \
+             pending_id, timeout_seconds, memo, created_at) VALUES ($1, $2, $3, $4, 'CNY', 1, 0, NULL, 0, '', $5)",
+        )
+        .bind(t.id)
+        .bind(t.debit_account_id)
+        .bind(t.credit_account_id)
+        .bind(t.amount)
+        .bind(kernel::Timestamp::now().as_millis())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        latencies.push(sent.elapsed());
+    }
+    let elapsed = started.elapsed();
+    assert!(ledger::audit::violations(db).await.unwrap().is_empty());
+    Run {
+        label: "naive, one transaction per transfer".into(),
+        transfers: total,
+        elapsed,
+        latencies,
+    }
+}

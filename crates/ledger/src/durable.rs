@@ -16,7 +16,7 @@ use kernel::{Currency, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Connection, Row};
-use store::{Backend, Db};
+use store::{values_placeholders, Backend, Db};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{AccountError, Journal, Ledger};
@@ -246,7 +246,7 @@ impl Writer {
 
     async fn apply_group(&mut self, group: Vec<Command>) {
         let ids = referenced_ids(&group);
-        let stored = match fetch_transfers(&mut self.conn, &ids).await {
+        let stored = match fetch_transfers(&mut self.conn, self.backend, &ids).await {
             Ok(stored) => stored,
             Err(e) => return fail_all(group, &e),
         };
@@ -359,7 +359,7 @@ const TRANSFER_COLUMNS: &str =
     "id, debit_account_id, credit_account_id, amount, currency, code, flags, \
     pending_id, timeout_seconds, memo, created_at";
 /// Rows per multi-row statement: well under both databases' limits on bound parameters.
-const ROWS_PER_STATEMENT: usize = 1_000;
+const ROWS_PER_STATEMENT: usize = 500;
 
 fn currency_of(row: &AnyRow, column: &str) -> Result<Currency, sqlx::Error> {
     let code: String = row.try_get(column)?;
@@ -403,34 +403,15 @@ fn stored_from_row(row: &AnyRow) -> Result<StoredTransfer, sqlx::Error> {
     })
 }
 
-/// Builds `($1, $2, …), (…)` for `rows` rows of `columns` values.
-fn placeholders(rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 6);
-    for row in 0..rows {
-        out.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns {
-            if column > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(row * columns + column + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
-
 async fn fetch_transfers(
     conn: &mut AnyConnection,
+    backend: Backend,
     ids: &[TransferId],
 ) -> Result<HashMap<TransferId, Transfer>, sqlx::Error> {
     let mut found = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({list})");
+        let list = values_placeholders(backend, 1, chunk.len());
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN {list}");
         let mut query = sqlx::query(&sql);
         for id in chunk {
             query = query.bind(*id);
@@ -464,7 +445,7 @@ async fn commit(
             "INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET \
              debits_pending = excluded.debits_pending, debits_posted = excluded.debits_posted, \
              credits_pending = excluded.credits_pending, credits_posted = excluded.credits_posted",
-            placeholders(chunk.len(), 10)
+            values_placeholders(backend, chunk.len(), 10)
         );
         let mut query = sqlx::query(&sql);
         for a in chunk {
@@ -485,7 +466,7 @@ async fn commit(
     for chunk in journal.created.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES {}",
-            placeholders(chunk.len(), 11)
+            values_placeholders(backend, chunk.len(), 11)
         );
         let mut query = sqlx::query(&sql);
         for (t, at) in chunk {
@@ -507,7 +488,7 @@ async fn commit(
     for chunk in journal.expired.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO ledger_expiries (pending_id, expired_at) VALUES {}",
-            placeholders(chunk.len(), 2)
+            values_placeholders(backend, chunk.len(), 2)
         );
         let mut query = sqlx::query(&sql);
         for (id, at) in chunk {
@@ -563,14 +544,4 @@ async fn load(conn: &mut AnyConnection) -> Result<Ledger, sqlx::Error> {
         ledger.load_pending(t.id, pending);
     }
     Ok(ledger)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_every_value() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-    }
 }

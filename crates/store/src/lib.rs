@@ -126,6 +126,30 @@ impl Db {
     }
 }
 
+/// `(…), (…)` placeholders for a multi-row `VALUES` of `rows` rows of `columns` values. SQLite
+/// gets anonymous `?`: looking up a numbered `$N` by name is linear in SQLite, which makes
+/// binding a statement with many parameters quadratic. PostgreSQL needs `$N`.
+pub fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        out.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// The URL of a SQLite database file, created on first use.
 pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
@@ -217,6 +241,15 @@ mod tests {
             .unwrap();
         assert_eq!(fk, 1);
         assert!(db.ping().await);
+    }
+
+    #[test]
+    fn placeholders_suit_each_backend() {
+        assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(
+            values_placeholders(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
     }
 
     #[test]

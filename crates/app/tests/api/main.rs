@@ -5,6 +5,7 @@ mod accounts;
 mod demo;
 mod errors;
 mod helpers;
+mod ledger;
 mod ops;
 mod orgs;
 mod pages;

@@ -75,6 +75,12 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/orgs/{slug}/members/{handle}", "put"),
         ("/api/v1/orgs/{slug}/members/{handle}", "delete"),
         ("/api/v1/admin/orgs/{slug}/verified", "put"),
+        ("/api/v1/admin/ledger/accounts", "post"),
+        ("/api/v1/admin/ledger/accounts/{id}", "get"),
+        ("/api/v1/admin/ledger/accounts/{id}/transfers", "get"),
+        ("/api/v1/admin/ledger/transfers", "post"),
+        ("/api/v1/admin/ledger/transfers/{id}", "get"),
+        ("/api/v1/admin/ledger/trial-balance", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
