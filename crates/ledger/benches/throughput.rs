@@ -29,19 +29,22 @@ struct Run {
     label: String,
     transfers: usize,
     elapsed: Duration,
-    latencies: Vec<Duration>,
+    /// How long each database commit took.
+    commits: Vec<Duration>,
+    /// How long each caller waited for its answer.
+    calls: Vec<Duration>,
 }
 
 impl Run {
     fn per_second(&self) -> f64 {
         self.transfers as f64 / self.elapsed.as_secs_f64()
     }
+}
 
-    fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-    }
+fn percentile_ms(samples: &[Duration], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
 }
 
 fn main() {
@@ -59,21 +62,24 @@ fn main() {
         if let Ok(server) = std::env::var("HONGSHU_BENCH_DATABASE_URL") {
             servers.push(("PostgreSQL".to_owned(), Some(server)));
         }
-        println!("| database | method | transfers | seconds | transfers/s | call latency p50 | p99 |");
-        println!("|---|---|---:|---:|---:|---:|---:|");
+        println!("| database | method | transfers | seconds | transfers/s | commits | transfers/commit | commit p50 | commit p99 | call p99 |");
+        println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (name, server) in servers {
             let batched = run_group_commit(&database(dir.path(), server.as_deref()).await, total, 64, 100).await;
             let singles = run_group_commit(&database(dir.path(), server.as_deref()).await, total / 4, 512, 1).await;
             let naive = run_naive(&database(dir.path(), server.as_deref()).await, (total / 40).max(1_000)).await;
             for run in [&batched, &singles, &naive] {
                 println!(
-                    "| {name} | {} | {} | {:.2} | {:.0} | {:.2} ms | {:.2} ms |",
+                    "| {name} | {} | {} | {:.2} | {:.0} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
                     run.label,
                     run.transfers,
                     run.elapsed.as_secs_f64(),
                     run.per_second(),
-                    run.percentile(0.5).as_secs_f64() * 1e3,
-                    run.percentile(0.99).as_secs_f64() * 1e3,
+                    run.commits.len(),
+                    run.transfers as f64 / run.commits.len() as f64,
+                    percentile_ms(&run.commits, 0.5),
+                    percentile_ms(&run.commits, 0.99),
+                    percentile_ms(&run.calls, 0.99),
                 );
             }
             println!(
@@ -169,8 +175,9 @@ async fn run_group_commit(db: &Db, total: usize, clients: usize, batch: usize) -
             latencies
         });
     }
-    let latencies: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
+    let calls: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
     let elapsed = started.elapsed();
+    let commits = ledger.take_commit_times();
     let label = if batch == 1 {
         format!("group commit, {clients} callers × 1 transfer")
     } else {
@@ -181,7 +188,8 @@ async fn run_group_commit(db: &Db, total: usize, clients: usize, batch: usize) -
         label,
         transfers: per_client * clients * batch,
         elapsed,
-        latencies,
+        commits,
+        calls,
     }
 }
 
@@ -256,6 +264,7 @@ async fn run_naive(db: &Db, total: usize) -> Run {
         label: "naive, one transaction per transfer".into(),
         transfers: total,
         elapsed,
-        latencies,
+        commits: latencies.clone(),
+        calls: latencies,
     }
 }

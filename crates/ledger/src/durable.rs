@@ -68,6 +68,24 @@ pub struct StoredTransfer {
 pub struct DurableLedger {
     commands: mpsc::Sender<Command>,
     db: Db,
+    commit_times: Arc<CommitTimes>,
+}
+
+/// How long recent commits took, for benchmarks and operators.
+#[derive(Default)]
+struct CommitTimes(std::sync::Mutex<std::collections::VecDeque<Duration>>);
+
+impl CommitTimes {
+    /// Enough for a long benchmark run; older samples are dropped first.
+    const KEPT: usize = 100_000;
+
+    fn record(&self, took: Duration) {
+        let mut times = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if times.len() == Self::KEPT {
+            times.pop_front();
+        }
+        times.push_back(took);
+    }
 }
 
 /// How many transfers one commit may carry at most.
@@ -99,7 +117,9 @@ impl DurableLedger {
         }
         let ledger = load(&mut conn).await?;
         let (commands, inbox) = mpsc::channel(1024);
+        let commit_times = Arc::new(CommitTimes::default());
         let writer = Writer {
+            commit_times: commit_times.clone(),
             conn,
             backend: db.backend(),
             ledger,
@@ -108,7 +128,11 @@ impl DurableLedger {
             clock,
         };
         tokio::spawn(writer.run());
-        Ok(DurableLedger { commands, db })
+        Ok(DurableLedger {
+            commands,
+            db,
+            commit_times,
+        })
     }
 
     /// Opens accounts; opening an identical account again is a no-op.
@@ -126,6 +150,16 @@ impl DurableLedger {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Transfers(transfers, reply)).await?;
         answer.await.map_err(|_| LedgerError::Stopped)?
+    }
+
+    /// The durations of the commits since the last call, oldest first.
+    pub fn take_commit_times(&self) -> Vec<Duration> {
+        let mut times = self
+            .commit_times
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        times.drain(..).collect()
     }
 
     async fn send(&self, command: Command) -> Result<(), LedgerError> {
@@ -208,6 +242,7 @@ struct Writer {
     inbox: mpsc::Receiver<Command>,
     max_batch: usize,
     clock: Clock,
+    commit_times: Arc<CommitTimes>,
 }
 
 impl Writer {
@@ -271,7 +306,10 @@ impl Writer {
             }
         }
         if !journal.is_empty() {
-            if let Err(e) = commit(&mut self.conn, self.backend, &self.ledger, &journal).await {
+            let started = std::time::Instant::now();
+            let committed = commit(&mut self.conn, self.backend, &self.ledger, &journal).await;
+            self.commit_times.record(started.elapsed());
+            if let Err(e) = committed {
                 tracing::error!(error = %e, "ledger commit failed; reloading from the database");
                 self.reload().await;
                 return answers.into_iter().for_each(|a| a.fail(&e));
