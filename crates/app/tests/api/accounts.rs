@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{problem, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{item_strings, problem, spawn_app, spawn_app_with, PASSWORD};
 
 #[tokio::test]
 async fn signup_creates_a_member_with_a_string_id() {
@@ -98,7 +98,7 @@ async fn signing_in_gives_a_token_and_a_cookie_that_both_work() {
     let token = body["token"].as_str().unwrap();
     assert_eq!(body["user"]["handle"], "dora");
 
-    let me: Value = app.get_as(token, "/api/v1/me").await.json().await.unwrap();
+    let me: Value = app.get_json_as(token, "/api/v1/me").await;
     assert_eq!(me["handle"], "dora");
     let session = cookie.split(';').next().unwrap();
     let by_cookie = app
@@ -243,12 +243,7 @@ async fn personal_tokens_can_be_made_listed_used_and_revoked() {
         StatusCode::OK
     );
 
-    let list: Value = app
-        .get_as(&session, "/api/v1/me/tokens")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json_as(&session, "/api/v1/me/tokens").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["name"], "shop sync");
     assert!(list[0].get("token").is_none(), "secrets are shown once");
@@ -289,35 +284,17 @@ async fn only_administrators_list_members_and_set_roles() {
     let refused = app.get_as(&member, "/api/v1/admin/users").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
-    let first: Value = app
-        .get_as(&admin, "/api/v1/admin/users?limit=3")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let handles: Vec<&str> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["handle"].as_str().unwrap())
-        .collect();
+    let first: Value = app.get_json_as(&admin, "/api/v1/admin/users?limit=3").await;
+    let handles: Vec<&str> = item_strings(&first, "handle");
     assert_eq!(handles, ["root_admin", "pia", "omar"]);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second: Value = app
-        .get_as(
+        .get_json_as(
             &admin,
             &format!("/api/v1/admin/users?limit=3&cursor={cursor}"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let handles: Vec<&str> = second["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["handle"].as_str().unwrap())
-        .collect();
+        .await;
+    let handles: Vec<&str> = item_strings(&second, "handle");
     assert_eq!(handles, ["nora", "mia"]);
     assert!(second["next_cursor"].is_null());
 

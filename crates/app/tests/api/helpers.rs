@@ -147,6 +147,11 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
+    /// GET with a bearer token, read as JSON.
+    pub async fn get_json_as(&self, token: &str, path: &str) -> Value {
+        self.get_as(token, path).await.json().await.unwrap()
+    }
+
     pub async fn get_as(&self, token: &str, path: &str) -> Response {
         self.api
             .get(self.url(path))
@@ -170,6 +175,15 @@ impl TestApp {
         };
         request.send().await.unwrap()
     }
+}
+
+/// One string field of every item of a page, e.g. the ids.
+pub fn item_strings<'a>(page: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = page["items"].as_array().expect("a page has items");
+    items
+        .iter()
+        .map(|item| item[field].as_str().expect("a string field"))
+        .collect()
 }
 
 /// Reads a problem+json response, checking its media type.

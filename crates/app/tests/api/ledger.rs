@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{problem, spawn_app, TestApp};
+use crate::helpers::{item_strings, problem, spawn_app, TestApp};
 
 async fn open(app: &TestApp, admin: &str, kind: &str, owner: &str) -> String {
     let body = json!({"kind": kind, "owner": owner, "currency": "CNY"});
@@ -117,11 +117,8 @@ async fn an_order_payment_splits_all_or_nothing_and_the_books_balance() {
     assert_eq!(refused[1].1.as_deref(), Some("exceeds_credits"));
 
     let store: Value = app
-        .get_as(&admin, &format!("/api/v1/admin/ledger/accounts/{merchant}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&admin, &format!("/api/v1/admin/ledger/accounts/{merchant}"))
+        .await;
     assert_eq!(
         (
             store["credits_posted"].as_i64(),
@@ -131,65 +128,40 @@ async fn an_order_payment_splits_all_or_nothing_and_the_books_balance() {
     );
     assert_eq!(store["kind"], "merchant_payable");
     let creator_account: Value = app
-        .get_as(&admin, &format!("/api/v1/admin/ledger/accounts/{creator}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&admin, &format!("/api/v1/admin/ledger/accounts/{creator}"))
+        .await;
     assert_eq!(
         creator_account["debits_posted"], 0,
         "the refused chain left nothing behind"
     );
 
     let trial: Value = app
-        .get_as(&admin, "/api/v1/admin/ledger/trial-balance")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&admin, "/api/v1/admin/ledger/trial-balance")
+        .await;
     assert_eq!(trial["currencies"][0]["balanced"], true);
     assert_eq!(trial["currencies"][0]["debits_posted"], 20_000);
     assert_eq!(trial["accounts"].as_array().unwrap().len(), 5);
 
     let page: Value = app
-        .get_as(
+        .get_json_as(
             &admin,
             &format!("/api/v1/admin/ledger/accounts/{clearing}/transfers?limit=2"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+        .await;
+    let ids: Vec<&str> = item_strings(&page, "id");
     assert_eq!(ids, ["1004", "1003"]);
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = app
-        .get_as(
+        .get_json_as(
             &admin,
             &format!("/api/v1/admin/ledger/accounts/{clearing}/transfers?limit=2&cursor={cursor}"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = rest["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
+        .await;
+    let ids: Vec<&str> = item_strings(&rest, "id");
     assert_eq!(ids, ["1002", "1001"]);
     let one: Value = app
-        .get_as(&admin, "/api/v1/admin/ledger/transfers/1003")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&admin, "/api/v1/admin/ledger/transfers/1003")
+        .await;
     assert_eq!(
         (one["reason"].as_str(), one["amount"].as_i64()),
         (Some("platform_commission"), Some(1_000))
@@ -214,11 +186,8 @@ async fn a_payment_hold_reserves_then_posts_part_of_it() {
     hold["timeout_seconds"] = json!(3600);
     assert_eq!(submit(&app, &admin, vec![hold]).await[0].0, "created");
     let reserved: Value = app
-        .get_as(&admin, &format!("/api/v1/admin/ledger/accounts/{escrow}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&admin, &format!("/api/v1/admin/ledger/accounts/{escrow}"))
+        .await;
     assert_eq!(reserved["debits_pending"], 5_000);
 
     let mut post = transfer(3, &escrow, &creator, 4_000, "deal_escrow", false);
@@ -234,11 +203,8 @@ async fn a_payment_hold_reserves_then_posts_part_of_it() {
         Some("pending_transfer_already_posted")
     );
     let settled: Value = app
-        .get_as(&admin, &format!("/api/v1/admin/ledger/accounts/{creator}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&admin, &format!("/api/v1/admin/ledger/accounts/{creator}"))
+        .await;
     assert_eq!(
         (
             settled["credits_posted"].as_i64(),

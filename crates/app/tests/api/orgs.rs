@@ -60,11 +60,8 @@ async fn an_owner_builds_a_staff_and_an_admin_verifies_the_brand() {
     );
 
     let members: Value = app
-        .get_as(&staff, "/api/v1/orgs/redbean/members")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json_as(&staff, "/api/v1/orgs/redbean/members")
+        .await;
     let roles: Vec<(&str, &str)> = members
         .as_array()
         .unwrap()
@@ -79,12 +76,7 @@ async fn an_owner_builds_a_staff_and_an_admin_verifies_the_brand() {
         StatusCode::FORBIDDEN
     );
 
-    let mine: Value = app
-        .get_as(&staff, "/api/v1/me/orgs")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.get_json_as(&staff, "/api/v1/me/orgs").await;
     assert_eq!(mine[0]["slug"], "redbean");
 
     let verify = |token: String| {
