@@ -443,6 +443,11 @@ async fn a_hundred_thousand_random_operations_agree_with_the_model() {
         assert_eq!(actual, expected, "seed {seed}, batch {batches}: {batch:#?}");
         seen_errors.extend(actual.iter().filter_map(|r| r.err()));
         model.check_invariants();
+        let broken = ledger::audit::account_violations(&db).await.unwrap();
+        assert!(
+            broken.is_empty(),
+            "seed {seed}, batch {batches}: {broken:?}"
+        );
         done += batch.len();
         batches += 1;
         clock.fetch_add(generator.rng.gen_range(0..2_500), Ordering::SeqCst);
