@@ -137,6 +137,11 @@ impl Config {
         }
     }
 
+    /// Where uploaded media is kept when no object store is configured.
+    pub fn media_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("media")
+    }
+
     /// Whether cookies must only travel over https.
     pub fn secure_cookies(&self) -> bool {
         self.server.public_url.starts_with("https://")

@@ -86,12 +86,10 @@ pub fn router(state: AppState) -> Router {
 
 /// Opens the database (creating the data folder and applying migrations) and builds the state.
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
-        format!(
-            "cannot create the data folder {}",
-            config.storage.data_dir.display()
-        )
-    })?;
+    for dir in [config.storage.data_dir.clone(), config.media_dir()] {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
     let url = config.database_url();
     let db = store::Db::connect(&url, config.storage.max_connections)
         .await
