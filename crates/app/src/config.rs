@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
+    pub media: MediaConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
 }
@@ -41,6 +42,21 @@ pub struct StorageConfig {
     /// `sqlite://…` or `postgres://…`; empty means SQLite inside `data_dir`.
     pub database_url: String,
     pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Largest image upload, in bytes.
+    pub max_image_bytes: usize,
+    /// Largest video upload, in bytes.
+    pub max_video_bytes: usize,
+    /// Images with more pixels are refused before they are decoded.
+    pub max_image_pixels: u64,
+    /// Longest edge of the display-size derivative.
+    pub display_edge: u32,
+    /// Longest edge of the card-size derivative.
+    pub card_edge: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -79,6 +95,13 @@ impl Default for Config {
                 data_dir: PathBuf::from("data"),
                 database_url: String::new(),
                 max_connections: 16,
+            },
+            media: MediaConfig {
+                max_image_bytes: 25 * 1024 * 1024,
+                max_video_bytes: 200 * 1024 * 1024,
+                max_image_pixels: 50_000_000,
+                display_edge: 1440,
+                card_edge: 540,
             },
             auth: AuthConfig {
                 session_days: 30,

@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod ledger;
+pub mod media;
 pub mod ops;
 pub mod orgs;
 pub mod state;
@@ -59,7 +60,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1",
             accounts::api::router()
                 .merge(orgs::api::router())
-                .merge(ledger::api::router()),
+                .merge(ledger::api::router())
+                .merge(media::api::router(&state)),
         )
         .split_for_parts();
     let site = Router::new()
@@ -67,7 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lang", get(pages::switch_language))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
-        .merge(accounts::pages::router());
+        .merge(accounts::pages::router())
+        .merge(media::api::files());
     Router::new()
         .merge(api)
         .merge(site)
@@ -105,7 +108,14 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let ledger = ::ledger::DurableLedger::open(db.clone(), ::ledger::DEFAULT_MAX_BATCH)
         .await
         .context("cannot load the ledger")?;
-    Ok(AppState::new(db, ledger, config))
+    let media = object_store::local::LocalFileSystem::new_with_prefix(config.media_dir())
+        .context("cannot open the media folder")?;
+    Ok(AppState::new(
+        db,
+        ledger,
+        std::sync::Arc::new(media),
+        config,
+    ))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

@@ -9,6 +9,7 @@ use store::Db;
 
 use crate::accounts::service::LoginLimits;
 use crate::config::Config;
+use crate::media::service::Objects;
 use crate::web::metrics::Metrics;
 
 #[derive(Clone)]
@@ -17,6 +18,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub db: Db,
     pub ledger: DurableLedger,
+    pub media: Objects,
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
@@ -24,9 +26,10 @@ pub struct Shared {
 }
 
 impl AppState {
-    pub fn new(db: Db, ledger: DurableLedger, config: Config) -> Self {
+    pub fn new(db: Db, ledger: DurableLedger, media: Objects, config: Config) -> Self {
         AppState(Arc::new(Shared {
             ledger,
+            media,
             ids: IdGenerator::new(config.server.node_id),
             login_limits: LoginLimits::new(&config.auth),
             metrics: Metrics::new(),

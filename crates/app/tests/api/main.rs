@@ -6,6 +6,7 @@ mod demo;
 mod errors;
 mod helpers;
 mod ledger;
+mod media;
 mod ops;
 mod orgs;
 mod pages;

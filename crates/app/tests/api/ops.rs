@@ -81,6 +81,7 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/admin/ledger/transfers", "post"),
         ("/api/v1/admin/ledger/transfers/{id}", "get"),
         ("/api/v1/admin/ledger/trial-balance", "get"),
+        ("/api/v1/media", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

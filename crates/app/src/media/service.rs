@@ -1,0 +1,137 @@
+//! The rules of media: what may be uploaded, how it is turned into what Hongshu stores.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use kernel::Timestamp;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore;
+use sha2::{Digest, Sha256};
+
+use super::process::{self, Detected, ImageLimits};
+use super::store::{self, NewMedia};
+use super::types::{Media, MediaKind};
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Where media objects live: the local media folder, or any `object_store` backend.
+pub type Objects = Arc<dyn ObjectStore>;
+
+const ACCEPTED: &str = "is not an image or video Hongshu accepts (JPEG, PNG, WebP, MP4 or WebM)";
+
+/// Checks an upload by its content and stores what Hongshu keeps of it.
+pub async fn upload(state: &AppState, owner: &User, bytes: Bytes) -> AppResult<Media> {
+    let config = &state.config.media;
+    let detected = process::detect(&bytes).ok_or_else(|| AppError::invalid("file", ACCEPTED))?;
+    let now = Timestamp::now();
+    let id = state.ids.next_id();
+    let media = match detected {
+        Detected::Image(format) => {
+            check_size(bytes.len(), config.max_image_bytes)?;
+            let limits = ImageLimits {
+                max_pixels: config.max_image_pixels,
+                display_edge: config.display_edge,
+                card_edge: config.card_edge,
+            };
+            let derived =
+                tokio::task::spawn_blocking(move || process::derive(&bytes, format, limits))
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?
+                    .map_err(|e| AppError::invalid("file", e.to_string()))?;
+            let display_key = put(&state.media, "d", derived.display.into(), "jpg").await?;
+            let card_key = put(&state.media, "c", derived.card.into(), "jpg").await?;
+            NewMediaOwned {
+                kind: MediaKind::Image,
+                width: Some(i64::from(derived.width)),
+                height: Some(i64::from(derived.height)),
+                color: derived.color,
+                display_key,
+                card_key,
+                mime: "image/jpeg",
+            }
+        }
+        Detected::Mp4 | Detected::Webm => {
+            check_size(bytes.len(), config.max_video_bytes)?;
+            let (extension, mime) = if detected == Detected::Mp4 {
+                ("mp4", "video/mp4")
+            } else {
+                ("webm", "video/webm")
+            };
+            NewMediaOwned {
+                kind: MediaKind::Video,
+                width: None,
+                height: None,
+                color: String::new(),
+                display_key: put(&state.media, "v", bytes, extension).await?,
+                card_key: String::new(),
+                mime,
+            }
+        }
+    };
+    let size = object_size(&state.media, &media.display_key).await?;
+    let row = NewMedia {
+        id,
+        owner_id: owner.id,
+        kind: media.kind,
+        width: media.width,
+        height: media.height,
+        color: &media.color,
+        display_key: &media.display_key,
+        card_key: &media.card_key,
+        mime: media.mime,
+        bytes: size,
+        now,
+    };
+    store::insert(&state.db, &row).await?;
+    let stored = store::by_ids(&state.db, &[id]).await?;
+    stored
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("media row vanished")))
+}
+
+struct NewMediaOwned {
+    kind: MediaKind,
+    width: Option<i64>,
+    height: Option<i64>,
+    color: String,
+    display_key: String,
+    card_key: String,
+    mime: &'static str,
+}
+
+fn check_size(size: usize, limit: usize) -> AppResult<()> {
+    if size > limit {
+        return Err(AppError::invalid(
+            "file",
+            format!("is larger than the limit of {} MiB", limit / (1024 * 1024)),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores bytes under the hash of their content, so the same bytes are stored once.
+async fn put(objects: &Objects, prefix: &str, data: Bytes, extension: &str) -> AppResult<String> {
+    let hash: String = Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let key = format!("{prefix}/{}/{hash}.{extension}", &hash[..2]);
+    let path = ObjectPath::from(key.as_str());
+    if objects.head(&path).await.is_err() {
+        objects
+            .put(&path, data.into())
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    Ok(key)
+}
+
+async fn object_size(objects: &Objects, key: &str) -> AppResult<i64> {
+    let meta = objects
+        .head(&ObjectPath::from(key))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(i64::try_from(meta.size).unwrap_or(i64::MAX))
+}
