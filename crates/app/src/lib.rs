@@ -6,8 +6,10 @@ pub mod demo;
 pub mod error;
 pub mod ledger;
 pub mod media;
+pub mod notes;
 pub mod ops;
 pub mod orgs;
+pub mod social;
 pub mod state;
 pub mod web;
 
@@ -37,7 +39,7 @@ use crate::web::{metrics, pages, security};
         times are RFC 3339; errors are application/problem+json (RFC 9457)."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "accounts"), (name = "orgs"), (name = "ledger"), (name = "admin"))
+    tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "orgs"), (name = "ledger"), (name = "admin"))
 )]
 struct ApiDoc;
 
@@ -61,7 +63,9 @@ pub fn router(state: AppState) -> Router {
             accounts::api::router()
                 .merge(orgs::api::router())
                 .merge(ledger::api::router())
-                .merge(media::api::router(&state)),
+                .merge(media::api::router(&state))
+                .merge(notes::api::router())
+                .merge(social::api::router()),
         )
         .split_for_parts();
     let site = Router::new()

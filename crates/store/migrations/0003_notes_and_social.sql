@@ -49,6 +49,7 @@ CREATE TABLE topics (
 CREATE TABLE note_topics (
     note_id   BIGINT NOT NULL REFERENCES notes (id) ON DELETE CASCADE,
     topic_id  BIGINT NOT NULL REFERENCES topics (id),
+    position  BIGINT NOT NULL,              -- order of appearance in the body
     PRIMARY KEY (note_id, topic_id)
 );
 CREATE INDEX note_topics_by_topic ON note_topics (topic_id, note_id);

@@ -55,6 +55,15 @@ pub async fn user_by_handle(db: &Db, handle: &str) -> Result<Option<User>, sqlx:
     Ok(row.map(to_user))
 }
 
+pub async fn user_by_id(db: &Db, id: Id) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    let row: Option<UserRow> = query_as(&sql)
+        .bind(id.as_i64())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(to_user))
+}
+
 /// The user and their password hash, for signing in.
 pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE handle = $1");

@@ -7,6 +7,8 @@ mod errors;
 mod helpers;
 mod ledger;
 mod media;
+mod notes;
 mod ops;
 mod orgs;
 mod pages;
+mod social;

@@ -1,0 +1,138 @@
+//! JSON API of notes under `/api/v1`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use kernel::{Id, Page, PageRequest};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::service::{self, Draft};
+use super::types::{Note, Visibility};
+use crate::accounts::service::user_by_handle;
+use crate::error::{AppResult, Problem};
+use crate::state::AppState;
+use crate::web::created;
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, MaybeUser};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_note))
+        .routes(routes!(get_note, update_note, delete_note))
+        .routes(routes!(user_notes))
+        .routes(routes!(topic_notes))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NoteRequest {
+    /// At most 20 characters.
+    #[serde(default)]
+    pub title: String,
+    /// At most 1,000 characters; `#topic` and `@handle` are recognised.
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub place: String,
+    /// 1–18 images in order, or one video followed by its cover image.
+    pub media_ids: Vec<Id>,
+    #[serde(default)]
+    pub visibility: Visibility,
+    #[serde(default)]
+    pub draft: bool,
+}
+
+impl NoteRequest {
+    fn draft(&self) -> Draft<'_> {
+        Draft {
+            title: &self.title,
+            body: &self.body,
+            place: &self.place,
+            media_ids: &self.media_ids,
+            visibility: self.visibility,
+            draft: self.draft,
+        }
+    }
+}
+
+/// Post a note.
+#[utoipa::path(post, path = "/notes", tag = "notes", request_body = NoteRequest,
+    responses((status = 201, body = Note), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn create_note(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<NoteRequest>,
+) -> AppResult<Response> {
+    Ok(created(service::create(&state, &user, &req.draft()).await?))
+}
+
+/// A note.
+#[utoipa::path(get, path = "/notes/{id}", tag = "notes", params(("id" = Id, Path, description = "The note's id")),
+    responses((status = 200, body = Note), (status = 404, body = Problem)))]
+async fn get_note(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Note>> {
+    Ok(Json(service::get(&state, viewer.as_ref(), id).await?))
+}
+
+/// Replace a note's content (author only); a published note is marked edited.
+#[utoipa::path(patch, path = "/notes/{id}", tag = "notes", request_body = NoteRequest,
+    params(("id" = Id, Path, description = "The note's id")),
+    responses((status = 200, body = Note), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_note(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(req): ApiJson<NoteRequest>,
+) -> AppResult<Json<Note>> {
+    Ok(Json(
+        service::update(&state, &user, id, &req.draft()).await?,
+    ))
+}
+
+/// Delete a note (author only): it leaves every list, count and notification at once.
+#[utoipa::path(delete, path = "/notes/{id}", tag = "notes", params(("id" = Id, Path, description = "The note's id")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn delete_note(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<StatusCode> {
+    service::delete(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member's notes, newest first (their drafts and private notes only for themselves).
+#[utoipa::path(get, path = "/users/{handle}/notes", tag = "notes",
+    params(("handle" = String, Path, description = "The member's handle"), PageRequest),
+    responses((status = 200, body = Page<Note>), (status = 404, body = Problem)))]
+async fn user_notes(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(handle): ApiPath<String>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> AppResult<Json<Page<Note>>> {
+    let author = user_by_handle(&state, &handle).await?;
+    Ok(Json(
+        service::by_author(&state, viewer.as_ref(), &author, &page).await?,
+    ))
+}
+
+/// Notes under a topic, newest first.
+#[utoipa::path(get, path = "/topics/{topic}/notes", tag = "notes",
+    params(("topic" = String, Path, description = "The topic, without #"), PageRequest),
+    responses((status = 200, body = Page<Note>)))]
+async fn topic_notes(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(topic): ApiPath<String>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> AppResult<Json<Page<Note>>> {
+    Ok(Json(
+        service::by_topic(&state, viewer.as_ref(), &topic, &page).await?,
+    ))
+}

@@ -1,0 +1,265 @@
+//! The rules of notes: who may see, write, change and delete them.
+
+use std::collections::HashMap;
+
+use kernel::{Id, Page, PageRequest, Timestamp};
+
+use super::store::{self, Content, NoteRow};
+use super::types::{
+    mentions, parse_text, topics, Note, Visibility, MAX_BODY, MAX_IMAGES, MAX_PLACE, MAX_TITLE,
+};
+use crate::accounts::types::{Fields, User};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::media::types::MediaKind;
+use crate::social::service as social;
+use crate::state::AppState;
+
+/// What an author sends to create or replace a note.
+pub struct Draft<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    pub place: &'a str,
+    pub media_ids: &'a [Id],
+    pub visibility: Visibility,
+    pub draft: bool,
+}
+
+/// Checks every field at once; returns the cleaned text and the note's kind.
+async fn check(
+    state: &AppState,
+    author: &User,
+    draft: &Draft<'_>,
+) -> AppResult<(String, String, String, &'static str)> {
+    let mut fields = Fields::default();
+    let title = fields.check(parse_text("title", draft.title, MAX_TITLE, false));
+    let body = fields.check(parse_text("body", draft.body, MAX_BODY, false));
+    let place = fields.check(parse_text("place", draft.place, MAX_PLACE, false));
+    let kind = fields.check(media_kind(state, author, draft.media_ids).await?);
+    let (((title, body), place), kind) = fields.finish(title.zip(body).zip(place).zip(kind))?;
+    Ok((title, body, place, kind))
+}
+
+/// An image note has 1–18 of the author's images; a video note has one video then its cover.
+async fn media_kind(
+    state: &AppState,
+    author: &User,
+    ids: &[Id],
+) -> AppResult<Result<&'static str, FieldError>> {
+    let fail = |why: &str| Ok(Err(FieldError::new("media_ids", why)));
+    if ids.is_empty() {
+        return fail("must name at least one image or a video");
+    }
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.len() != ids.len() {
+        return fail("must not repeat a media id");
+    }
+    let owned = store::owned_media(&state.db, author.id, ids).await?;
+    if owned.len() != ids.len() {
+        return fail("must be media you uploaded");
+    }
+    let kind_of = |id: &Id| owned.iter().find(|m| m.id == *id).map(|m| m.kind);
+    let kinds: Vec<Option<MediaKind>> = ids.iter().map(kind_of).collect();
+    match kinds.as_slice() {
+        [Some(MediaKind::Video), Some(MediaKind::Image)] => Ok(Ok("video")),
+        kinds if kinds.contains(&Some(MediaKind::Video)) => {
+            fail("a video note has the video first, then one cover image")
+        }
+        kinds if kinds.len() > MAX_IMAGES => fail("may hold at most 18 images"),
+        _ => Ok(Ok("image")),
+    }
+}
+
+pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppResult<Note> {
+    let (title, body, place, kind) = check(state, author, draft).await?;
+    let id = state.ids.next_id();
+    let note_topics = topics(&body);
+    let topic_ids: Vec<Id> = note_topics.iter().map(|_| state.ids.next_id()).collect();
+    let content = Content {
+        kind,
+        title: &title,
+        body: &body,
+        place: &place,
+        visibility: draft.visibility,
+        draft: draft.draft,
+        media: draft.media_ids,
+        topics: &note_topics,
+        topic_ids: &topic_ids,
+    };
+    let mut tx = state.db.begin_write().await?;
+    store::insert(&mut tx, id, author.id, &content, Timestamp::now()).await?;
+    tx.commit().await?;
+    let note = get(state, Some(author), id).await?;
+    if note.is_public() {
+        social::notify_mentions(state, author, &mentions(&note.body), note.id, None).await?;
+    }
+    Ok(note)
+}
+
+/// Replaces a note's content (author only). Changing a published note marks it edited.
+pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -> AppResult<Note> {
+    let existing = store::by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("note"))?;
+    if existing.author.id != actor.id {
+        return Err(AppError::Forbidden("only the author may edit a note"));
+    }
+    let (title, body, place, kind) = check(state, actor, draft).await?;
+    let note_topics = topics(&body);
+    let topic_ids: Vec<Id> = note_topics.iter().map(|_| state.ids.next_id()).collect();
+    let content = Content {
+        kind,
+        title: &title,
+        body: &body,
+        place: &place,
+        visibility: draft.visibility,
+        draft: draft.draft,
+        media: draft.media_ids,
+        topics: &note_topics,
+        topic_ids: &topic_ids,
+    };
+    let now = Timestamp::now();
+    let edited_at = if existing.draft {
+        existing.edited_at
+    } else {
+        Some(now)
+    };
+    let mut tx = state.db.begin_write().await?;
+    store::update(&mut tx, id, &content, now, edited_at).await?;
+    tx.commit().await?;
+    let was_public = existing.visibility == Visibility::Public && !existing.draft;
+    let note = get(state, Some(actor), id).await?;
+    if note.is_public() && !was_public {
+        social::notify_mentions(state, actor, &mentions(&note.body), note.id, None).await?;
+    }
+    Ok(note)
+}
+
+/// Deletes a note (its author or an administrator): its likes, collects, comments and
+/// notifications go with it, in the same statement.
+pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
+    let existing = store::by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("note"))?;
+    if existing.author.id != actor.id && !actor.is_admin() {
+        return Err(AppError::Forbidden("only the author may delete a note"));
+    }
+    store::delete(&state.db, id).await?;
+    Ok(())
+}
+
+/// A note as the viewer may see it: private notes and drafts only by their author, and nothing
+/// across a block.
+pub async fn get(state: &AppState, viewer: Option<&User>, id: Id) -> AppResult<Note> {
+    let row = store::by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("note"))?;
+    visible(state, viewer, &row).await?;
+    Ok(hydrate(state, viewer, vec![row]).await?.remove(0))
+}
+
+/// The row if the viewer may see it; 404 otherwise, so hidden notes do not reveal they exist.
+pub async fn visible(state: &AppState, viewer: Option<&User>, row: &NoteRow) -> AppResult<()> {
+    let own = viewer.is_some_and(|v| v.id == row.author.id);
+    let published = row.visibility == Visibility::Public && !row.draft;
+    if own || (published && !social::blocked_between(state, viewer, row.author.id).await?) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("note"))
+    }
+}
+
+pub async fn by_author(
+    state: &AppState,
+    viewer: Option<&User>,
+    author: &User,
+    page: &PageRequest,
+) -> AppResult<Page<Note>> {
+    let (size, before) = crate::web::page_bounds(page)?;
+    let rows =
+        store::by_author(&state.db, author.id, viewer.map(|v| v.id), before, size + 1).await?;
+    paged(state, viewer, rows, size).await
+}
+
+pub async fn by_topic(
+    state: &AppState,
+    viewer: Option<&User>,
+    topic: &str,
+    page: &PageRequest,
+) -> AppResult<Page<Note>> {
+    let (size, before) = crate::web::page_bounds(page)?;
+    let rows = store::by_topic(
+        &state.db,
+        &topic.to_lowercase(),
+        viewer.map(|v| v.id),
+        before,
+        size + 1,
+    )
+    .await?;
+    paged(state, viewer, rows, size).await
+}
+
+async fn paged(
+    state: &AppState,
+    viewer: Option<&User>,
+    rows: Vec<NoteRow>,
+    size: u32,
+) -> AppResult<Page<Note>> {
+    let page = Page::from_rows(rows, size, |r| r.id.as_i64());
+    Ok(Page {
+        items: hydrate(state, viewer, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// Adds media, topics and the viewer's marks to note rows, keeping their order.
+pub async fn hydrate(
+    state: &AppState,
+    viewer: Option<&User>,
+    rows: Vec<NoteRow>,
+) -> AppResult<Vec<Note>> {
+    let ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
+    let mut media: HashMap<Id, Vec<_>> = HashMap::new();
+    for (note, m) in store::media_of(&state.db, &ids).await? {
+        media.entry(note).or_default().push(m);
+    }
+    let mut topics: HashMap<Id, Vec<String>> = HashMap::new();
+    for (note, t) in store::topics_of(&state.db, &ids).await? {
+        topics.entry(note).or_default().push(t);
+    }
+    let marks: HashMap<Id, (bool, bool)> = match viewer {
+        Some(v) => store::viewer_marks(&state.db, v.id, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, liked, collected)| (id, (liked, collected)))
+            .collect(),
+        None => HashMap::new(),
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (liked, collected) = marks.get(&r.id).copied().unwrap_or_default();
+            Note {
+                media: media.remove(&r.id).unwrap_or_default(),
+                topics: topics.remove(&r.id).unwrap_or_default(),
+                liked,
+                collected,
+                id: r.id,
+                author: r.author,
+                kind: r.kind,
+                title: r.title,
+                body: r.body,
+                place: r.place,
+                visibility: r.visibility,
+                draft: r.draft,
+                like_count: r.like_count,
+                collect_count: r.collect_count,
+                comment_count: r.comment_count,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                edited_at: r.edited_at,
+            }
+        })
+        .collect())
+}

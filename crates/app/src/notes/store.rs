@@ -1,0 +1,344 @@
+//! The SQL of notes, their media and topics.
+
+use kernel::{Id, Timestamp};
+use store::{query, query_as, query_scalar, Db, Tx};
+
+use super::types::{Author, Visibility};
+use crate::media::store as media_store;
+use crate::media::types::Media;
+
+/// A note's own row, with its author.
+#[derive(Debug, Clone)]
+pub struct NoteRow {
+    pub id: Id,
+    pub author: Author,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub place: String,
+    pub visibility: Visibility,
+    pub draft: bool,
+    pub like_count: i64,
+    pub collect_count: i64,
+    pub comment_count: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+const SELECT: &str = "SELECT n.id, n.author_id, u.handle, u.display_name, n.kind, n.title, n.body, n.place, \
+    n.visibility, n.draft, n.like_count, n.collect_count, n.comment_count, n.created_at, n.updated_at, n.edited_at \
+    FROM notes n JOIN users u ON u.id = n.author_id";
+
+/// Hides notes of people the viewer blocked or who blocked the viewer (`$1` is the viewer).
+const NOT_BLOCKED: &str =
+    "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = n.author_id AND b.blocked_id = $1) \
+    OR (b.blocker_id = $1 AND b.blocked_id = n.author_id))";
+
+fn to_note(r: Row) -> NoteRow {
+    NoteRow {
+        id: Id::from_i64(r.0),
+        author: Author {
+            id: Id::from_i64(r.1),
+            handle: r.2,
+            display_name: r.3,
+        },
+        kind: r.4,
+        title: r.5,
+        body: r.6,
+        place: r.7,
+        visibility: Visibility::from_db(&r.8),
+        draft: store::flag(r.9),
+        like_count: r.10,
+        collect_count: r.11,
+        comment_count: r.12,
+        created_at: Timestamp::from_millis(r.13),
+        updated_at: Timestamp::from_millis(r.14),
+        edited_at: r.15.map(Timestamp::from_millis),
+    }
+}
+
+/// What an author wrote, checked.
+pub struct Content<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub place: &'a str,
+    pub visibility: Visibility,
+    pub draft: bool,
+    pub media: &'a [Id],
+    pub topics: &'a [String],
+    /// Fresh ids, one per topic, for topics used for the first time.
+    pub topic_ids: &'a [Id],
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    id: Id,
+    author: Id,
+    content: &Content<'_>,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    query(
+        "INSERT INTO notes (id, author_id, kind, title, body, place, visibility, draft, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(id.as_i64())
+    .bind(author.as_i64())
+    .bind(content.kind)
+    .bind(content.title)
+    .bind(content.body)
+    .bind(content.place)
+    .bind(content.visibility.as_str())
+    .bind(i64::from(content.draft))
+    .bind(now.as_millis())
+    .execute(&mut **tx)
+    .await?;
+    attach(tx, id, content, now).await
+}
+
+/// Replaces what the author wrote; `edited_at` marks a change to a note already published.
+pub async fn update(
+    tx: &mut Tx,
+    id: Id,
+    content: &Content<'_>,
+    now: Timestamp,
+    edited_at: Option<Timestamp>,
+) -> Result<(), sqlx::Error> {
+    query(
+        "UPDATE notes SET kind = $1, title = $2, body = $3, place = $4, visibility = $5, draft = $6, \
+         updated_at = $7, edited_at = $8 WHERE id = $9",
+    )
+    .bind(content.kind)
+    .bind(content.title)
+    .bind(content.body)
+    .bind(content.place)
+    .bind(content.visibility.as_str())
+    .bind(i64::from(content.draft))
+    .bind(now.as_millis())
+    .bind(edited_at.map(Timestamp::as_millis))
+    .bind(id.as_i64())
+    .execute(&mut **tx)
+    .await?;
+    for table in ["note_media", "note_topics"] {
+        query(&format!("DELETE FROM {table} WHERE note_id = $1"))
+            .bind(id.as_i64())
+            .execute(&mut **tx)
+            .await?;
+    }
+    attach(tx, id, content, now).await
+}
+
+/// Links the note to its media (in order) and topics (created on first use).
+async fn attach(
+    tx: &mut Tx,
+    id: Id,
+    content: &Content<'_>,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for (position, media) in content.media.iter().enumerate() {
+        query("INSERT INTO note_media (note_id, position, media_id) VALUES ($1, $2, $3)")
+            .bind(id.as_i64())
+            .bind(position as i64)
+            .bind(media.as_i64())
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (position, (topic, topic_id)) in content.topics.iter().zip(content.topic_ids).enumerate() {
+        query("INSERT INTO topics (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+            .bind(topic_id.as_i64())
+            .bind(topic)
+            .bind(now.as_millis())
+            .execute(&mut **tx)
+            .await?;
+        query(
+            "INSERT INTO note_topics (note_id, topic_id, position) \
+             SELECT $1, id, $2 FROM topics WHERE name = $3",
+        )
+        .bind(id.as_i64())
+        .bind(position as i64)
+        .bind(topic)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn delete(db: &Db, id: Id) -> Result<(), sqlx::Error> {
+    query("DELETE FROM notes WHERE id = $1")
+        .bind(id.as_i64())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn by_id(db: &Db, id: Id) -> Result<Option<NoteRow>, sqlx::Error> {
+    let row: Option<Row> = query_as(&format!("{SELECT} WHERE n.id = $1"))
+        .bind(id.as_i64())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(to_note))
+}
+
+/// An author's notes, newest first. Others see only published public notes.
+pub async fn by_author(
+    db: &Db,
+    author: Id,
+    viewer: Option<Id>,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<NoteRow>, sqlx::Error> {
+    let own = viewer == Some(author);
+    let visible = if own {
+        ""
+    } else {
+        "AND n.visibility = 'public' AND n.draft = 0"
+    };
+    let sql = format!(
+        "{SELECT} WHERE n.author_id = $2 {visible} AND n.id < $3 AND {NOT_BLOCKED} ORDER BY n.id DESC LIMIT $4"
+    );
+    let rows: Vec<Row> = query_as(&sql)
+        .bind(viewer.map_or(0, Id::as_i64))
+        .bind(author.as_i64())
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_note).collect())
+}
+
+/// Published public notes under a topic, newest first.
+pub async fn by_topic(
+    db: &Db,
+    topic: &str,
+    viewer: Option<Id>,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<NoteRow>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} JOIN note_topics nt ON nt.note_id = n.id JOIN topics t ON t.id = nt.topic_id \
+         WHERE t.name = $2 AND n.visibility = 'public' AND n.draft = 0 AND n.id < $3 AND {NOT_BLOCKED} \
+         ORDER BY n.id DESC LIMIT $4"
+    );
+    let rows: Vec<Row> = query_as(&sql)
+        .bind(viewer.map_or(0, Id::as_i64))
+        .bind(topic)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_note).collect())
+}
+
+/// Published public notes with these ids (for boards and feeds), in no particular order.
+pub async fn public_by_ids(
+    db: &Db,
+    ids: &[i64],
+    viewer: Option<Id>,
+) -> Result<Vec<NoteRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "{SELECT} WHERE n.id IN ({}) AND n.visibility = 'public' AND n.draft = 0 AND {NOT_BLOCKED}",
+        list.join(", ")
+    );
+    let mut q = query_as::<_, Row>(&sql).bind(viewer.map_or(0, Id::as_i64));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(to_note)
+        .collect())
+}
+
+/// Media of notes in order: (note id, media).
+pub async fn media_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, Media)>, sqlx::Error> {
+    let mut links: Vec<(i64, i64, i64)> = Vec::new();
+    for note in notes {
+        let rows: Vec<(i64, i64, i64)> =
+            query_as("SELECT note_id, position, media_id FROM note_media WHERE note_id = $1 ORDER BY position")
+                .bind(note.as_i64())
+                .fetch_all(db.pool())
+                .await?;
+        links.extend(rows);
+    }
+    let ids: Vec<Id> = links.iter().map(|l| Id::from_i64(l.2)).collect();
+    let media = media_store::by_ids(db, &ids).await?;
+    Ok(links
+        .into_iter()
+        .filter_map(|(note, _, media_id)| {
+            let found = media.iter().find(|m| m.id.as_i64() == media_id)?;
+            Some((Id::from_i64(note), found.clone()))
+        })
+        .collect())
+}
+
+/// Topics of notes, in the order they appear: (note id, topic).
+pub async fn topics_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, String)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for note in notes {
+        let rows: Vec<(i64, String)> = query_as(
+            "SELECT nt.note_id, t.name FROM note_topics nt JOIN topics t ON t.id = nt.topic_id \
+             WHERE nt.note_id = $1 ORDER BY nt.position",
+        )
+        .bind(note.as_i64())
+        .fetch_all(db.pool())
+        .await?;
+        out.extend(rows.into_iter().map(|(n, t)| (Id::from_i64(n), t)));
+    }
+    Ok(out)
+}
+
+/// Whether the viewer liked and collected each note: (note id, liked, collected).
+pub async fn viewer_marks(
+    db: &Db,
+    viewer: Id,
+    notes: &[Id],
+) -> Result<Vec<(Id, bool, bool)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for note in notes {
+        let liked: i64 =
+            query_scalar("SELECT COUNT(*) FROM likes WHERE user_id = $1 AND note_id = $2")
+                .bind(viewer.as_i64())
+                .bind(note.as_i64())
+                .fetch_one(db.pool())
+                .await?;
+        let collected: i64 =
+            query_scalar("SELECT COUNT(*) FROM collects WHERE user_id = $1 AND note_id = $2")
+                .bind(viewer.as_i64())
+                .bind(note.as_i64())
+                .fetch_one(db.pool())
+                .await?;
+        out.push((*note, liked > 0, collected > 0));
+    }
+    Ok(out)
+}
+
+/// Media owned by someone among these ids: the ones a note may use.
+pub async fn owned_media(db: &Db, owner: Id, ids: &[Id]) -> Result<Vec<Media>, sqlx::Error> {
+    let media = media_store::by_ids(db, ids).await?;
+    Ok(media.into_iter().filter(|m| m.owner_id == owner).collect())
+}

@@ -1,0 +1,7 @@
+//! The social graph: follows, likes, collects and boards, comments, blocks and mutes, reports,
+//! and the notifications they cause.
+
+pub mod api;
+pub mod service;
+pub mod store;
+pub mod types;
