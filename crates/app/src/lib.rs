@@ -74,6 +74,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
         .merge(accounts::pages::router())
+        .merge(notes::pages::router())
+        .merge(social::pages::router())
         .merge(media::api::files());
     Router::new()
         .merge(api)

@@ -1,7 +1,7 @@
-// Hongshu's small enhancements. Every page works without them.
+// Hongshu's small enhancements. Every page reads without them; posting photos needs them.
 "use strict";
 
-// Live character counters: <textarea data-counter="id-of-output" maxlength="N">.
+// Live character counters: <input|textarea data-counter="id-of-output" maxlength="N">.
 function attachCounters() {
   for (const field of document.querySelectorAll("[data-counter]")) {
     const output = document.getElementById(field.dataset.counter);
@@ -12,4 +12,103 @@ function attachCounters() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", attachCounters);
+// Like, collect and follow without reloading: <form data-toggle data-api data-on>.
+function attachToggles() {
+  for (const form of document.querySelectorAll("form[data-toggle]")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const on = form.dataset.on === "true";
+      const response = await fetch(form.dataset.api, { method: on ? "DELETE" : "PUT", credentials: "same-origin" });
+      if (!response.ok) { form.submit(); return; }
+      form.dataset.on = String(!on);
+      const button = form.querySelector("button");
+      button.textContent = on ? button.dataset.labelOff : button.dataset.labelOn;
+      button.classList.toggle("on", !on);
+      button.classList.toggle("ghost", !on && form.dataset.toggle === "follow");
+      const count = form.querySelector(".count");
+      if (count && response.headers.get("content-type")?.includes("json")) {
+        count.textContent = (await response.json()).count;
+      }
+    });
+  }
+}
+
+// Asks before a destructive form is sent: <form data-confirm="question">.
+function attachConfirms() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => { if (!confirm(form.dataset.confirm)) event.preventDefault(); });
+  }
+}
+
+// The composer: upload each chosen file through the API, then order and remove the previews.
+function attachComposer() {
+  const input = document.getElementById("file-input");
+  const list = document.getElementById("previews");
+  const ids = document.getElementById("media-ids");
+  const status = document.getElementById("upload-status");
+  if (!input || !list || !ids) return;
+  const sync = () => {
+    ids.value = [...list.children].map((li) => li.dataset.id).join(",");
+  };
+  const tool = (label, action) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.className = "ghost";
+    button.addEventListener("click", action);
+    return button;
+  };
+  const decorate = (li) => {
+    const tools = document.createElement("div");
+    tools.className = "tools";
+    tools.append(
+      tool("↑", () => { if (li.previousElementSibling) li.parentNode.insertBefore(li, li.previousElementSibling); sync(); }),
+      tool("↓", () => { if (li.nextElementSibling) li.parentNode.insertBefore(li.nextElementSibling, li); sync(); }),
+      tool("✕", () => { li.remove(); sync(); }),
+    );
+    tools.querySelectorAll("button")[0].setAttribute("aria-label", list.dataset.labelUp);
+    tools.querySelectorAll("button")[1].setAttribute("aria-label", list.dataset.labelDown);
+    tools.querySelectorAll("button")[2].setAttribute("aria-label", list.dataset.labelRemove);
+    li.append(tools);
+  };
+  [...list.children].forEach(decorate);
+  input.addEventListener("change", async () => {
+    for (const file of input.files) {
+      status.textContent = status.dataset.uploading;
+      const body = new FormData();
+      body.append("file", file);
+      const response = await fetch("/api/v1/media", { method: "POST", body, credentials: "same-origin" });
+      const answer = await response.json();
+      if (!response.ok) {
+        status.textContent = answer.errors?.[0]?.detail ? `${file.name}: ${answer.errors[0].detail}` : answer.detail;
+        continue;
+      }
+      const li = document.createElement("li");
+      li.dataset.id = answer.id;
+      const img = document.createElement("img");
+      img.src = answer.card_url || answer.url;
+      img.alt = file.name;
+      li.append(img);
+      decorate(li);
+      list.append(li);
+      sync();
+      status.textContent = "";
+    }
+    input.value = "";
+  });
+  for (const chip of document.querySelectorAll("[data-topic]")) {
+    chip.addEventListener("click", () => {
+      const body = document.getElementById("body");
+      body.value = `${body.value}${body.value && !body.value.endsWith(" ") ? " " : ""}#${chip.dataset.topic} `;
+      body.dispatchEvent(new Event("input"));
+      body.focus();
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  attachCounters();
+  attachToggles();
+  attachConfirms();
+  attachComposer();
+});

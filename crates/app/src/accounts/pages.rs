@@ -11,12 +11,17 @@ use serde::Deserialize;
 
 use super::service;
 use super::types::User;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::notes::service as notes;
+use crate::notes::types::Note;
 use crate::orgs::types::Org;
+use crate::social::service as social;
+use crate::social::types::{Board, ProfileStats};
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::extract::{presented_token, ApiPath, ApiQuery, AuthUser, ClientAddr, CsrfForm};
-use crate::web::pages::{local_path, render, PageCtx};
+use crate::web::pages::{local_path, render, FormState, PageCtx};
+use kernel::PageRequest;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,55 +33,6 @@ pub fn router() -> Router<AppState> {
             "/settings/profile",
             get(edit_profile_page).post(edit_profile),
         )
-}
-
-/// What a form shows again after a refused submission: the values typed and what was wrong.
-#[derive(Default)]
-pub struct FormState {
-    pub values: Vec<(&'static str, String)>,
-    pub errors: Vec<FieldError>,
-    /// An error about the whole form, such as wrong credentials.
-    pub message: Option<String>,
-}
-
-impl FormState {
-    pub fn value(&self, field: &str) -> &str {
-        self.values
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    pub fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.detail.as_str())
-    }
-
-    /// The refused form again, or the error itself when it is not the caller's to correct.
-    fn refused(
-        values: Vec<(&'static str, String)>,
-        err: AppError,
-    ) -> Result<(StatusCode, FormState), AppError> {
-        let status = err.status();
-        let (errors, message) = match err {
-            AppError::Validation(errors) => (errors, None),
-            AppError::Conflict(field, detail) => (vec![FieldError::new(field, detail)], None),
-            AppError::BadCredentials | AppError::TooManyRequests(_) => {
-                (Vec::new(), Some(err.to_string()))
-            }
-            other => return Err(other),
-        };
-        Ok((
-            status,
-            FormState {
-                values,
-                errors,
-                message,
-            },
-        ))
-    }
 }
 
 #[derive(Template)]
@@ -215,6 +171,13 @@ struct ProfilePage {
     joined: String,
     /// The organisations the member works for, with their official badges.
     orgs: Vec<Org>,
+    stats: ProfileStats,
+    following: bool,
+    /// `notes` or `boards`.
+    tab: String,
+    notes: Vec<Note>,
+    boards: Vec<Board>,
+    next_cursor: Option<String>,
 }
 
 impl ProfilePage {
@@ -226,19 +189,57 @@ impl ProfilePage {
     }
 }
 
+#[derive(Deserialize)]
+struct ProfileQuery {
+    tab: Option<String>,
+    cursor: Option<String>,
+}
+
 async fn profile(
     State(state): State<AppState>,
     ctx: PageCtx,
     ApiPath(handle): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ProfileQuery>,
 ) -> AppResult<Response> {
     let member = service::user_by_handle(&state, &handle).await?;
+    let viewer = ctx.user.clone();
     let joined = member.created_at.to_rfc3339().chars().take(10).collect();
     let orgs = crate::orgs::service::orgs_of(&state, &member).await?;
+    let stats = social::profile_stats(&state, &member).await?;
+    let following = match &viewer {
+        Some(v) if v.id != member.id => social::is_following(&state, v, member.id).await?,
+        _ => false,
+    };
+    let tab = if query.tab.as_deref() == Some("boards") {
+        "boards"
+    } else {
+        "notes"
+    };
+    let (notes, boards, next_cursor) = if tab == "boards" {
+        (
+            Vec::new(),
+            social::boards(&state, viewer.as_ref(), &member).await?,
+            None,
+        )
+    } else {
+        let page = PageRequest {
+            cursor: query.cursor,
+            limit: Some(20),
+        };
+        let page = notes::by_author(&state, viewer.as_ref(), &member, &page).await?;
+        (page.items, Vec::new(), page.next_cursor)
+    };
     let page = ProfilePage {
         ctx,
         member,
         joined,
         orgs,
+        stats,
+        following,
+        tab: tab.to_owned(),
+        notes,
+        boards,
+        next_cursor,
     };
     render(StatusCode::OK, &page)
 }

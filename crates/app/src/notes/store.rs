@@ -342,3 +342,14 @@ pub async fn owned_media(db: &Db, owner: Id, ids: &[Id]) -> Result<Vec<Media>, s
     let media = media_store::by_ids(db, ids).await?;
     Ok(media.into_iter().filter(|m| m.owner_id == owner).collect())
 }
+
+/// The most used topics, for the composer's suggestions.
+pub async fn popular_topics(db: &Db, limit: u32) -> Result<Vec<String>, sqlx::Error> {
+    query_scalar(
+        "SELECT t.name FROM topics t JOIN note_topics nt ON nt.topic_id = t.id \
+         GROUP BY t.id, t.name ORDER BY COUNT(*) DESC, t.name LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await
+}

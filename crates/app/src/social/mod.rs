@@ -2,6 +2,7 @@
 //! and the notifications they cause.
 
 pub mod api;
+pub mod pages;
 pub mod service;
 pub mod store;
 pub mod types;

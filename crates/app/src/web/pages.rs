@@ -15,7 +15,7 @@ use super::extract::MaybeUser;
 use super::i18n::{Lang, Texts};
 use crate::accounts::service::random_secret;
 use crate::accounts::types::User;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::state::AppState;
 
 /// What the layout needs on every page.
@@ -71,6 +71,55 @@ impl FromRequestParts<AppState> for PageCtx {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
         Ok(PageCtx::new(parts, user))
+    }
+}
+
+/// What a form shows again after a refused submission: the values typed and what was wrong.
+#[derive(Default)]
+pub struct FormState {
+    pub values: Vec<(&'static str, String)>,
+    pub errors: Vec<FieldError>,
+    /// An error about the whole form, such as wrong credentials.
+    pub message: Option<String>,
+}
+
+impl FormState {
+    pub fn value(&self, field: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.detail.as_str())
+    }
+
+    /// The refused form again, or the error itself when it is not the caller's to correct.
+    pub fn refused(
+        values: Vec<(&'static str, String)>,
+        err: AppError,
+    ) -> Result<(StatusCode, FormState), AppError> {
+        let status = err.status();
+        let (errors, message) = match err {
+            AppError::Validation(errors) => (errors, None),
+            AppError::Conflict(field, detail) => (vec![FieldError::new(field, detail)], None),
+            AppError::BadCredentials | AppError::TooManyRequests(_) => {
+                (Vec::new(), Some(err.to_string()))
+            }
+            other => return Err(other),
+        };
+        Ok((
+            status,
+            FormState {
+                values,
+                errors,
+                message,
+            },
+        ))
     }
 }
 

@@ -7,6 +7,7 @@ mod errors;
 mod helpers;
 mod ledger;
 mod media;
+mod note_pages;
 mod notes;
 mod ops;
 mod orgs;

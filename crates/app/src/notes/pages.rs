@@ -1,0 +1,414 @@
+//! Web pages of notes: the note itself with its comments, the composer, and topic pages.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kernel::{Id, PageRequest};
+use serde::Deserialize;
+
+use super::service::{self, Draft};
+use super::store;
+use super::types::{spans, Note, Span, Visibility};
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult};
+use crate::media::types::Media;
+use crate::social::service as social;
+use crate::social::types::Comment;
+use crate::state::AppState;
+use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
+use crate::web::pages::{local_path, render, FormState, PageCtx};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notes/new", get(new_page).post(create))
+        .route("/notes/{id}", get(note_page))
+        .route("/notes/{id}/edit", get(edit_page).post(update))
+        .route("/notes/{id}/delete", post(delete))
+        .route("/notes/{id}/like", post(toggle_like))
+        .route("/notes/{id}/collect", post(toggle_collect))
+        .route("/notes/{id}/comments", post(add_comment))
+        .route("/comments/{id}/delete", post(delete_comment))
+        .route("/comments/{id}/pin", post(toggle_pin))
+        .route("/topics/{topic}", get(topic_page))
+}
+
+#[derive(Template)]
+#[template(path = "note.html")]
+struct NotePage {
+    ctx: PageCtx,
+    note: Note,
+    spans: Vec<(&'static str, String)>,
+    summary: String,
+    date: String,
+    public_url: String,
+    is_author: bool,
+    following: bool,
+    comments: Vec<Comment>,
+    reply_to: String,
+}
+
+impl NotePage {
+    /// Replies attach to the thread's first comment.
+    fn reply_target(&self, comment: &Comment) -> Id {
+        comment.parent_id.unwrap_or(comment.id)
+    }
+
+    fn may_delete(&self, comment: &Comment) -> bool {
+        self.ctx
+            .user
+            .as_ref()
+            .is_some_and(|me| me.id == comment.author.id || self.is_author || me.is_admin())
+    }
+}
+
+#[derive(Deserialize)]
+struct NoteQuery {
+    reply_to: Option<Id>,
+}
+
+async fn note_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    ApiPath(id): ApiPath<Id>,
+    ApiQuery(query): ApiQuery<NoteQuery>,
+) -> AppResult<Response> {
+    let viewer = ctx.user.clone();
+    let note = service::get(&state, viewer.as_ref(), id).await?;
+    let comments = social::comments(
+        &state,
+        viewer.as_ref(),
+        id,
+        &PageRequest {
+            cursor: None,
+            limit: Some(50),
+        },
+    )
+    .await?;
+    let is_author = viewer.as_ref().is_some_and(|v| v.id == note.author.id);
+    let following = match &viewer {
+        Some(v) if !is_author => social::is_following(&state, v, note.author.id).await?,
+        _ => false,
+    };
+    let page = NotePage {
+        spans: body_spans(&note.body),
+        summary: note.body.chars().take(120).collect(),
+        date: note.created_at.to_rfc3339().chars().take(10).collect(),
+        public_url: state
+            .config
+            .server
+            .public_url
+            .trim_end_matches('/')
+            .to_owned(),
+        is_author,
+        following,
+        comments: comments.items,
+        reply_to: query.reply_to.map(|id| id.to_string()).unwrap_or_default(),
+        ctx,
+        note,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The body as (kind, text) pieces for the template, which escapes each.
+fn body_spans(body: &str) -> Vec<(&'static str, String)> {
+    spans(body)
+        .into_iter()
+        .map(|span| match span {
+            Span::Text(text) => ("text", text.to_owned()),
+            Span::Topic(topic) => ("topic", topic.to_owned()),
+            Span::Mention(handle) => ("mention", handle.to_owned()),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "compose.html")]
+struct ComposePage {
+    ctx: PageCtx,
+    form: FormState,
+    media: Vec<Media>,
+    topics: Vec<String>,
+    action: String,
+    editing: Option<Id>,
+}
+
+#[derive(Deserialize)]
+struct ComposeForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    media_ids: String,
+    #[serde(default)]
+    visibility: String,
+    draft: Option<String>,
+}
+
+impl ComposeForm {
+    fn media(&self) -> Vec<Id> {
+        self.media_ids
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect()
+    }
+
+    fn values(self) -> Vec<(&'static str, String)> {
+        vec![
+            ("title", self.title),
+            ("body", self.body),
+            ("place", self.place),
+            ("media_ids", self.media_ids),
+            ("visibility", self.visibility),
+        ]
+    }
+}
+
+async fn composer(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &User,
+    form: FormState,
+    editing: Option<Id>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let ids: Vec<Id> = form
+        .value("media_ids")
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    let mut media = store::owned_media(&state.db, user.id, &ids).await?;
+    media.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    let page = ComposePage {
+        ctx,
+        form,
+        media,
+        topics: store::popular_topics(&state.db, 12).await?,
+        action: editing.map_or_else(|| "/notes/new".to_owned(), |id| format!("/notes/{id}/edit")),
+        editing,
+    };
+    render(status, &page)
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+) -> AppResult<Response> {
+    composer(
+        &state,
+        ctx,
+        &user,
+        FormState::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Response> {
+    let note = service::get(&state, Some(&user), id).await?;
+    if note.author.id != user.id {
+        return Err(AppError::Forbidden("only the author may edit a note"));
+    }
+    let ids: Vec<String> = note.media.iter().map(|m| m.id.to_string()).collect();
+    let form = FormState {
+        values: vec![
+            ("title", note.title),
+            ("body", note.body),
+            ("place", note.place),
+            ("media_ids", ids.join(",")),
+            ("visibility", note.visibility.as_str().to_owned()),
+        ],
+        ..FormState::default()
+    };
+    composer(&state, ctx, &user, form, Some(id), StatusCode::OK).await
+}
+
+/// Creates or updates a note from the composer; a refused form comes back with its errors.
+async fn save(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &User,
+    form: ComposeForm,
+    editing: Option<Id>,
+) -> AppResult<Response> {
+    let media = form.media();
+    let draft = Draft {
+        title: &form.title,
+        body: &form.body,
+        place: &form.place,
+        media_ids: &media,
+        visibility: if form.visibility == "private" {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+        draft: form.draft.is_some(),
+    };
+    let saved = match editing {
+        Some(id) => service::update(state, user, id, &draft).await,
+        None => service::create(state, user, &draft).await,
+    };
+    match saved {
+        Ok(note) => Ok(Redirect::to(&format!("/notes/{}", note.id)).into_response()),
+        Err(err) => {
+            let (status, form) = FormState::refused(form.values(), err)?;
+            composer(state, ctx, user, form, editing, status).await
+        }
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm<ComposeForm>,
+) -> AppResult<Response> {
+    save(&state, ctx, &user, form, None).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+    ApiPath(id): ApiPath<Id>,
+    CsrfForm(form): CsrfForm<ComposeForm>,
+) -> AppResult<Response> {
+    save(&state, ctx, &user, form, Some(id)).await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn delete(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    _: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    service::delete(&state, &user, id).await?;
+    Ok(Redirect::to(&format!("/@{}", user.handle)).into_response())
+}
+
+fn back_to(note: Id) -> Response {
+    Redirect::to(&format!("/notes/{note}")).into_response()
+}
+
+async fn toggle_like(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    _: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let note = service::get(&state, Some(&user), id).await?;
+    if note.liked {
+        social::unlike(&state, &user, id).await?;
+    } else {
+        social::like(&state, &user, id).await?;
+    }
+    Ok(back_to(id))
+}
+
+async fn toggle_collect(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    _: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let note = service::get(&state, Some(&user), id).await?;
+    if note.collected {
+        social::uncollect(&state, &user, id).await?;
+    } else {
+        social::collect(&state, &user, id, None).await?;
+    }
+    Ok(back_to(id))
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    body: String,
+    #[serde(default)]
+    parent_id: String,
+}
+
+async fn add_comment(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    let parent = form.parent_id.parse().ok();
+    let comment = social::comment(&state, &user, id, &form.body, parent).await?;
+    Ok(Redirect::to(&format!("/notes/{id}#c{}", comment.id)).into_response())
+}
+
+async fn delete_comment(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    _: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let comment = crate::social::store::comment(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("comment"))?;
+    social::delete_comment(&state, &user, id).await?;
+    Ok(back_to(comment.note_id))
+}
+
+async fn toggle_pin(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    _: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let comment = crate::social::store::comment(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("comment"))?;
+    social::pin_comment(&state, &user, id, !comment.pinned).await?;
+    Ok(back_to(comment.note_id))
+}
+
+#[derive(Template)]
+#[template(path = "topic.html")]
+struct TopicPage {
+    ctx: PageCtx,
+    topic: String,
+    notes: Vec<Note>,
+    next_cursor: Option<String>,
+}
+
+async fn topic_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    ApiPath(topic): ApiPath<String>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> AppResult<Response> {
+    let page = service::by_topic(&state, ctx.user.as_ref(), &topic, &page).await?;
+    let view = TopicPage {
+        ctx,
+        topic: topic.to_lowercase(),
+        notes: page.items,
+        next_cursor: page.next_cursor,
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// Where a form wants to go back to afterwards.
+pub fn next_or(next: Option<&str>, fallback: &str) -> Response {
+    let target = match next {
+        Some(path) => local_path(Some(path)),
+        None => fallback.to_owned(),
+    };
+    Redirect::to(&target).into_response()
+}

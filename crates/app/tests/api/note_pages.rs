@@ -1,0 +1,176 @@
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{csrf_of, spawn_app, PASSWORD};
+use crate::media::png;
+
+#[tokio::test]
+async fn a_member_posts_comments_and_likes_through_the_pages() {
+    let app = spawn_app().await;
+    app.signup("page_author").await;
+    let browser = app.browser();
+    let login = app.page(&browser, "/login").await;
+    let csrf = csrf_of(&login);
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "page_author"),
+        ("password", PASSWORD),
+        ("next", "/notes/new"),
+    ];
+    app.submit(&browser, "/login", &form).await;
+
+    let composer = app.page(&browser, "/notes/new").await;
+    assert!(composer.contains("id=\"file-input\""));
+    let upload = Form::new().part("file", Part::bytes(png(400, 300)).file_name("a.png"));
+    let media: Value = browser
+        .post(app.url("/api/v1/media"))
+        .header("origin", app.address.clone())
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let media_id = media["id"].as_str().unwrap();
+    let long = [
+        ("_csrf", csrf.as_str()),
+        ("title", &"长".repeat(21)),
+        ("body", "x"),
+        ("media_ids", media_id),
+        ("visibility", "public"),
+    ];
+    let refused = app.submit(&browser, "/notes/new", &long).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("id=\"title-error\""));
+
+    let body = "Try <b>this</b> #早餐 with @page_author";
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("title", "Breakfast"),
+        ("body", body),
+        ("media_ids", media_id),
+        ("visibility", "public"),
+    ];
+    let posted = app.submit(&browser, "/notes/new", &form).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let location = posted.headers()["location"].to_str().unwrap().to_owned();
+    let page = app.page(&browser, &location).await;
+    assert!(
+        page.contains("Try &#60;b&#62;this&#60;/b&#62;"),
+        "markup in a body is shown as text"
+    );
+    assert!(
+        page.contains("href=\"/topics/%E6%97%A9%E9%A4%90\""),
+        "topics link to their page"
+    );
+    assert!(page.contains("href=\"/@page_author\" class=\"mention\""));
+    assert!(page.contains("property=\"og:title\" content=\"Breakfast\""));
+
+    let id = location.trim_start_matches("/notes/");
+    let liked = app
+        .submit(
+            &browser,
+            &format!("/notes/{id}/like"),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(liked.status(), StatusCode::SEE_OTHER);
+    let comment = [
+        ("_csrf", csrf.as_str()),
+        ("body", "first comment"),
+        ("parent_id", ""),
+    ];
+    app.submit(&browser, &format!("/notes/{id}/comments"), &comment)
+        .await;
+    let note = app.get_json(&format!("/api/v1/notes/{id}")).await;
+    assert_eq!(
+        (note["like_count"].as_i64(), note["comment_count"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let page = app.page(&browser, &location).await;
+    assert!(page.contains("first comment"));
+
+    let topic = app.page(&browser, "/topics/早餐").await;
+    assert!(topic.contains(&format!("href=\"/notes/{id}\"")));
+    let profile = app.page(&browser, "/@page_author").await;
+    assert!(
+        profile.contains(&format!("href=\"/notes/{id}\""))
+            && profile.contains("id=\"likes-count\">1<")
+    );
+}
+
+#[tokio::test]
+async fn notifications_and_boards_have_pages() {
+    let app = spawn_app().await;
+    let author = app.member("noticed").await;
+    let fan = app.member("noticer").await;
+    let note = app.post_note(&author, "Seen", "me").await;
+    let id = note["id"].as_str().unwrap();
+    app.send_as(Method::PUT, &fan, &format!("/api/v1/notes/{id}/like"), None)
+        .await;
+    let board: Value = app
+        .send_as(
+            Method::POST,
+            &fan,
+            "/api/v1/me/boards",
+            Some(json!({"name": "Inspiration", "public": true})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let board_id = board["id"].as_str().unwrap();
+    app.send_as(
+        Method::PUT,
+        &fan,
+        &format!("/api/v1/notes/{id}/collect?board_id={board_id}"),
+        None,
+    )
+    .await;
+
+    let page = app
+        .api
+        .get(app.url("/notifications"))
+        .bearer_auth(&author)
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("liked your note") && html.contains("collected your note"));
+    assert_eq!(
+        app.get_json_as(&author, "/api/v1/notifications/unread-count")
+            .await["unread"],
+        0,
+        "seen is read"
+    );
+
+    let board_page = app
+        .api
+        .get(app.url(&format!("/boards/{board_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board_page.contains(&format!("href=\"/notes/{id}\"")));
+    let boards_tab = app
+        .api
+        .get(app.url("/@noticer?tab=boards"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(boards_tab.contains("Inspiration"));
+    let anonymous = app.api.get(app.url("/notifications")).send().await.unwrap();
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::OK,
+        "reqwest follows the redirect to sign in"
+    );
+    assert!(anonymous.url().path().starts_with("/login"));
+}
