@@ -1,13 +1,43 @@
-//! The demo community that `hongshu serve --demo` puts into an empty database, so that a new
-//! operator sees a living site at once. Later domains add their own demo content here.
+//! The demo community that `hongshu seed --demo` (and `hongshu serve --demo` on an empty
+//! database) creates: members and brands, notes in Chinese and English across the main topics
+//! with images drawn here, follows, likes, collects and comments. Everything goes through the
+//! domain services, so the demo obeys the same rules as real use.
 
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
+use kernel::Id;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::accounts::types::User;
 use crate::accounts::{service as accounts, store as account_store};
 use crate::error::AppResult;
+use crate::notes::service::{self as notes, Draft};
+use crate::notes::types::Visibility;
 use crate::orgs::{service as orgs, types::StaffRole};
+use crate::social::service as social;
 use crate::state::AppState;
 
-/// (handle, display name, bio)
-const MEMBERS: &[(&str, &str, &str)] = &[
+/// How big a community to make.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSize {
+    pub members: usize,
+    pub notes: usize,
+}
+
+impl DemoSize {
+    /// What `seed --demo` makes: a few dozen members and several hundred notes.
+    pub const FULL: DemoSize = DemoSize {
+        members: 40,
+        notes: 360,
+    };
+}
+
+/// (handle, display name, bio) of the members everyone meets first.
+const FEATURED: &[(&str, &str, &str)] = &[
     (
         "lin_xiaohong",
         "林小红",
@@ -31,29 +61,310 @@ const MEMBERS: &[(&str, &str, &str)] = &[
     ("yu_travels", "于途", "走过 40 个城市，记录好住好吃的地方。"),
 ];
 
+const GIVEN: &[&str] = &[
+    "小雨", "晓晨", "Anna", "子涵", "Leo", "思远", "Chloe", "一诺", "Max", "梓萱", "Iris", "浩然",
+    "Yuki", "佳怡", "Sam", "雨桐",
+];
+const SURNAME: &[&str] = &[
+    "陈", "张", "Li", "王", "Zhou", "刘", "Wu", "赵", "Sun", "黄",
+];
+
+/// A topic, its colours, and titles and lines people write about it, in both languages.
+struct Topic {
+    name: &'static str,
+    palette: [[u8; 3]; 3],
+    titles: &'static [&'static str],
+    lines: &'static [&'static str],
+}
+
+const TOPICS: &[Topic] = &[
+    Topic {
+        name: "beauty",
+        palette: [[255, 205, 210], [244, 143, 177], [255, 241, 230]],
+        titles: &[
+            "夏日防晒测评",
+            "平价粉底液推荐",
+            "Sunscreen that works",
+            "敏感肌护肤步骤",
+            "My 5-step routine",
+            "口红试色合集",
+        ],
+        lines: &[
+            "用了一个月，真的不闷痘！#防晒 #护肤",
+            "油皮亲妈，持妆八小时 #美妆",
+            "Light, no white cast, reapplies over makeup. #sunscreen #beauty",
+            "敏感肌一定要先做耳后测试 #护肤",
+            "Double cleanse, toner, serum, moisturiser, SPF. #skincare #beauty",
+        ],
+    },
+    Topic {
+        name: "fashion",
+        palette: [[207, 216, 220], [84, 110, 122], [255, 224, 178]],
+        titles: &[
+            "一周通勤穿搭",
+            "Thrift haul",
+            "小个子显高技巧",
+            "Capsule wardrobe",
+            "秋冬大衣怎么选",
+        ],
+        lines: &[
+            "基础款叠穿，一件大衣穿出五种感觉 #穿搭 #fashion",
+            "Found this wool coat for 80 yuan. #thrift #fashion",
+            "高腰裤加短上衣，显高十厘米 #穿搭",
+            "Twelve pieces, thirty outfits. #capsulewardrobe #fashion",
+        ],
+    },
+    Topic {
+        name: "food",
+        palette: [[255, 224, 130], [255, 138, 101], [197, 225, 165]],
+        titles: &[
+            "十分钟快手早餐",
+            "红烧肉的秘诀",
+            "Best dumplings in town",
+            "周末烘焙",
+            "Weeknight noodles",
+        ],
+        lines: &[
+            "鸡蛋、吐司、牛油果，十分钟搞定 #早餐 #美食",
+            "冰糖炒色，小火慢炖一个半小时 #家常菜 #美食",
+            "Pork and chive, thin skins, 25 yuan for 15. #dumplings #food",
+            "第一次做戚风蛋糕就成功了 #烘焙",
+            "Garlic, chilli oil, soy, black vinegar. Done. #noodles #food",
+        ],
+    },
+    Topic {
+        name: "travel",
+        palette: [[129, 212, 250], [77, 182, 172], [255, 245, 157]],
+        titles: &[
+            "大理三天两夜",
+            "Chengdu in 48 hours",
+            "云南自驾路线",
+            "Hidden beaches",
+            "北京胡同漫步",
+        ],
+        lines: &[
+            "洱海骑行真的太美了，建议早上去 #旅行 #大理",
+            "Pandas at 7am, hotpot at 7pm. #chengdu #travel",
+            "丽江到香格里拉，一路雪山 #自驾 #旅行",
+            "Take the early ferry and you'll have it to yourself. #travel",
+        ],
+    },
+    Topic {
+        name: "home",
+        palette: [[215, 204, 200], [161, 136, 127], [232, 245, 233]],
+        titles: &[
+            "出租屋改造",
+            "Small balcony garden",
+            "收纳神器分享",
+            "Cosy reading corner",
+        ],
+        lines: &[
+            "花了五百块，房间焕然一新 #家居 #改造",
+            "Basil, mint and cherry tomatoes in two square metres. #home #garden",
+            "抽屉分隔盒真的好用 #收纳 #家居",
+            "A lamp, a blanket and a stack of books. #home",
+        ],
+    },
+    Topic {
+        name: "fitness",
+        palette: [[200, 230, 201], [102, 187, 106], [179, 229, 252]],
+        titles: &[
+            "居家燃脂二十分钟",
+            "Couch to 5K",
+            "普拉提入门",
+            "Morning stretch",
+        ],
+        lines: &[
+            "不用器械，每天二十分钟 #健身 #fitness",
+            "Week six: ran thirty minutes without stopping! #running #fitness",
+            "核心力量真的提升了 #普拉提 #健身",
+            "Ten minutes after waking up changes the whole day. #fitness",
+        ],
+    },
+];
+
+const COMMENTS: &[&str] = &[
+    "太好看了！",
+    "Saved for later 🙌",
+    "求链接～",
+    "This is so helpful, thank you",
+    "同款！",
+    "去过，确实不错",
+    "Where is this?",
+    "已收藏",
+];
+
 pub struct DemoAccounts {
-    pub handles: Vec<&'static str>,
+    pub handles: Vec<String>,
     /// One password for every demo account, random per installation.
     pub password: String,
 }
 
-/// Seeds the demo when no one has signed up yet; returns the accounts made, or `None` when the
-/// database already has members (the demo never touches a community in use).
-pub async fn seed(state: &AppState) -> AppResult<Option<DemoAccounts>> {
+/// Seeds the demo when no one has signed up yet; returns the featured accounts, or `None` when
+/// the database already has members (the demo never touches a community in use). `progress`
+/// is told how many of the notes are done.
+pub async fn seed(
+    state: &AppState,
+    size: DemoSize,
+    progress: &dyn Fn(usize, usize),
+) -> AppResult<Option<DemoAccounts>> {
     if account_store::count_users(&state.db).await? > 0 {
         return Ok(None);
     }
+    let mut rng = StdRng::seed_from_u64(0x1234_5678);
     let password = format!("demo-{}", &accounts::random_secret()[..12]);
-    let mut users = Vec::new();
-    for (handle, name, bio) in MEMBERS {
-        let user = accounts::signup(state, handle, name, &password).await?;
-        users.push(accounts::update_profile(state, &user, None, Some(bio)).await?);
+    let members = make_members(state, &mut rng, size.members, &password).await?;
+    make_brands(state, &members).await?;
+    for member in &members {
+        let count = rng.gen_range(3..=12).min(members.len() - 1);
+        let chosen: Vec<&User> = members
+            .choose_multiple(&mut rng, count + 1)
+            .filter(|o| o.id != member.id)
+            .take(count)
+            .collect();
+        for other in chosen {
+            social::follow(state, member, &other.handle).await?;
+        }
     }
-    let brand = orgs::create(state, &users[0], "redbean", "红豆美妆 Red Bean Beauty").await?;
-    orgs::put_member(state, &users[0], &brand, "mia.styles", StaffRole::Staff).await?;
-    crate::orgs::store::set_verified(&state.db, brand.id, true).await?;
+    for done in 0..size.notes {
+        let author = members.choose(&mut rng).expect("members exist");
+        let note = make_note(state, &mut rng, author, done).await?;
+        react(state, &mut rng, &members, note).await?;
+        progress(done + 1, size.notes);
+    }
     Ok(Some(DemoAccounts {
-        handles: MEMBERS.iter().map(|(handle, _, _)| *handle).collect(),
+        handles: FEATURED
+            .iter()
+            .map(|(handle, _, _)| (*handle).to_owned())
+            .take(size.members)
+            .collect(),
         password,
     }))
+}
+
+async fn make_members(
+    state: &AppState,
+    rng: &mut StdRng,
+    count: usize,
+    password: &str,
+) -> AppResult<Vec<User>> {
+    let mut members = Vec::with_capacity(count);
+    for i in 0..count {
+        let (handle, name, bio) = match FEATURED.get(i) {
+            Some((handle, name, bio)) => {
+                ((*handle).to_owned(), (*name).to_owned(), (*bio).to_owned())
+            }
+            None => {
+                let name = format!(
+                    "{}{}",
+                    SURNAME.choose(rng).expect("names"),
+                    GIVEN.choose(rng).expect("names")
+                );
+                let topic = TOPICS.choose(rng).expect("topics").name;
+                (format!("member{i:03}"), name, format!("Loves #{topic}"))
+            }
+        };
+        let user = accounts::signup(state, &handle, &name, password).await?;
+        members.push(accounts::update_profile(state, &user, None, Some(&bio)).await?);
+    }
+    Ok(members)
+}
+
+async fn make_brands(state: &AppState, members: &[User]) -> AppResult<()> {
+    let brands = [
+        ("redbean", "红豆美妆 Red Bean Beauty", 0, 3),
+        ("mountaingear", "山野装备 Mountain Gear", 1, 4),
+    ];
+    for (slug, name, owner, staff) in brands {
+        let (Some(owner), Some(staff)) = (members.get(owner), members.get(staff)) else {
+            continue;
+        };
+        let brand = orgs::create(state, owner, slug, name).await?;
+        orgs::put_member(state, owner, &brand, &staff.handle, StaffRole::Staff).await?;
+        crate::orgs::store::set_verified(&state.db, brand.id, true).await?;
+    }
+    Ok(())
+}
+
+async fn make_note(
+    state: &AppState,
+    rng: &mut StdRng,
+    author: &User,
+    index: usize,
+) -> AppResult<Id> {
+    let topic = &TOPICS[index % TOPICS.len()];
+    let mut media = Vec::new();
+    for picture in 0..rng.gen_range(1..=3) {
+        let bytes = picture_of(topic, rng, picture);
+        media.push(
+            crate::media::service::upload(state, author, bytes.into())
+                .await?
+                .id,
+        );
+    }
+    let title = *topic.titles.choose(rng).expect("titles");
+    let body = topic
+        .lines
+        .choose_multiple(rng, 2)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let draft = Draft {
+        title,
+        body: &body,
+        place: "",
+        media_ids: &media,
+        visibility: Visibility::Public,
+        draft: false,
+    };
+    Ok(notes::create(state, author, &draft).await?.id)
+}
+
+async fn react(state: &AppState, rng: &mut StdRng, members: &[User], note: Id) -> AppResult<()> {
+    let likes = rng.gen_range(0..=members.len().min(20));
+    for fan in members.choose_multiple(rng, likes) {
+        social::like(state, fan, note).await?;
+    }
+    for fan in members.choose_multiple(rng, likes / 3) {
+        social::collect(state, fan, note, None).await?;
+    }
+    let count = rng.gen_range(0..=3);
+    let commenters: Vec<&User> = members.choose_multiple(rng, count).collect();
+    for fan in commenters {
+        let text = COMMENTS.choose(rng).expect("comments");
+        social::comment(state, fan, note, text, None).await?;
+    }
+    Ok(())
+}
+
+/// A 600 × 800 picture in the topic's colours: a soft gradient with a few shapes.
+fn picture_of(topic: &Topic, rng: &mut StdRng, variant: usize) -> Vec<u8> {
+    let [a, b, c] = topic.palette;
+    let (width, height) = (600u32, 800u32);
+    let shapes: Vec<(f32, f32, f32)> = (0..3 + variant)
+        .map(|_| {
+            (
+                rng.gen_range(0.0..600.0),
+                rng.gen_range(0.0..800.0),
+                rng.gen_range(40.0..180.0),
+            )
+        })
+        .collect();
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        let t = y as f32 / height as f32;
+        let mix = |i: usize| (f32::from(a[i]) * (1.0 - t) + f32::from(b[i]) * t) as u8;
+        let inside = shapes
+            .iter()
+            .any(|(cx, cy, r)| (x as f32 - cx).powi(2) + (y as f32 - cy).powi(2) < r * r);
+        if inside {
+            Rgb(c)
+        } else {
+            Rgb([mix(0), mix(1), mix(2)])
+        }
+    });
+    let mut out = Cursor::new(Vec::new());
+    JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&image)
+        .expect("encoding to memory does not fail");
+    out.into_inner()
 }

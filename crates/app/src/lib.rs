@@ -69,7 +69,6 @@ pub fn router(state: AppState) -> Router {
         )
         .split_for_parts();
     let site = Router::new()
-        .route("/", get(pages::home))
         .route("/lang", get(pages::switch_language))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))

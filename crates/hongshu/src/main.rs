@@ -47,6 +47,12 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Fill an empty database with content.
+    Seed {
+        /// A demo community: members, brands, notes with pictures, follows, likes, comments.
+        #[arg(long, required = true)]
+        demo: bool,
+    },
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Administer accounts.
@@ -106,6 +112,12 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Seed { .. } => {
+            let state = app::open(config).await?;
+            seed_demo(&state).await?;
+            state.db.close().await;
+            Ok(())
+        }
         Command::Config => {
             println!("{}", toml_like(&config.redacted())?);
             Ok(())
@@ -118,14 +130,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.server.bind;
     let state = app::open(config).await?;
     if demo {
-        match app::demo::seed(&state).await.map_err(describe)? {
-            Some(accounts) => println!(
-                "Demo community created. Sign in as any of @{} with the password {}",
-                accounts.handles.join(", @"),
-                accounts.password
-            ),
-            None => println!("The database already has members; the demo was not added."),
-        }
+        seed_demo(&state).await?;
     }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -137,6 +142,28 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     );
     tracing::info!(%address, "listening");
     app::run(listener, state, shutdown_signal()).await
+}
+
+/// Seeds the demo community with a progress bar, and says how to sign in.
+async fn seed_demo(state: &app::state::AppState) -> anyhow::Result<()> {
+    let size = app::demo::DemoSize::FULL;
+    let bar = indicatif::ProgressBar::new(size.notes as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "Seeding the demo {bar:40} {pos}/{len} notes ({eta})",
+        )
+        .expect("a valid template"),
+    );
+    let seeded = app::demo::seed(state, size, &|done, _| bar.set_position(done as u64)).await;
+    bar.finish_and_clear();
+    match seeded.map_err(describe)? {
+        Some(accounts) => println!(
+            "Demo community created. Sign in as any of @{} with the password {}",
+            accounts.handles.join(", @"),
+            accounts.password
+        ),
+        None => println!("The database already has members; the demo was not added."),
+    }
+    Ok(())
 }
 
 async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {

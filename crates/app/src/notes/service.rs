@@ -182,6 +182,17 @@ pub async fn by_author(
     paged(state, viewer, rows, size).await
 }
 
+/// Everyone's newest notes (the home page until the discovery feed arrives).
+pub async fn latest(
+    state: &AppState,
+    viewer: Option<&User>,
+    page: &PageRequest,
+) -> AppResult<Page<Note>> {
+    let (size, before) = crate::web::page_bounds(page)?;
+    let rows = store::latest(&state.db, viewer.map(|v| v.id), before, size + 1).await?;
+    paged(state, viewer, rows, size).await
+}
+
 pub async fn by_topic(
     state: &AppState,
     viewer: Option<&User>,

@@ -249,6 +249,25 @@ pub async fn by_topic(
     Ok(rows.into_iter().map(to_note).collect())
 }
 
+/// The newest published public notes of everyone.
+pub async fn latest(
+    db: &Db,
+    viewer: Option<Id>,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<NoteRow>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE n.visibility = 'public' AND n.draft = 0 AND n.id < $2 AND {NOT_BLOCKED} ORDER BY n.id DESC LIMIT $3"
+    );
+    let rows: Vec<Row> = query_as(&sql)
+        .bind(viewer.map_or(0, Id::as_i64))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_note).collect())
+}
+
 /// Published public notes with these ids (for boards and feeds), in no particular order.
 pub async fn public_by_ids(
     db: &Db,

@@ -237,16 +237,6 @@ pub async fn switch_language(
     }
 }
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: PageCtx,
-}
-
-pub async fn home(ctx: PageCtx) -> AppResult<Response> {
-    render(StatusCode::OK, &HomePage { ctx })
-}
-
 const STYLESHEET: &str = include_str!("../../static/app.css");
 const SCRIPT: &str = include_str!("../../static/app.js");
 

@@ -1,18 +1,21 @@
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn the_demo_fills_an_empty_site_once_and_never_a_site_in_use() {
     let app = spawn_app().await;
-    let demo = app::demo::seed(&app.state)
+    let small = app::demo::DemoSize {
+        members: 8,
+        notes: 12,
+    };
+    let demo = app::demo::seed(&app.state, small, &|_, _| {})
         .await
         .unwrap()
         .expect("an empty site gets the demo");
-    let signed_in = app.login(demo.handles[0], &demo.password).await;
+    let signed_in = app.login(&demo.handles[0], &demo.password).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
-    let brand: Value = app.get_json("/api/v1/orgs/redbean").await;
+    let brand = app.get_json("/api/v1/orgs/redbean").await;
     assert_eq!(brand["verified"], true);
     let profile = app
         .api
@@ -27,9 +30,21 @@ async fn the_demo_fills_an_empty_site_once_and_never_a_site_in_use() {
         profile.contains("class=\"badge\""),
         "staff of a verified brand show the badge"
     );
-    assert!(app::demo::seed(&app.state).await.unwrap().is_none());
+    let notes = app.get_json("/api/v1/topics/beauty/notes").await;
+    let first = &notes["items"][0];
+    assert!(
+        first["media"][0]["card_url"].is_string(),
+        "demo notes have pictures"
+    );
+    assert!(app::demo::seed(&app.state, small, &|_, _| {})
+        .await
+        .unwrap()
+        .is_none());
 
     let in_use = spawn_app().await;
     in_use.signup("first_member").await;
-    assert!(app::demo::seed(&in_use.state).await.unwrap().is_none());
+    assert!(app::demo::seed(&in_use.state, small, &|_, _| {})
+        .await
+        .unwrap()
+        .is_none());
 }
