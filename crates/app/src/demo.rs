@@ -120,7 +120,7 @@ const TOPICS: &[Topic] = &[
         titles: &[
             "十分钟快手早餐",
             "红烧肉的秘诀",
-            "Best dumplings in town",
+            "Dumpling hunt",
             "周末烘焙",
             "Weeknight noodles",
         ],
@@ -367,4 +367,22 @@ fn picture_of(topic: &Topic, rng: &mut StdRng, variant: usize) -> Vec<u8> {
         .encode_image(&image)
         .expect("encoding to memory does not fail");
     out.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notes::types::{MAX_BODY, MAX_TITLE};
+
+    #[test]
+    fn every_demo_text_fits_the_limits_of_a_note() {
+        for topic in TOPICS {
+            for title in topic.titles {
+                assert!(title.chars().count() <= MAX_TITLE, "{title}");
+            }
+            for line in topic.lines {
+                assert!(line.chars().count() * 2 < MAX_BODY, "{line}");
+            }
+        }
+    }
 }
