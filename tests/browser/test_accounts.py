@@ -1,39 +1,14 @@
 """Browser tests: a person signs up, signs in, edits the profile and signs out through the real
 pages, in headless Chromium driven over WebDriver (chromedriver started by scripts/test)."""
 
-import os
 import secrets
-import tempfile
 import unittest
 
-from selenium import webdriver
-from selenium.common.exceptions import SessionNotCreatedException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-BASE = os.environ["HONGSHU_URL"]
-DRIVER = os.environ["WEBDRIVER_URL"]
-PASSWORD = "red potato 42"
-
-
-def new_browser(language="en-US"):
-    """A headless Chromium with a profile of its own. Its start is tried twice: Chromium now and
-    then exits while starting on a busy machine, which says nothing about Hongshu."""
-    def options():
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        profile = tempfile.mkdtemp(prefix="hongshu-chromium-")
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", f"--lang={language}"):
-            opts.add_argument(flag)
-        opts.add_experimental_option("prefs", {"intl.accept_languages": language})
-        return opts
-    try:
-        return webdriver.Remote(command_executor=DRIVER, options=options())
-    except SessionNotCreatedException:
-        return webdriver.Remote(command_executor=DRIVER, options=options())
+from support import BASE, PASSWORD, new_browser
 
 
 class AccountJourney(unittest.TestCase):

@@ -1,0 +1,83 @@
+"""Browser tests: posting a note with photos, then another member likes it, follows its author
+and comments, all through the real pages and their scripts."""
+
+import os
+import secrets
+import struct
+import tempfile
+import unittest
+import zlib
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+
+from support import BASE, Visitor
+
+
+def png_file(width, height, colour):
+    """Writes a plain RGB PNG and returns its path."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    row = b"\x00" + bytes(colour) * width
+    raw = zlib.compress(row * height)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    handle, path = tempfile.mkstemp(suffix=".png")
+    with os.fdopen(handle, "wb") as out:
+        out.write(png)
+    return path
+
+
+class NoteJourney(unittest.TestCase):
+    def test_post_with_photos_then_like_follow_and_comment(self):
+        suffix = secrets.token_hex(3)
+        author, reader = Visitor(), Visitor()
+        try:
+            author.sign_up(f"poster_{suffix}", "Poster")
+            author.open("/notes/new")
+            pictures = [png_file(300, 400, (255, 120, 120)), png_file(400, 300, (120, 160, 255))]
+            author.find("file-input").send_keys("\n".join(pictures))
+            author.wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#previews li")) == 2)
+            first, second = author.browser.find_elements(By.CSS_SELECTOR, "#previews li")
+            second_id = second.get_attribute("data-id")
+            second.find_element(By.CSS_SELECTOR, ".tools button").click()  # move the second up
+            self.assertEqual(author.find("media-ids").get_attribute("value").split(",")[0], second_id)
+            author.fill("title", "Weekend in Dali")
+            author.fill("body", "Cycling around the lake #travel")
+            self.assertEqual(author.find("title-count").text, "15 / 20")
+            author.find("publish").click()
+            author.wait.until(ec.url_contains("/notes/"))
+            note_url = author.browser.current_url
+            self.assertEqual(author.find("note-title").text, "Weekend in Dali")
+            images = author.browser.find_elements(By.CSS_SELECTOR, ".carousel img")
+            self.assertEqual(len(images), 2)
+            self.assertTrue(author.browser.find_element(By.CSS_SELECTOR, "a.topic").text == "#travel")
+
+            reader.sign_up(f"reader_{suffix}", "Reader")
+            reader.browser.get(note_url)
+            reader.find("like-button").click()
+            reader.wait.until(lambda b: b.find_element(By.ID, "like-count").text == "1")
+            reader.find("follow-button").click()
+            reader.wait.until(lambda b: b.find_element(By.ID, "follow-button").text == "Following")
+            reader.fill("comment-body", "Looks wonderful!")
+            reader.find("comment-send").click()
+            reader.wait.until(lambda b: "Looks wonderful!" in b.find_element(By.ID, "comments").text)
+            reader.browser.refresh()
+            self.assertEqual(reader.find("like-count").text, "1", "the like was saved")
+            self.assertEqual(reader.find("comment-count").text, "1")
+
+            author.open(f"/@poster_{suffix}")
+            self.assertEqual(author.find("follower-count").text, "1")
+            author.open("/notifications")
+            text = author.find("notifications").text
+            self.assertIn("liked your note", text)
+            self.assertIn("commented on your note", text)
+            self.assertIn("started following you", text)
+        finally:
+            author.quit()
+            reader.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()
