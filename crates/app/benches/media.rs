@@ -22,10 +22,16 @@ fn photo() -> Vec<u8> {
         seed ^= seed >> 17;
         seed ^= seed << 5;
         let noise = (seed % 24) as u8;
-        Rgb([(x / 16) as u8 ^ noise, (y / 12) as u8, ((x + y) / 28) as u8 ^ noise])
+        Rgb([
+            (x / 16) as u8 ^ noise,
+            (y / 12) as u8,
+            ((x + y) / 28) as u8 ^ noise,
+        ])
     });
     let mut out = Cursor::new(Vec::new());
-    JpegEncoder::new_with_quality(&mut out, 92).encode_image(&image).unwrap();
+    JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&image)
+        .unwrap();
     out.into_inner()
 }
 
@@ -55,10 +61,24 @@ fn main() {
         derive(&bytes, ImageFormat::Jpeg, limits).unwrap();
     });
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("12-megapixel JPEG, {:.1} MB, {RUNS} runs each", bytes.len() as f64 / 1e6);
+    println!(
+        "12-megapixel JPEG, {:.1} MB, {RUNS} runs each",
+        bytes.len() as f64 / 1e6
+    );
     println!("| work | median | slowest |");
     println!("|---|---:|---:|");
-    println!("| decode only (floor) | {:.0} ms | {:.0} ms |", ms(decode[RUNS / 2]), ms(decode[RUNS - 1]));
-    println!("| upload: check, decode, strip, display + card derivatives | {:.0} ms | {:.0} ms |", ms(upload[RUNS / 2]), ms(upload[RUNS - 1]));
-    println!("ratio (median): {:.2}× the decode floor", ms(upload[RUNS / 2]) / ms(decode[RUNS / 2]));
+    println!(
+        "| decode only (floor) | {:.0} ms | {:.0} ms |",
+        ms(decode[RUNS / 2]),
+        ms(decode[RUNS - 1])
+    );
+    println!(
+        "| upload: check, decode, strip, display + card derivatives | {:.0} ms | {:.0} ms |",
+        ms(upload[RUNS / 2]),
+        ms(upload[RUNS - 1])
+    );
+    println!(
+        "ratio (median): {:.2}× the decode floor",
+        ms(upload[RUNS / 2]) / ms(decode[RUNS / 2])
+    );
 }

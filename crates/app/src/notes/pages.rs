@@ -16,7 +16,7 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::media::types::Media;
 use crate::social::service as social;
-use crate::social::types::Comment;
+use crate::social::types::{Comment, ReportReason, ReportTarget};
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
 use crate::web::pages::{local_path, render, FormState, PageCtx};
@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/notes/{id}/comments", post(add_comment))
         .route("/comments/{id}/delete", post(delete_comment))
         .route("/comments/{id}/pin", post(toggle_pin))
+        .route("/comments/{id}/like", post(toggle_comment_like))
+        .route("/notes/{id}/report", post(report))
         .route("/topics/{topic}", get(topic_page))
 }
 
@@ -49,6 +51,7 @@ struct NotePage {
     following: bool,
     comments: Vec<Comment>,
     reply_to: String,
+    reported: bool,
 }
 
 impl NotePage {
@@ -68,6 +71,7 @@ impl NotePage {
 #[derive(Deserialize)]
 struct NoteQuery {
     reply_to: Option<Id>,
+    reported: Option<u8>,
 }
 
 async fn note_page(
@@ -107,6 +111,7 @@ async fn note_page(
         following,
         comments: comments.items,
         reply_to: query.reply_to.map(|id| id.to_string()).unwrap_or_default(),
+        reported: query.reported.is_some(),
         ctx,
         note,
     };
@@ -378,6 +383,31 @@ async fn toggle_pin(
         .ok_or(AppError::NotFound("comment"))?;
     social::pin_comment(&state, &user, id, !comment.pinned).await?;
     Ok(back_to(comment.note_id))
+}
+
+async fn toggle_comment_like(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    _: CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let comment = social::toggle_comment_like(&state, &user, id).await?;
+    Ok(Redirect::to(&format!("/notes/{}#c{id}", comment.note_id)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    reason: ReportReason,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    CsrfForm(form): CsrfForm<ReportForm>,
+) -> AppResult<Response> {
+    social::report(&state, &user, ReportTarget::Note, id, form.reason, "").await?;
+    Ok(Redirect::to(&format!("/notes/{id}?reported=1")).into_response())
 }
 
 #[derive(Template)]

@@ -22,6 +22,7 @@ use crate::web::pages::{render, PageCtx};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users/{handle}/follow", post(toggle_follow))
+        .route("/users/{handle}/block", post(toggle_block))
         .route("/notifications", get(notifications_page))
         .route("/boards/{id}", get(board_page))
 }
@@ -46,6 +47,19 @@ async fn toggle_follow(
     Ok(next_or(
         form.next.as_deref(),
         &format!("/@{}", other.handle),
+    ))
+}
+
+async fn toggle_block(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(handle): ApiPath<String>,
+    CsrfForm(form): CsrfForm<NextForm>,
+) -> AppResult<Response> {
+    service::toggle_block(&state, &user, &handle).await?;
+    Ok(next_or(
+        form.next.as_deref(),
+        &format!("/@{}", handle.to_ascii_lowercase()),
     ))
 }
 

@@ -510,6 +510,22 @@ pub async fn like_comment(state: &AppState, actor: &User, id: Id, liked: bool) -
     Ok(store::counter(&state.db, "comments", "like_count", comment.id).await?)
 }
 
+/// Likes the comment, or takes the like back if there was one; returns the comment.
+pub async fn toggle_comment_like(state: &AppState, actor: &User, id: Id) -> AppResult<Comment> {
+    let liked = store::related(&state.db, COMMENT_LIKES.0, COMMENT_LIKES.1, (actor.id, id)).await?;
+    like_comment(state, actor, id, !liked).await?;
+    store::comment(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("comment"))
+}
+
+/// Blocks someone, or unblocks them if they were blocked.
+pub async fn toggle_block(state: &AppState, actor: &User, handle: &str) -> AppResult<()> {
+    let other = user_by_handle(state, handle).await?;
+    let blocked = store::related(&state.db, BLOCKS.0, BLOCKS.1, (actor.id, other.id)).await?;
+    set_block(state, actor, handle, !blocked).await
+}
+
 /// Commenters delete their own comments; a note's author (or an administrator) any on the note.
 pub async fn delete_comment(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
     let (comment, note) = visible_comment(state, actor, id).await?;

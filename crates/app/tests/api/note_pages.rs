@@ -174,3 +174,76 @@ async fn notifications_and_boards_have_pages() {
     );
     assert!(anonymous.url().path().starts_with("/login"));
 }
+
+#[tokio::test]
+async fn comment_likes_reports_and_blocks_work_from_the_pages() {
+    let app = spawn_app().await;
+    let author = app.member("paged_author").await;
+    let note = app.post_note(&author, "Pages", "too").await;
+    let id = note["id"].as_str().unwrap().to_owned();
+    let comment: Value = app
+        .send_as(
+            Method::POST,
+            &author,
+            &format!("/api/v1/notes/{id}/comments"),
+            Some(json!({"body": "mine"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.signup("paged_reader").await;
+    let browser = app.browser();
+    let csrf = csrf_of(&app.page(&browser, "/login").await);
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "paged_reader"),
+        ("password", PASSWORD),
+    ];
+    app.submit(&browser, "/login", &form).await;
+    let liked = app
+        .submit(
+            &browser,
+            &format!("/comments/{}/like", comment["id"].as_str().unwrap()),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(liked.status(), StatusCode::SEE_OTHER);
+    let comments = app.get_json(&format!("/api/v1/notes/{id}/comments")).await;
+    assert_eq!(comments["items"][0]["like_count"], 1);
+
+    let reported = app
+        .submit(
+            &browser,
+            &format!("/notes/{id}/report"),
+            &[("_csrf", csrf.as_str()), ("reason", "fake_review")],
+        )
+        .await;
+    assert_eq!(
+        reported.headers()["location"],
+        format!("/notes/{id}?reported=1")
+    );
+    let reports: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reason = 'fake_review'")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(reports, 1);
+
+    app.submit(
+        &browser,
+        "/users/paged_author/block",
+        &[("_csrf", csrf.as_str()), ("next", "/")],
+    )
+    .await;
+    let hidden = browser
+        .get(app.url(&format!("/notes/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hidden.status(),
+        StatusCode::NOT_FOUND,
+        "a blocked author's notes are hidden from the blocker"
+    );
+}
