@@ -57,6 +57,14 @@ pub struct MediaConfig {
     pub display_edge: u32,
     /// Longest edge of the card-size derivative.
     pub card_edge: u32,
+    /// Where media objects are kept: `local` (the media folder) or `s3` (any S3-compatible store).
+    pub store: String,
+    /// For `s3`: the endpoint of an S3-compatible service (MinIO, …); empty means AWS itself.
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -102,6 +110,12 @@ impl Default for Config {
                 max_image_pixels: 50_000_000,
                 display_edge: 1440,
                 card_edge: 540,
+                store: "local".into(),
+                s3_endpoint: String::new(),
+                s3_bucket: String::new(),
+                s3_region: "us-east-1".into(),
+                s3_access_key_id: String::new(),
+                s3_secret_access_key: String::new(),
             },
             auth: AuthConfig {
                 session_days: 30,
@@ -174,6 +188,9 @@ impl Config {
     pub fn redacted(&self) -> Config {
         let mut copy = self.clone();
         copy.storage.database_url = redact_url_password(&copy.storage.database_url);
+        if !copy.media.s3_secret_access_key.is_empty() {
+            copy.media.s3_secret_access_key = "***".into();
+        }
         copy
     }
 }

@@ -113,14 +113,8 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let ledger = ::ledger::DurableLedger::open(db.clone(), ::ledger::DEFAULT_MAX_BATCH)
         .await
         .context("cannot load the ledger")?;
-    let media = object_store::local::LocalFileSystem::new_with_prefix(config.media_dir())
-        .context("cannot open the media folder")?;
-    Ok(AppState::new(
-        db,
-        ledger,
-        std::sync::Arc::new(media),
-        config,
-    ))
+    let media = media::service::open_objects(&config).context("cannot open the media store")?;
+    Ok(AppState::new(db, ledger, media, config))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

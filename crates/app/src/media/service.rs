@@ -18,6 +18,31 @@ use crate::state::AppState;
 /// Where media objects live: the local media folder, or any `object_store` backend.
 pub type Objects = Arc<dyn ObjectStore>;
 
+/// Opens the configured object store: the local media folder, or an S3-compatible bucket.
+pub fn open_objects(config: &crate::config::Config) -> anyhow::Result<Objects> {
+    let media = &config.media;
+    match media.store.as_str() {
+        "local" => Ok(Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(config.media_dir())?,
+        )),
+        "s3" => {
+            let mut builder = object_store::aws::AmazonS3Builder::new()
+                .with_bucket_name(&media.s3_bucket)
+                .with_region(&media.s3_region)
+                .with_access_key_id(&media.s3_access_key_id)
+                .with_secret_access_key(&media.s3_secret_access_key);
+            if !media.s3_endpoint.is_empty() {
+                builder = builder
+                    .with_endpoint(&media.s3_endpoint)
+                    .with_allow_http(media.s3_endpoint.starts_with("http://"))
+                    .with_virtual_hosted_style_request(false);
+            }
+            Ok(Arc::new(builder.build()?))
+        }
+        other => anyhow::bail!("media.store must be \"local\" or \"s3\", not {other:?}"),
+    }
+}
+
 const ACCEPTED: &str = "is not an image or video Hongshu accepts (JPEG, PNG, WebP, MP4 or WebM)";
 
 /// Checks an upload by its content and stores what Hongshu keeps of it.

@@ -40,6 +40,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.storage.max_connections = 8;
     config.storage.database_url = store::testing::fresh_database_url(data_dir.path()).await;
     config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    // Media in an S3-compatible store when the suite is given one (scripts/test starts one).
+    if let Ok(endpoint) = std::env::var("HONGSHU_TEST_S3_ENDPOINT") {
+        config.media.store = "s3".into();
+        config.media.s3_endpoint = endpoint;
+        config.media.s3_bucket = "hongshu-test".into();
+        config.media.s3_access_key_id = "test".into();
+        config.media.s3_secret_access_key = "test".into();
+    }
     adjust(&mut config);
     let state = app::open(config).await.expect("database opens");
     let expected = match std::env::var("HONGSHU_TEST_DATABASE_URL") {
