@@ -323,7 +323,7 @@ async fn make_note(
 async fn react(state: &AppState, rng: &mut StdRng, members: &[User], note: Id) -> AppResult<()> {
     let likes = rng.gen_range(0..=members.len().min(20));
     for fan in members.choose_multiple(rng, likes) {
-        social::like(state, fan, note).await?;
+        social::set_like(state, fan, note, true).await?;
     }
     for fan in members.choose_multiple(rng, likes / 3) {
         social::collect(state, fan, note, None).await?;

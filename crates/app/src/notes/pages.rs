@@ -319,9 +319,9 @@ async fn toggle_like(
 ) -> AppResult<Response> {
     let note = service::get(&state, Some(&user), id).await?;
     if note.liked {
-        social::unlike(&state, &user, id).await?;
+        social::set_like(&state, &user, id, false).await?;
     } else {
-        social::like(&state, &user, id).await?;
+        social::set_like(&state, &user, id, true).await?;
     }
     Ok(back_to(id))
 }

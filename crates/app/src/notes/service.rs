@@ -71,22 +71,50 @@ async fn media_kind(
     }
 }
 
+/// A draft that passed every check, with its topics and fresh ids for topics new to Hongshu.
+struct Checked {
+    title: String,
+    body: String,
+    place: String,
+    kind: &'static str,
+    topics: Vec<String>,
+    topic_ids: Vec<Id>,
+}
+
+impl Checked {
+    async fn from(state: &AppState, author: &User, draft: &Draft<'_>) -> AppResult<Checked> {
+        let (title, body, place, kind) = check(state, author, draft).await?;
+        let topics = topics(&body);
+        let topic_ids = topics.iter().map(|_| state.ids.next_id()).collect();
+        Ok(Checked {
+            title,
+            body,
+            place,
+            kind,
+            topics,
+            topic_ids,
+        })
+    }
+
+    fn content<'a>(&'a self, draft: &'a Draft<'_>) -> Content<'a> {
+        Content {
+            kind: self.kind,
+            title: &self.title,
+            body: &self.body,
+            place: &self.place,
+            visibility: draft.visibility,
+            draft: draft.draft,
+            media: draft.media_ids,
+            topics: &self.topics,
+            topic_ids: &self.topic_ids,
+        }
+    }
+}
+
 pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppResult<Note> {
-    let (title, body, place, kind) = check(state, author, draft).await?;
+    let checked = Checked::from(state, author, draft).await?;
+    let content = checked.content(draft);
     let id = state.ids.next_id();
-    let note_topics = topics(&body);
-    let topic_ids: Vec<Id> = note_topics.iter().map(|_| state.ids.next_id()).collect();
-    let content = Content {
-        kind,
-        title: &title,
-        body: &body,
-        place: &place,
-        visibility: draft.visibility,
-        draft: draft.draft,
-        media: draft.media_ids,
-        topics: &note_topics,
-        topic_ids: &topic_ids,
-    };
     let mut tx = state.db.begin_write().await?;
     store::insert(&mut tx, id, author.id, &content, Timestamp::now()).await?;
     tx.commit().await?;
@@ -105,20 +133,8 @@ pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -
     if existing.author.id != actor.id {
         return Err(AppError::Forbidden("only the author may edit a note"));
     }
-    let (title, body, place, kind) = check(state, actor, draft).await?;
-    let note_topics = topics(&body);
-    let topic_ids: Vec<Id> = note_topics.iter().map(|_| state.ids.next_id()).collect();
-    let content = Content {
-        kind,
-        title: &title,
-        body: &body,
-        place: &place,
-        visibility: draft.visibility,
-        draft: draft.draft,
-        media: draft.media_ids,
-        topics: &note_topics,
-        topic_ids: &topic_ids,
-    };
+    let checked = Checked::from(state, actor, draft).await?;
+    let content = checked.content(draft);
     let now = Timestamp::now();
     let edited_at = if existing.draft {
         existing.edited_at

@@ -120,7 +120,7 @@ async fn like(
     ApiPath(id): ApiPath<Id>,
 ) -> AppResult<Json<Count>> {
     Ok(Json(Count {
-        count: service::like(&state, &user, id).await?,
+        count: service::set_like(&state, &user, id, true).await?,
     }))
 }
 
@@ -133,7 +133,7 @@ async fn unlike(
     ApiPath(id): ApiPath<Id>,
 ) -> AppResult<Json<Count>> {
     Ok(Json(Count {
-        count: service::unlike(&state, &user, id).await?,
+        count: service::set_like(&state, &user, id, false).await?,
     }))
 }
 

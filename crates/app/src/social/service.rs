@@ -1,5 +1,6 @@
 //! The rules of the social graph.
 
+use ::store::Tx;
 use kernel::{Id, Page, PageRequest, Timestamp};
 
 use super::store::{self, NewComment, NewNotification, NewReport};
@@ -152,52 +153,57 @@ pub async fn profile_stats(state: &AppState, user: &User) -> AppResult<ProfileSt
     })
 }
 
-/// Likes a note; liking twice is a no-op. Returns the like count.
-pub async fn like(state: &AppState, actor: &User, note: Id) -> AppResult<i64> {
-    let note = notes::get(state, Some(actor), note).await?;
-    let mut tx = state.db.begin_write().await?;
-    if store::relate(
-        &mut tx,
-        LIKES.0,
-        LIKES.1,
-        (actor.id, note.id),
-        Timestamp::now(),
-    )
-    .await?
-    {
-        store::bump(&mut tx, "notes", "like_count", note.id, 1).await?;
-        if note.author.id != actor.id {
-            store::notify(
-                &mut tx,
-                &notification(
-                    state,
-                    note.author.id,
-                    NotificationKind::Like,
-                    actor,
-                    Some(note.id),
-                    None,
-                ),
-            )
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(store::counter(&state.db, "notes", "like_count", note.id).await?)
-}
-
-pub async fn unlike(state: &AppState, actor: &User, note: Id) -> AppResult<i64> {
-    let note = notes::get(state, Some(actor), note).await?;
-    let mut tx = state.db.begin_write().await?;
-    if store::unrelate(&mut tx, LIKES.0, LIKES.1, (actor.id, note.id)).await? {
-        store::bump(&mut tx, "notes", "like_count", note.id, -1).await?;
-        store::unnotify(
-            &mut tx,
-            NotificationKind::Like,
-            actor.id,
-            note.author.id,
-            Some(note.id),
+/// After a like or collect was added (or taken back): the note's counter moves and its author
+/// is told (or the notification is withdrawn), inside the same transaction.
+async fn counted(
+    tx: &mut Tx,
+    state: &AppState,
+    actor: &User,
+    note: &Note,
+    mark: Mark,
+    added: bool,
+) -> AppResult<()> {
+    let (counter, kind) = match mark {
+        Mark::Like => ("like_count", NotificationKind::Like),
+        Mark::Collect => ("collect_count", NotificationKind::Collect),
+    };
+    store::bump(tx, "notes", counter, note.id, if added { 1 } else { -1 }).await?;
+    if !added {
+        store::unnotify(tx, kind, actor.id, note.author.id, Some(note.id)).await?;
+    } else if note.author.id != actor.id {
+        store::notify(
+            tx,
+            &notification(state, note.author.id, kind, actor, Some(note.id), None),
         )
         .await?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Mark {
+    Like,
+    Collect,
+}
+
+/// Likes a note (`on`) or takes the like back; doing either twice is a no-op. Returns the count.
+pub async fn set_like(state: &AppState, actor: &User, note: Id, on: bool) -> AppResult<i64> {
+    let note = notes::get(state, Some(actor), note).await?;
+    let mut tx = state.db.begin_write().await?;
+    let changed = if on {
+        store::relate(
+            &mut tx,
+            LIKES.0,
+            LIKES.1,
+            (actor.id, note.id),
+            Timestamp::now(),
+        )
+        .await?
+    } else {
+        store::unrelate(&mut tx, LIKES.0, LIKES.1, (actor.id, note.id)).await?
+    };
+    if changed {
+        counted(&mut tx, state, actor, &note, Mark::Like, on).await?;
     }
     tx.commit().await?;
     Ok(store::counter(&state.db, "notes", "like_count", note.id).await?)
@@ -228,21 +234,7 @@ pub async fn collect(
     };
     let mut tx = state.db.begin_write().await?;
     if store::collect(&mut tx, actor.id, note.id, board, Timestamp::now()).await? {
-        store::bump(&mut tx, "notes", "collect_count", note.id, 1).await?;
-        if note.author.id != actor.id {
-            store::notify(
-                &mut tx,
-                &notification(
-                    state,
-                    note.author.id,
-                    NotificationKind::Collect,
-                    actor,
-                    Some(note.id),
-                    None,
-                ),
-            )
-            .await?;
-        }
+        counted(&mut tx, state, actor, &note, Mark::Collect, true).await?;
     }
     tx.commit().await?;
     Ok(store::counter(&state.db, "notes", "collect_count", note.id).await?)
@@ -259,15 +251,7 @@ pub async fn uncollect(state: &AppState, actor: &User, note: Id) -> AppResult<i6
     )
     .await?
     {
-        store::bump(&mut tx, "notes", "collect_count", note.id, -1).await?;
-        store::unnotify(
-            &mut tx,
-            NotificationKind::Collect,
-            actor.id,
-            note.author.id,
-            Some(note.id),
-        )
-        .await?;
+        counted(&mut tx, state, actor, &note, Mark::Collect, false).await?;
     }
     tx.commit().await?;
     Ok(store::counter(&state.db, "notes", "collect_count", note.id).await?)
