@@ -4,7 +4,11 @@ import os
 import tempfile
 
 from selenium import webdriver
-from selenium.common.exceptions import SessionNotCreatedException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    SessionNotCreatedException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support import expected_conditions as ec
@@ -39,12 +43,18 @@ def new_browser(language="en-US"):
 
 
 
+def patient_wait(browser):
+    """Waits up to 10 s; an element looked up while a page reloads after a form is sent is
+    simply looked up again."""
+    return WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+
+
 class Visitor:
     """One person at one browser."""
 
     def __init__(self, language="en-US"):
         self.browser = new_browser(language)
-        self.wait = WebDriverWait(self.browser, 10)
+        self.wait = patient_wait(self.browser)
 
     def quit(self):
         self.browser.quit()

@@ -6,15 +6,14 @@ import unittest
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from support import BASE, PASSWORD, new_browser
+from support import BASE, PASSWORD, new_browser, patient_wait
 
 
 class AccountJourney(unittest.TestCase):
     def setUp(self):
         self.browser = new_browser()
-        self.wait = WebDriverWait(self.browser, 10)
+        self.wait = patient_wait(self.browser)
         self.handle = "web_" + secrets.token_hex(4)
 
     def tearDown(self):
@@ -96,7 +95,7 @@ class Languages(unittest.TestCase):
             self.assertEqual(browser.find_element(By.TAG_NAME, "html").get_attribute("lang"), "zh-CN")
             self.assertEqual(browser.find_element(By.TAG_NAME, "h1").text, "登录")
             browser.find_element(By.CSS_SELECTOR, "a[hreflang='en']").click()
-            WebDriverWait(browser, 10).until(
+            patient_wait(browser).until(
                 lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
             self.assertEqual(browser.find_element(By.TAG_NAME, "h1").text, "Sign in")
         finally:

@@ -47,7 +47,8 @@ class NoteJourney(unittest.TestCase):
             author.fill("body", "Cycling around the lake #travel")
             self.assertEqual(author.find("title-count").text, "15 / 20")
             author.find("publish").click()
-            author.wait.until(ec.url_contains("/notes/"))
+            # The composer itself lives under /notes/, so wait for the note's own address.
+            author.wait.until(ec.url_matches(r"/notes/[0-9]+$"))
             note_url = author.browser.current_url
             self.assertEqual(author.find("note-title").text, "Weekend in Dali")
             images = author.browser.find_elements(By.CSS_SELECTOR, ".carousel img")
