@@ -1,0 +1,533 @@
+//! The index: documents in, ranked hits out.
+
+use std::sync::Mutex;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query as TantivyQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentReader,
+    TantivyDocument, Term,
+};
+
+use crate::analyzer::{analyzer, tokens, ANALYZER};
+
+/// What a hit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Note,
+    User,
+    Topic,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Note => "note",
+            Kind::User => "user",
+            Kind::Topic => "topic",
+        }
+    }
+}
+
+/// A published, public note as search sees it.
+#[derive(Debug, Clone)]
+pub struct NoteDoc {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub author_id: i64,
+    /// Likes plus collects.
+    pub engagement: u64,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserDoc {
+    pub id: i64,
+    pub handle: String,
+    pub display_name: String,
+    pub bio: String,
+    pub followers: u64,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicDoc {
+    pub id: i64,
+    pub name: String,
+    pub notes: u64,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Text score blended with engagement and freshness.
+    Relevance,
+    Latest,
+    Popular,
+}
+
+/// How relevance blends the text score with engagement and freshness.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights {
+    /// Multiplies `ln(1 + engagement)`; 0 ignores engagement.
+    pub engagement: f32,
+    /// After this many days a document's score is halved; 0 ignores age.
+    pub half_life_days: f32,
+}
+
+pub struct Query<'a> {
+    pub text: &'a str,
+    pub kind: Kind,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// Authors whose documents must not be returned (blocks).
+    pub excluded_authors: &'a [i64],
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: i64,
+    pub score: f32,
+    /// A piece of the text around the matches, HTML-escaped, matches in `<b>`.
+    pub snippet: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+struct Fields {
+    key: Field,
+    kind: Field,
+    id: Field,
+    title: Field,
+    body: Field,
+    author: Field,
+    popularity: Field,
+    created: Field,
+}
+
+/// The index, its one writer and a reader that sees each commit.
+pub struct SearchIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+impl SearchIndex {
+    /// A new, empty index held in memory; the application fills it from the database.
+    pub fn in_memory() -> Result<SearchIndex, SearchError> {
+        let mut schema = Schema::builder();
+        let text = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let fields = Fields {
+            key: schema.add_text_field("key", STRING),
+            kind: schema.add_text_field("kind", STRING),
+            id: schema.add_i64_field("id", STORED | FAST),
+            title: schema.add_text_field("title", text.clone()),
+            body: schema.add_text_field("body", text),
+            author: schema.add_i64_field("author", INDEXED),
+            popularity: schema.add_u64_field("popularity", FAST),
+            created: schema.add_i64_field("created", FAST),
+        };
+        let index = Index::create_in_ram(schema.build());
+        index.tokenizers().register(ANALYZER, analyzer());
+        let writer = index.writer(64 * 1024 * 1024)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    fn key(kind: Kind, id: i64) -> String {
+        format!("{}:{id}", kind.as_str())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds documents or replaces earlier versions of them. Visible after the next commit.
+    pub fn upsert_notes(&self, notes: &[NoteDoc]) -> Result<(), SearchError> {
+        let writer = self.writer();
+        for note in notes {
+            let f = &self.fields;
+            let key = Self::key(Kind::Note, note.id);
+            writer.delete_term(Term::from_field_text(f.key, &key));
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.key, &key);
+            doc.add_text(f.kind, Kind::Note.as_str());
+            doc.add_i64(f.id, note.id);
+            doc.add_text(f.title, &note.title);
+            doc.add_text(f.body, &note.body);
+            doc.add_i64(f.author, note.author_id);
+            doc.add_u64(f.popularity, note.engagement);
+            doc.add_i64(f.created, note.created_at_ms);
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    pub fn upsert_users(&self, users: &[UserDoc]) -> Result<(), SearchError> {
+        let writer = self.writer();
+        for user in users {
+            let f = &self.fields;
+            let key = Self::key(Kind::User, user.id);
+            writer.delete_term(Term::from_field_text(f.key, &key));
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.key, &key);
+            doc.add_text(f.kind, Kind::User.as_str());
+            doc.add_i64(f.id, user.id);
+            doc.add_text(f.title, format!("{} {}", user.display_name, user.handle));
+            doc.add_text(f.body, &user.bio);
+            doc.add_i64(f.author, user.id);
+            doc.add_u64(f.popularity, user.followers);
+            doc.add_i64(f.created, user.created_at_ms);
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    pub fn upsert_topics(&self, topics: &[TopicDoc]) -> Result<(), SearchError> {
+        let writer = self.writer();
+        for topic in topics {
+            let f = &self.fields;
+            let key = Self::key(Kind::Topic, topic.id);
+            writer.delete_term(Term::from_field_text(f.key, &key));
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.key, &key);
+            doc.add_text(f.kind, Kind::Topic.as_str());
+            doc.add_i64(f.id, topic.id);
+            doc.add_text(f.title, &topic.name);
+            doc.add_u64(f.popularity, topic.notes);
+            doc.add_i64(f.created, topic.created_at_ms);
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a document. Gone after the next commit.
+    pub fn delete(&self, kind: Kind, id: i64) {
+        self.writer()
+            .delete_term(Term::from_field_text(self.fields.key, &Self::key(kind, id)));
+    }
+
+    /// Makes everything written so far searchable.
+    pub fn commit(&self) -> Result<(), SearchError> {
+        self.writer().commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// How many documents are searchable.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text query: every word of the query must appear in the title or the body (a title
+    /// match counts double). Query syntax means nothing here: `title:(` is just words.
+    fn text_query(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
+        let words = tokens(text);
+        if words.is_empty() {
+            return None;
+        }
+        let f = &self.fields;
+        let clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+            .iter()
+            .map(|word| {
+                let either: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(f.title, word),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            2.0,
+                        )),
+                    ),
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f.body, word),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                    ),
+                ];
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(either)) as Box<dyn TantivyQuery>,
+                )
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Ranked hits for a query; an empty list when the query has no searchable words.
+    pub fn search(&self, query: &Query<'_>, weights: Weights) -> Result<Vec<Hit>, SearchError> {
+        let Some(text) = self.text_query(query.text) else {
+            return Ok(Vec::new());
+        };
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
+            (Occur::Must, text.box_clone()),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, query.kind.as_str()),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ];
+        for author in query.excluded_authors {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_i64(f.author, *author),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        let full = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
+        let addresses: Vec<(f32, DocAddress)> = match query.sort {
+            Sort::Relevance => {
+                let now = query.now_ms;
+                searcher.search(
+                    &full,
+                    &top.tweak_score(move |segment: &SegmentReader| {
+                        let popularity = segment
+                            .fast_fields()
+                            .u64("popularity")
+                            .expect("schema field")
+                            .first_or_default_col(0);
+                        let created = segment
+                            .fast_fields()
+                            .i64("created")
+                            .expect("schema field")
+                            .first_or_default_col(0);
+                        move |doc, score: Score| {
+                            blend(
+                                score,
+                                popularity.get_val(doc),
+                                created.get_val(doc),
+                                now,
+                                weights,
+                            )
+                        }
+                    }),
+                )?
+            }
+            Sort::Latest => searcher
+                .search(
+                    &full,
+                    &top.order_by_fast_field::<i64>("created", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(created, address)| (created.unwrap_or(0) as f32, address))
+                .collect(),
+            Sort::Popular => searcher
+                .search(
+                    &full,
+                    &top.order_by_fast_field::<u64>("popularity", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(popularity, address)| (popularity.unwrap_or(0) as f32, address))
+                .collect(),
+        };
+        let snippets = SnippetGenerator::create(&searcher, &*text, f.body)?;
+        let titles = SnippetGenerator::create(&searcher, &*text, f.title)?;
+        addresses
+            .into_iter()
+            .map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let id = doc
+                    .get_first(f.id)
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or_default();
+                let mut snippet = snippets.snippet_from_doc(&doc);
+                if snippet.is_empty() {
+                    snippet = titles.snippet_from_doc(&doc);
+                }
+                Ok(Hit {
+                    id,
+                    score,
+                    snippet: snippet.to_html(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Text score × engagement boost × freshness decay.
+fn blend(score: Score, engagement: u64, created_ms: i64, now_ms: i64, weights: Weights) -> Score {
+    let boost = 1.0 + weights.engagement * (1.0 + engagement as f32).ln();
+    let age_days = ((now_ms - created_ms).max(0) as f32) / 86_400_000.0;
+    let decay = if weights.half_life_days > 0.0 {
+        0.5f32.powf(age_days / weights.half_life_days)
+    } else {
+        1.0
+    };
+    score * boost * decay
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WEIGHTS: Weights = Weights {
+        engagement: 0.3,
+        half_life_days: 30.0,
+    };
+    const DAY: i64 = 86_400_000;
+
+    fn note(id: i64, title: &str, body: &str, engagement: u64, created_at_ms: i64) -> NoteDoc {
+        NoteDoc {
+            id,
+            title: title.into(),
+            body: body.into(),
+            author_id: id * 10,
+            engagement,
+            created_at_ms,
+        }
+    }
+
+    fn ask<'a>(text: &'a str, sort: Sort) -> Query<'a> {
+        Query {
+            text,
+            kind: Kind::Note,
+            sort,
+            offset: 0,
+            limit: 10,
+            excluded_authors: &[],
+            now_ms: 100 * DAY,
+        }
+    }
+
+    fn ids(index: &SearchIndex, query: &Query<'_>) -> Vec<i64> {
+        index
+            .search(query, WEIGHTS)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+
+    fn sample() -> SearchIndex {
+        let index = SearchIndex::in_memory().unwrap();
+        index
+            .upsert_notes(&[
+                note(1, "夏日必备", "这款防晒霜真的很好用，不油腻", 10, 99 * DAY),
+                note(
+                    2,
+                    "Best Sunscreens of 2026",
+                    "Light sunscreens for oily skin",
+                    500,
+                    90 * DAY,
+                ),
+                note(3, "Hiking in Dali", "Trails around the lake", 3, 98 * DAY),
+                note(4, "防晒霜测评", "五款防晒霜对比", 50, 10 * DAY),
+            ])
+            .unwrap();
+        index.commit().unwrap();
+        index
+    }
+
+    #[test]
+    fn chinese_words_are_found_inside_sentences() {
+        let index = sample();
+        let found = ids(&index, &ask("防晒霜", Sort::Relevance));
+        assert!(found.contains(&1) && found.contains(&4), "{found:?}");
+        assert!(!found.contains(&3));
+    }
+
+    #[test]
+    fn english_matches_regardless_of_case_and_plural() {
+        let index = sample();
+        assert_eq!(ids(&index, &ask("sunscreen", Sort::Relevance)), [2]);
+        assert_eq!(ids(&index, &ask("HIKING trail", Sort::Relevance)), [3]);
+    }
+
+    #[test]
+    fn sorts_by_latest_and_popular() {
+        let index = sample();
+        assert_eq!(ids(&index, &ask("防晒霜", Sort::Latest)), [1, 4]);
+        assert_eq!(ids(&index, &ask("防晒霜", Sort::Popular)), [4, 1]);
+    }
+
+    #[test]
+    fn relevance_prefers_fresh_notes_when_text_scores_are_close() {
+        let index = sample();
+        assert_eq!(
+            ids(&index, &ask("防晒霜", Sort::Relevance))[0],
+            1,
+            "note 4 is 90 days old"
+        );
+    }
+
+    #[test]
+    fn deletions_and_edits_show_after_commit_and_blocks_exclude_authors() {
+        let index = sample();
+        index.delete(Kind::Note, 1);
+        index
+            .upsert_notes(&[note(4, "Changed", "nothing about skin", 0, 10 * DAY)])
+            .unwrap();
+        index.commit().unwrap();
+        assert!(ids(&index, &ask("防晒霜", Sort::Relevance)).is_empty());
+        let blocked = Query {
+            excluded_authors: &[30],
+            ..ask("hiking", Sort::Relevance)
+        };
+        assert!(ids(&index, &blocked).is_empty());
+    }
+
+    #[test]
+    fn query_syntax_is_plain_text_and_snippets_are_escaped() {
+        let index = sample();
+        for hostile in ["title:(", "\"abc", "AND OR", "*", "<script>"] {
+            assert!(
+                index
+                    .search(&ask(hostile, Sort::Relevance), WEIGHTS)
+                    .is_ok(),
+                "{hostile}"
+            );
+        }
+        index
+            .upsert_notes(&[note(9, "x", "<b>bold</b> lake views", 0, DAY)])
+            .unwrap();
+        index.commit().unwrap();
+        let hits = index
+            .search(&ask("lake", Sort::Relevance), WEIGHTS)
+            .unwrap();
+        let html = &hits.iter().find(|h| h.id == 9).unwrap().snippet;
+        assert!(
+            html.contains("&lt;b&gt;bold") && html.contains("<b>lake</b>"),
+            "{html}"
+        );
+    }
+}

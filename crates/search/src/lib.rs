@@ -1,0 +1,11 @@
+//! Hongshu's search engine: an index of notes, members and topics, tokenised for Chinese
+//! (jieba word segmentation) and English (case folding and stemming) alike. No HTTP, no SQL:
+//! the application feeds it documents and asks it questions.
+
+mod analyzer;
+mod index;
+
+pub use analyzer::{analyzer, tokens, ANALYZER};
+pub use index::{
+    Hit, Kind, NoteDoc, Query, SearchError, SearchIndex, Sort, TopicDoc, UserDoc, Weights,
+};
