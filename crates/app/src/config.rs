@@ -14,6 +14,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub media: MediaConfig,
+    pub search: SearchConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
 }
@@ -69,6 +70,15 @@ pub struct MediaConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// How much engagement (likes and collects) lifts a note in "best match": × (1 + w·ln(1+n)).
+    pub engagement_weight: f32,
+    /// After this many days a note's "best match" score is halved; 0 ignores age.
+    pub half_life_days: f32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     /// How long a sign-in lasts.
     pub session_days: i64,
@@ -116,6 +126,10 @@ impl Default for Config {
                 s3_region: "us-east-1".into(),
                 s3_access_key_id: String::new(),
                 s3_secret_access_key: String::new(),
+            },
+            search: SearchConfig {
+                engagement_weight: 0.3,
+                half_life_days: 60.0,
             },
             auth: AuthConfig {
                 session_days: 30,

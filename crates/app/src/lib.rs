@@ -9,6 +9,7 @@ pub mod media;
 pub mod notes;
 pub mod ops;
 pub mod orgs;
+pub mod search;
 pub mod social;
 pub mod state;
 pub mod web;
@@ -39,7 +40,7 @@ use crate::web::{metrics, pages, security};
         times are RFC 3339; errors are application/problem+json (RFC 9457)."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "orgs"), (name = "ledger"), (name = "admin"))
+    tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "search"), (name = "orgs"), (name = "ledger"), (name = "admin"))
 )]
 struct ApiDoc;
 
@@ -65,7 +66,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(ledger::api::router())
                 .merge(media::api::router(&state))
                 .merge(notes::api::router())
-                .merge(social::api::router()),
+                .merge(social::api::router())
+                .merge(search::api::router()),
         )
         .split_for_parts();
     let site = Router::new()
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::pages::router())
         .merge(notes::pages::router())
         .merge(social::pages::router())
+        .merge(search::pages::router())
         .merge(media::api::files());
     Router::new()
         .merge(api)
@@ -114,7 +117,13 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         .await
         .context("cannot load the ledger")?;
     let media = media::service::open_objects(&config).context("cannot open the media store")?;
-    Ok(AppState::new(db, ledger, media, config))
+    let weights = ::search::Weights {
+        engagement: config.search.engagement_weight,
+        half_life_days: config.search.half_life_days,
+    };
+    let search =
+        search::service::Search::start(db.clone(), weights).context("cannot start search")?;
+    Ok(AppState::new(db, ledger, media, search, config))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

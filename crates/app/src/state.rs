@@ -10,6 +10,7 @@ use store::Db;
 use crate::accounts::service::LoginLimits;
 use crate::config::Config;
 use crate::media::service::Objects;
+use crate::search::service::Search;
 use crate::web::metrics::Metrics;
 
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct Shared {
     pub db: Db,
     pub ledger: DurableLedger,
     pub media: Objects,
+    pub search: Search,
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
@@ -26,8 +28,15 @@ pub struct Shared {
 }
 
 impl AppState {
-    pub fn new(db: Db, ledger: DurableLedger, media: Objects, config: Config) -> Self {
+    pub fn new(
+        db: Db,
+        ledger: DurableLedger,
+        media: Objects,
+        search: Search,
+        config: Config,
+    ) -> Self {
         AppState(Arc::new(Shared {
+            search,
             ledger,
             media,
             ids: IdGenerator::new(config.server.node_id),

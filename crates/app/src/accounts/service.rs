@@ -99,14 +99,17 @@ async fn insert_user(
             Err(AppError::Conflict("handle", "is already taken".into()))
         }
         Err(e) => Err(e.into()),
-        Ok(()) => Ok(User {
-            id,
-            handle: handle.as_str().to_owned(),
-            display_name: display_name.to_owned(),
-            bio: String::new(),
-            role,
-            created_at: now,
-        }),
+        Ok(()) => {
+            state.search.user_changed(id);
+            Ok(User {
+                id,
+                handle: handle.as_str().to_owned(),
+                display_name: display_name.to_owned(),
+                bio: String::new(),
+                role,
+                created_at: now,
+            })
+        }
     }
 }
 
@@ -179,6 +182,7 @@ pub async fn update_profile(
     let bio = fields.check(bio.map_or(Ok(user.bio.clone()), parse_bio));
     let (display_name, bio) = fields.finish(display_name.zip(bio))?;
     store::update_profile(&state.db, user.id, &display_name, &bio).await?;
+    state.search.user_changed(user.id);
     Ok(User {
         display_name,
         bio,

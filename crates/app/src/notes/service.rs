@@ -118,6 +118,7 @@ pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppRe
     let mut tx = state.db.begin_write().await?;
     store::insert(&mut tx, id, author.id, &content, Timestamp::now()).await?;
     tx.commit().await?;
+    state.search.note_changed(id);
     let note = get(state, Some(author), id).await?;
     if note.is_public() {
         social::notify_mentions(state, author, &mentions(&note.body), note.id, None).await?;
@@ -144,6 +145,7 @@ pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -
     let mut tx = state.db.begin_write().await?;
     store::update(&mut tx, id, &content, now, edited_at).await?;
     tx.commit().await?;
+    state.search.note_changed(id);
     let was_public = existing.visibility == Visibility::Public && !existing.draft;
     let note = get(state, Some(actor), id).await?;
     if note.is_public() && !was_public {
@@ -162,6 +164,7 @@ pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
         return Err(AppError::Forbidden("only the author may delete a note"));
     }
     store::delete(&state.db, id).await?;
+    state.search.note_changed(id);
     Ok(())
 }
 

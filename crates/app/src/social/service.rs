@@ -112,6 +112,7 @@ pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<(
         .await?;
     }
     tx.commit().await?;
+    state.search.user_changed(other.id);
     Ok(())
 }
 
@@ -122,6 +123,7 @@ pub async fn unfollow(state: &AppState, actor: &User, handle: &str) -> AppResult
         store::unnotify(&mut tx, NotificationKind::Follow, actor.id, other.id, None).await?;
     }
     tx.commit().await?;
+    state.search.user_changed(other.id);
     Ok(())
 }
 
@@ -168,6 +170,7 @@ async fn counted(
         Mark::Collect => ("collect_count", NotificationKind::Collect),
     };
     store::bump(tx, "notes", counter, note.id, if added { 1 } else { -1 }).await?;
+    state.search.note_changed(note.id);
     if !added {
         store::unnotify(tx, kind, actor.id, note.author.id, Some(note.id)).await?;
     } else if note.author.id != actor.id {

@@ -174,6 +174,11 @@ pub struct Texts {
     pub more: &'static str,
     pub delete_note_confirm: &'static str,
     pub block: &'static str,
+    pub people_tab: &'static str,
+    pub sort_relevance: &'static str,
+    pub sort_latest: &'static str,
+    pub sort_popular: &'static str,
+    pub no_results: &'static str,
     pub report: &'static str,
 }
 
@@ -269,6 +274,11 @@ pub static EN: Texts = Texts {
     more: "Load more",
     delete_note_confirm: "Delete this note?",
     block: "Block",
+    people_tab: "People",
+    sort_relevance: "Best match",
+    sort_latest: "Latest",
+    sort_popular: "Most liked",
+    no_results: "Nothing found.",
     report: "Report",
 };
 
@@ -364,6 +374,11 @@ pub static ZH_CN: Texts = Texts {
     more: "加载更多",
     delete_note_confirm: "确定删除这篇笔记？",
     block: "拉黑",
+    people_tab: "用户",
+    sort_relevance: "综合",
+    sort_latest: "最新",
+    sort_popular: "最热",
+    no_results: "没有找到相关内容。",
     report: "举报",
 };
 

@@ -12,4 +12,5 @@ mod notes;
 mod ops;
 mod orgs;
 mod pages;
+mod search;
 mod social;

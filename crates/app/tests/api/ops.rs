@@ -115,6 +115,8 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/notifications", "get"),
         ("/api/v1/notifications/unread-count", "get"),
         ("/api/v1/notifications/read", "post"),
+        ("/api/v1/search", "get"),
+        ("/api/v1/search/suggest", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

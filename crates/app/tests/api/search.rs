@@ -1,0 +1,214 @@
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, spawn_app, TestApp};
+
+impl TestApp {
+    /// Searches until the results satisfy `done`, for at most five seconds (the index commits
+    /// changes about a tenth of a second after they happen); returns the last answer.
+    pub async fn search_until(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let mut answer = Value::Null;
+        for _ in 0..50 {
+            let url = self.url(&format!("/api/v1/search?{query}"));
+            let request = self.api.get(url);
+            let request = match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            };
+            answer = request.send().await.unwrap().json().await.unwrap();
+            if done(&answer) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        answer
+    }
+}
+
+fn titles(answer: &Value) -> Vec<String> {
+    answer["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i["note"]["title"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn new_edited_and_deleted_notes_show_in_search_within_moments() {
+    let app = spawn_app().await;
+    let token = app.member("searcher").await;
+    let note = app
+        .post_note(&token, "防晒霜测评", "这款防晒霜真的很好用 #防晒")
+        .await;
+    app.post_note(&token, "Best Sunscreens", "Light and not greasy #sunscreen")
+        .await;
+    app.post_note(&token, "Hiking", "Trails around the lake")
+        .await;
+
+    let found = app
+        .search_until(None, "q=%E9%98%B2%E6%99%92%E9%9C%9C", |a| {
+            !titles(a).is_empty()
+        })
+        .await;
+    assert_eq!(titles(&found), ["防晒霜测评"]);
+    assert!(found["items"][0]["snippet"]
+        .as_str()
+        .unwrap()
+        .contains("<b>"));
+    let english = app
+        .search_until(None, "q=SUNSCREEN", |a| !titles(a).is_empty())
+        .await;
+    assert_eq!(titles(&english), ["Best Sunscreens"]);
+
+    let id = note["id"].as_str().unwrap();
+    let media = note["media"][0]["id"].as_str().unwrap();
+    let edit = json!({"title": "午餐", "body": "今天吃了面条", "media_ids": [media]});
+    app.send_as(
+        Method::PATCH,
+        &token,
+        &format!("/api/v1/notes/{id}"),
+        Some(edit),
+    )
+    .await;
+    let edited = app
+        .search_until(None, "q=%E9%9D%A2%E6%9D%A1", |a| !titles(a).is_empty())
+        .await;
+    assert_eq!(titles(&edited), ["午餐"]);
+    app.send_as(Method::DELETE, &token, &format!("/api/v1/notes/{id}"), None)
+        .await;
+    let gone = app
+        .search_until(None, "q=%E9%9D%A2%E6%9D%A1", |a| titles(a).is_empty())
+        .await;
+    assert!(titles(&gone).is_empty(), "a deleted note leaves search");
+}
+
+#[tokio::test]
+async fn private_notes_and_blocked_people_stay_out_of_results() {
+    let app = spawn_app().await;
+    let author = app.member("hidden_author").await;
+    let other = app.member("blocked_reader").await;
+    let media = app.image_id(&author).await;
+    let private = json!({"title": "Secret garden", "body": "roses", "media_ids": [media], "visibility": "private"});
+    app.send_as(Method::POST, &author, "/api/v1/notes", Some(private))
+        .await;
+    app.post_note(&author, "Public garden", "tulips").await;
+    let public = app
+        .search_until(None, "q=garden", |a| !titles(a).is_empty())
+        .await;
+    assert_eq!(titles(&public), ["Public garden"]);
+    app.send_as(
+        Method::PUT,
+        &author,
+        "/api/v1/users/blocked_reader/block",
+        None,
+    )
+    .await;
+    let blocked = app
+        .search_until(Some(&other), "q=garden", |a| titles(a).is_empty())
+        .await;
+    assert!(titles(&blocked).is_empty());
+}
+
+#[tokio::test]
+async fn members_and_topics_are_searchable_and_suggested() {
+    let app = spawn_app().await;
+    let token = app.member("lin_beauty").await;
+    app.send_as(
+        Method::PATCH,
+        &token,
+        "/api/v1/me",
+        Some(json!({"display_name": "林小美", "bio": "护肤 skincare"})),
+    )
+    .await;
+    app.post_note(&token, "Tips", "#skincare routine").await;
+    let people = app
+        .search_until(None, "q=skincare&type=users", |a| {
+            !a["items"].as_array().unwrap().is_empty()
+        })
+        .await;
+    assert_eq!(people["items"][0]["user"]["handle"], "lin_beauty");
+    let topics = app
+        .search_until(None, "q=skincare&type=topics", |a| {
+            !a["items"].as_array().unwrap().is_empty()
+        })
+        .await;
+    assert_eq!(topics["items"][0]["topic"]["name"], "skincare");
+    let suggestions: Value = app.get_json("/api/v1/search/suggest?q=skin").await;
+    assert!(
+        suggestions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "#skincare"),
+        "{suggestions}"
+    );
+}
+
+#[tokio::test]
+async fn bad_queries_get_a_400_and_query_syntax_is_plain_text() {
+    let app = spawn_app().await;
+    for (query, status) in [
+        ("q=", 400),
+        ("q=%20%20", 400),
+        (&*format!("q={}", "x".repeat(10_240)), 400),
+    ] {
+        let response = app
+            .api
+            .get(app.url(&format!("/api/v1/search?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            status,
+            "{}",
+            &query[..query.len().min(20)]
+        );
+        assert!(problem(response).await["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("q:"));
+    }
+    for hostile in ["title%3A(", "%22abc", "AND%20OR", "*", "%3Cscript%3E"] {
+        let response = app
+            .api
+            .get(app.url(&format!("/api/v1/search?q={hostile}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{hostile}");
+    }
+    let wrong_type = app
+        .api
+        .get(app.url("/api/v1/search?q=a&type=songs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), StatusCode::BAD_REQUEST);
+    let page = app
+        .api
+        .get(app.url("/search?q=%E9%98%B2%E6%99%92"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let empty = app
+        .api
+        .get(app.url(&format!("/search?q={}", "y".repeat(300))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    assert!(empty.text().await.unwrap().contains("id=\"search-error\""));
+}
