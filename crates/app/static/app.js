@@ -106,9 +106,26 @@ function attachComposer() {
   }
 }
 
+// Suggestions while typing in a search box with a <datalist>: topics and popular searches.
+function attachSuggestions() {
+  for (const box of document.querySelectorAll("input[type=search][list]")) {
+    const list = document.getElementById(box.getAttribute("list"));
+    let last = "";
+    box.addEventListener("input", async () => {
+      const text = box.value.trim();
+      if (!text || text === last) return;
+      last = text;
+      const response = await fetch(`/api/v1/search/suggest?q=${encodeURIComponent(text)}`);
+      if (!response.ok || box.value.trim() !== text) return;
+      list.replaceChildren(...(await response.json()).map((value) => Object.assign(document.createElement("option"), { value })));
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   attachCounters();
   attachToggles();
   attachConfirms();
   attachComposer();
+  attachSuggestions();
 });
