@@ -195,10 +195,14 @@ pub async fn by_author(
     author: &User,
     page: &PageRequest,
 ) -> AppResult<Page<Note>> {
-    let (size, before) = crate::web::page_bounds(page)?;
-    let rows =
-        store::by_author(&state.db, author.id, viewer.map(|v| v.id), before, size + 1).await?;
-    paged(state, viewer, rows, size).await
+    let own = viewer.is_some_and(|v| v.id == author.id);
+    list(
+        state,
+        viewer,
+        store::Scope::Author { id: author.id, own },
+        page,
+    )
+    .await
 }
 
 /// Everyone's newest notes (the home page until the discovery feed arrives).
@@ -207,9 +211,7 @@ pub async fn latest(
     viewer: Option<&User>,
     page: &PageRequest,
 ) -> AppResult<Page<Note>> {
-    let (size, before) = crate::web::page_bounds(page)?;
-    let rows = store::latest(&state.db, viewer.map(|v| v.id), before, size + 1).await?;
-    paged(state, viewer, rows, size).await
+    list(state, viewer, store::Scope::Everyone, page).await
 }
 
 pub async fn by_topic(
@@ -218,15 +220,23 @@ pub async fn by_topic(
     topic: &str,
     page: &PageRequest,
 ) -> AppResult<Page<Note>> {
-    let (size, before) = crate::web::page_bounds(page)?;
-    let rows = store::by_topic(
-        &state.db,
-        &topic.to_lowercase(),
-        viewer.map(|v| v.id),
-        before,
-        size + 1,
+    list(
+        state,
+        viewer,
+        store::Scope::Topic(&topic.to_lowercase()),
+        page,
     )
-    .await?;
+    .await
+}
+
+async fn list(
+    state: &AppState,
+    viewer: Option<&User>,
+    scope: store::Scope<'_>,
+    page: &PageRequest,
+) -> AppResult<Page<Note>> {
+    let (size, before) = crate::web::page_bounds(page)?;
+    let rows = store::list(&state.db, scope, viewer.map(|v| v.id), before, size + 1).await?;
     paged(state, viewer, rows, size).await
 }
 

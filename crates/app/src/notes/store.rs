@@ -49,10 +49,14 @@ const SELECT: &str = "SELECT n.id, n.author_id, u.handle, u.display_name, n.kind
     n.visibility, n.draft, n.like_count, n.collect_count, n.comment_count, n.created_at, n.updated_at, n.edited_at \
     FROM notes n JOIN users u ON u.id = n.author_id";
 
-/// Hides notes of people the viewer blocked or who blocked the viewer (`$1` is the viewer).
-const NOT_BLOCKED: &str =
-    "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = n.author_id AND b.blocked_id = $1) \
-    OR (b.blocker_id = $1 AND b.blocked_id = n.author_id))";
+/// Hides notes of people the viewer blocked or who blocked the viewer.
+const NOT_BLOCKED: &str = "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = n.author_id AND b.blocked_id = VIEWER) \
+    OR (b.blocker_id = VIEWER AND b.blocked_id = n.author_id))";
+
+/// The block filter, with the viewer given as a parameter (`$1`) or a number.
+fn not_blocked(viewer: &str) -> String {
+    NOT_BLOCKED.replace("VIEWER", viewer)
+}
 
 fn to_note(r: Row) -> NoteRow {
     NoteRow {
@@ -199,76 +203,56 @@ pub async fn by_id(db: &Db, id: Id) -> Result<Option<NoteRow>, sqlx::Error> {
     Ok(row.map(to_note))
 }
 
-/// An author's notes, newest first. Others see only published public notes.
-pub async fn by_author(
+/// Which notes a list shows. Others than the author see only published public notes.
+pub enum Scope<'a> {
+    /// Everyone's notes.
+    Everyone,
+    /// One author's notes; `own` when the author is the one looking.
+    Author { id: Id, own: bool },
+    /// Notes under a topic.
+    Topic(&'a str),
+}
+
+/// A page of notes in a scope, newest first, before the cursor id, nothing across a block.
+pub async fn list(
     db: &Db,
-    author: Id,
+    scope: Scope<'_>,
     viewer: Option<Id>,
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<NoteRow>, sqlx::Error> {
-    let own = viewer == Some(author);
-    let visible = if own {
-        ""
-    } else {
-        "AND n.visibility = 'public' AND n.draft = 0"
+    const PUBLISHED: &str = "n.visibility = 'public' AND n.draft = 0";
+    let (join, filter) = match scope {
+        Scope::Everyone => ("", PUBLISHED.to_owned()),
+        Scope::Author { own: true, .. } => ("", "n.author_id = $4".to_owned()),
+        Scope::Author { own: false, .. } => ("", format!("n.author_id = $4 AND {PUBLISHED}")),
+        Scope::Topic(_) => (
+            "JOIN note_topics nt ON nt.note_id = n.id JOIN topics t ON t.id = nt.topic_id",
+            format!("t.name = $4 AND {PUBLISHED}"),
+        ),
     };
     let sql = format!(
-        "{SELECT} WHERE n.author_id = $2 {visible} AND n.id < $3 AND {NOT_BLOCKED} ORDER BY n.id DESC LIMIT $4"
+        "{SELECT} {join} WHERE {filter} AND n.id < $2 AND {} ORDER BY n.id DESC LIMIT $3",
+        not_blocked("$1")
     );
-    let rows: Vec<Row> = query_as(&sql)
-        .bind(viewer.map_or(0, Id::as_i64))
-        .bind(author.as_i64())
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows.into_iter().map(to_note).collect())
-}
-
-/// Published public notes under a topic, newest first.
-pub async fn by_topic(
-    db: &Db,
-    topic: &str,
-    viewer: Option<Id>,
-    before: Option<i64>,
-    limit: u32,
-) -> Result<Vec<NoteRow>, sqlx::Error> {
-    let sql = format!(
-        "{SELECT} JOIN note_topics nt ON nt.note_id = n.id JOIN topics t ON t.id = nt.topic_id \
-         WHERE t.name = $2 AND n.visibility = 'public' AND n.draft = 0 AND n.id < $3 AND {NOT_BLOCKED} \
-         ORDER BY n.id DESC LIMIT $4"
-    );
-    let rows: Vec<Row> = query_as(&sql)
-        .bind(viewer.map_or(0, Id::as_i64))
-        .bind(topic)
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows.into_iter().map(to_note).collect())
-}
-
-/// The newest published public notes of everyone.
-pub async fn latest(
-    db: &Db,
-    viewer: Option<Id>,
-    before: Option<i64>,
-    limit: u32,
-) -> Result<Vec<NoteRow>, sqlx::Error> {
-    let sql = format!(
-        "{SELECT} WHERE n.visibility = 'public' AND n.draft = 0 AND n.id < $2 AND {NOT_BLOCKED} ORDER BY n.id DESC LIMIT $3"
-    );
-    let rows: Vec<Row> = query_as(&sql)
+    let query = query_as::<_, Row>(&sql)
         .bind(viewer.map_or(0, Id::as_i64))
         .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
+        .bind(i64::from(limit));
+    let query = match scope {
+        Scope::Everyone => query,
+        Scope::Author { id, .. } => query.bind(id.as_i64()),
+        Scope::Topic(topic) => query.bind(topic),
+    };
+    Ok(query
         .fetch_all(db.pool())
-        .await?;
-    Ok(rows.into_iter().map(to_note).collect())
+        .await?
+        .into_iter()
+        .map(to_note)
+        .collect())
 }
 
-/// Published public notes with these ids (for boards and feeds), in no particular order.
+/// Published public notes with these ids (for boards and search), in no particular order.
 pub async fn public_by_ids(
     db: &Db,
     ids: &[i64],
@@ -277,33 +261,43 @@ pub async fn public_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    // The viewer's id is a number we issued, so it goes into the text; the list is bound.
     let sql = format!(
-        "{SELECT} WHERE n.id IN ({}) AND n.visibility = 'public' AND n.draft = 0 AND {NOT_BLOCKED}",
-        list.join(", ")
+        "{SELECT} WHERE n.id IN {} AND n.visibility = 'public' AND n.draft = 0 AND {}",
+        in_list(db, ids.len()),
+        not_blocked(&viewer.map_or(0, Id::as_i64).to_string())
     );
-    let mut q = query_as::<_, Row>(&sql).bind(viewer.map_or(0, Id::as_i64));
+    let mut query = query_as::<_, Row>(&sql);
     for id in ids {
-        q = q.bind(*id);
+        query = query.bind(*id);
     }
-    Ok(q.fetch_all(db.pool())
+    Ok(query
+        .fetch_all(db.pool())
         .await?
         .into_iter()
         .map(to_note)
         .collect())
 }
 
-/// Media of notes in order: (note id, media).
+/// `IN (…)` placeholders for `n` values, the only parameters of their statement.
+fn in_list(db: &Db, n: usize) -> String {
+    store::values_placeholders(db.backend(), 1, n)
+}
+
+/// Media of notes in order: (note id, media). Two queries, however many notes.
 pub async fn media_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, Media)>, sqlx::Error> {
-    let mut links: Vec<(i64, i64, i64)> = Vec::new();
-    for note in notes {
-        let rows: Vec<(i64, i64, i64)> =
-            query_as("SELECT note_id, position, media_id FROM note_media WHERE note_id = $1 ORDER BY position")
-                .bind(note.as_i64())
-                .fetch_all(db.pool())
-                .await?;
-        links.extend(rows);
+    if notes.is_empty() {
+        return Ok(Vec::new());
     }
+    let sql = format!(
+        "SELECT note_id, position, media_id FROM note_media WHERE note_id IN {} ORDER BY note_id, position",
+        in_list(db, notes.len())
+    );
+    let mut query = query_as::<_, (i64, i64, i64)>(&sql);
+    for note in notes {
+        query = query.bind(note.as_i64());
+    }
+    let links = query.fetch_all(db.pool()).await?;
     let ids: Vec<Id> = links.iter().map(|l| Id::from_i64(l.2)).collect();
     let media = media_store::by_ids(db, &ids).await?;
     Ok(links
@@ -315,45 +309,60 @@ pub async fn media_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, Media)>, sqlx::E
         .collect())
 }
 
-/// Topics of notes, in the order they appear: (note id, topic).
+/// Topics of notes, in the order they appear: (note id, topic). One query.
 pub async fn topics_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, String)>, sqlx::Error> {
-    let mut out = Vec::new();
-    for note in notes {
-        let rows: Vec<(i64, String)> = query_as(
-            "SELECT nt.note_id, t.name FROM note_topics nt JOIN topics t ON t.id = nt.topic_id \
-             WHERE nt.note_id = $1 ORDER BY nt.position",
-        )
-        .bind(note.as_i64())
-        .fetch_all(db.pool())
-        .await?;
-        out.extend(rows.into_iter().map(|(n, t)| (Id::from_i64(n), t)));
+    if notes.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let sql = format!(
+        "SELECT nt.note_id, t.name FROM note_topics nt JOIN topics t ON t.id = nt.topic_id \
+         WHERE nt.note_id IN {} ORDER BY nt.note_id, nt.position",
+        in_list(db, notes.len())
+    );
+    let mut query = query_as::<_, (i64, String)>(&sql);
+    for note in notes {
+        query = query.bind(note.as_i64());
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, t)| (Id::from_i64(n), t))
+        .collect())
 }
 
-/// Whether the viewer liked and collected each note: (note id, liked, collected).
+/// Which of the notes the viewer liked and collected: (note id, liked, collected). Two queries.
 pub async fn viewer_marks(
     db: &Db,
     viewer: Id,
     notes: &[Id],
 ) -> Result<Vec<(Id, bool, bool)>, sqlx::Error> {
-    let mut out = Vec::new();
-    for note in notes {
-        let liked: i64 =
-            query_scalar("SELECT COUNT(*) FROM likes WHERE user_id = $1 AND note_id = $2")
-                .bind(viewer.as_i64())
-                .bind(note.as_i64())
-                .fetch_one(db.pool())
-                .await?;
-        let collected: i64 =
-            query_scalar("SELECT COUNT(*) FROM collects WHERE user_id = $1 AND note_id = $2")
-                .bind(viewer.as_i64())
-                .bind(note.as_i64())
-                .fetch_one(db.pool())
-                .await?;
-        out.push((*note, liked > 0, collected > 0));
+    if notes.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let mut marked = Vec::new();
+    for table in ["likes", "collects"] {
+        // The viewer's id is a number we issued, so it goes into the text; the list is bound.
+        let sql = format!(
+            "SELECT note_id FROM {table} WHERE user_id = {} AND note_id IN {}",
+            viewer.as_i64(),
+            in_list(db, notes.len())
+        );
+        let mut query = query_scalar::<_, i64>(&sql);
+        for note in notes {
+            query = query.bind(note.as_i64());
+        }
+        marked.push(query.fetch_all(db.pool()).await?);
+    }
+    Ok(notes
+        .iter()
+        .map(|note| {
+            (
+                *note,
+                marked[0].contains(&note.as_i64()),
+                marked[1].contains(&note.as_i64()),
+            )
+        })
+        .collect())
 }
 
 /// Media owned by someone among these ids: the ones a note may use.

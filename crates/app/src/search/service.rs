@@ -101,7 +101,7 @@ async fn rebuild(db: &Db, index: &SearchIndex) -> anyhow::Result<()> {
         after = last.id;
         index.upsert_users(&users)?;
     }
-    index.upsert_topics(&store::topics(db, None).await?)?;
+    index.upsert_topics(&store::topics(db, store::Topics::All).await?)?;
     index.commit()?;
     tracing::info!(
         documents = index.len(),
@@ -117,7 +117,7 @@ async fn apply(db: &Db, index: &SearchIndex, batch: &[Change]) -> anyhow::Result
             Change::Note(id) => match store::note_doc(db, id).await? {
                 Some(doc) => {
                     index.upsert_notes(&[doc])?;
-                    index.upsert_topics(&store::topics(db, Some(id)).await?)?;
+                    index.upsert_topics(&store::topics(db, store::Topics::OfNote(id)).await?)?;
                 }
                 None => index.delete(Kind::Note, id),
             },
@@ -270,7 +270,7 @@ async fn hydrate(
             }
         }
         SearchType::Topics => {
-            let topics: Vec<TopicDoc> = store::topics(&state.db, None).await?;
+            let topics: Vec<TopicDoc> = store::topics(&state.db, store::Topics::Ids(&ids)).await?;
             for hit in hits {
                 if let Some(topic) = topics.iter().find(|t| t.id == hit.id) {
                     let topic = TopicHit {

@@ -76,22 +76,41 @@ pub async fn user_doc(db: &Db, id: i64) -> Result<Option<UserDoc>, sqlx::Error> 
     Ok(row.map(user))
 }
 
-/// Topics with how many public notes use them; all of them, or those of one note.
-pub async fn topics(db: &Db, of_note: Option<i64>) -> Result<Vec<TopicDoc>, sqlx::Error> {
-    let filter = if of_note.is_some() {
-        "WHERE t.id IN (SELECT topic_id FROM note_topics WHERE note_id = $1)"
-    } else {
-        "WHERE $1 = $1"
+/// Which topics to load.
+pub enum Topics<'a> {
+    All,
+    /// The topics one note uses.
+    OfNote(i64),
+    /// These topics (search hits).
+    Ids(&'a [i64]),
+}
+
+/// Topics with how many public notes use them.
+pub async fn topics(db: &Db, which: Topics<'_>) -> Result<Vec<TopicDoc>, sqlx::Error> {
+    let filter = match which {
+        Topics::All => String::new(),
+        Topics::OfNote(note) => {
+            format!("WHERE t.id IN (SELECT topic_id FROM note_topics WHERE note_id = {note})")
+        }
+        Topics::Ids([]) => return Ok(Vec::new()),
+        Topics::Ids(ids) => format!(
+            "WHERE t.id IN {}",
+            store::values_placeholders(db.backend(), 1, ids.len())
+        ),
     };
     let sql = format!(
         "SELECT t.id, t.name, (SELECT COUNT(*) FROM note_topics nt JOIN notes n ON n.id = nt.note_id \
          WHERE nt.topic_id = t.id AND n.visibility = 'public' AND n.draft = 0), t.created_at FROM topics t {filter}"
     );
-    let rows: Vec<(i64, String, i64, i64)> = query_as(&sql)
-        .bind(of_note.unwrap_or(0))
+    let mut query = query_as::<_, (i64, String, i64, i64)>(&sql);
+    if let Topics::Ids(ids) = which {
+        for id in ids {
+            query = query.bind(*id);
+        }
+    }
+    Ok(query
         .fetch_all(db.pool())
-        .await?;
-    Ok(rows
+        .await?
         .into_iter()
         .map(|(id, name, notes, created_at_ms)| TopicDoc {
             id,

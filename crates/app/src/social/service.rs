@@ -431,22 +431,18 @@ pub async fn comments(
     let mut page = Page::from_rows(rows, size, |c| c.id.as_i64());
     for comment in &mut page.items {
         comment.replies = store::replies(&state.db, comment.id).await?;
-        if let Some(viewer) = viewer {
-            comment.liked = store::related(
-                &state.db,
-                COMMENT_LIKES.0,
-                COMMENT_LIKES.1,
-                (viewer.id, comment.id),
-            )
-            .await?;
+    }
+    if let Some(viewer) = viewer {
+        let shown: Vec<Id> = page
+            .items
+            .iter()
+            .flat_map(|c| std::iter::once(c.id).chain(c.replies.iter().map(|r| r.id)))
+            .collect();
+        let liked = store::liked_comments(&state.db, viewer.id, &shown).await?;
+        for comment in &mut page.items {
+            comment.liked = liked.contains(&comment.id);
             for reply in &mut comment.replies {
-                reply.liked = store::related(
-                    &state.db,
-                    COMMENT_LIKES.0,
-                    COMMENT_LIKES.1,
-                    (viewer.id, reply.id),
-                )
-                .await?;
+                reply.liked = liked.contains(&reply.id);
             }
         }
     }

@@ -384,6 +384,29 @@ pub async fn replies(db: &Db, parent: Id) -> Result<Vec<Comment>, sqlx::Error> {
     Ok(rows.into_iter().map(to_comment).collect())
 }
 
+/// Which of these comments the viewer liked.
+pub async fn liked_comments(db: &Db, viewer: Id, comments: &[Id]) -> Result<Vec<Id>, sqlx::Error> {
+    if comments.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The viewer's id is a number we issued, so it goes into the text; the list is bound.
+    let sql = format!(
+        "SELECT comment_id FROM comment_likes WHERE user_id = {} AND comment_id IN {}",
+        viewer.as_i64(),
+        store::values_placeholders(db.backend(), 1, comments.len())
+    );
+    let mut query = query_scalar::<_, i64>(&sql);
+    for comment in comments {
+        query = query.bind(comment.as_i64());
+    }
+    Ok(query
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(Id::from_i64)
+        .collect())
+}
+
 /// Deletes a comment and its replies; returns how many comments went.
 pub async fn delete_comment(tx: &mut Tx, id: Id) -> Result<i64, sqlx::Error> {
     let replies: i64 = query_scalar("SELECT COUNT(*) FROM comments WHERE parent_id = $1")
