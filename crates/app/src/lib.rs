@@ -121,8 +121,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         engagement: config.search.engagement_weight,
         half_life_days: config.search.half_life_days,
     };
-    let search =
-        search::service::Search::start(db.clone(), weights).context("cannot start search")?;
+    let search = search::service::Search::new(weights).context("cannot start search")?;
     Ok(AppState::new(db, ledger, media, search, config))
 }
 
@@ -133,12 +132,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let indexer = tokio::spawn(search::indexer::keep_current(state.clone()));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     housekeeping.abort();
-    state.db.close().await;
+    indexer.abort();
+    state.close().await;
     served.context("the server stopped with an error")
 }
 

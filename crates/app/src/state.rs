@@ -28,6 +28,12 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// Lets the ledger finish its queued work, then closes the database.
+    pub async fn close(&self) {
+        self.ledger.stop().await;
+        self.db.close().await;
+    }
+
     pub fn new(
         db: Db,
         ledger: DurableLedger,

@@ -53,6 +53,9 @@ enum Command {
         #[arg(long, required = true)]
         demo: bool,
     },
+    /// Rebuild the search index from the database beside the live one; a running server
+    /// switches to it when it is complete, answering searches throughout.
+    Reindex,
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Administer accounts.
@@ -115,9 +118,10 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Seed { .. } => {
             let state = app::open(config).await?;
             seed_demo(&state).await?;
-            state.db.close().await;
+            state.close().await;
             Ok(())
         }
+        Command::Reindex => reindex(config).await,
         Command::Config => {
             println!("{}", toml_like(&config.redacted())?);
             Ok(())
@@ -166,6 +170,31 @@ async fn seed_demo(state: &app::state::AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn reindex(config: Config) -> anyhow::Result<()> {
+    let state = app::open(config).await?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "Indexing {bar:40} {pos}/{len} notes and members ({per_sec}, {eta})",
+        )
+        .expect("a valid template"),
+    );
+    let started = std::time::Instant::now();
+    let rebuilt = app::search::indexer::rebuild(&state, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    println!(
+        "Search index {} built: {} documents in {:.1} s. A running server switches to it within a second.",
+        rebuilt.generation,
+        rebuilt.documents,
+        started.elapsed().as_secs_f64()
+    );
+    state.close().await;
+    Ok(())
+}
+
 async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
     let state = app::open(config).await?;
     match command {
@@ -192,7 +221,7 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
             println!("@{handle} is now {}", role.as_str());
         }
     }
-    state.db.close().await;
+    state.close().await;
     Ok(())
 }
 

@@ -30,6 +30,11 @@ impl Id {
         self.0
     }
 
+    /// The smallest id any node can make at `unix_ms`: every id made earlier is below it.
+    pub const fn first_at(unix_ms: i64) -> Self {
+        Id((unix_ms - EPOCH_MS) << (NODE_BITS + SEQ_BITS))
+    }
+
     /// Milliseconds since the unix epoch at which this id was made.
     pub fn created_at_ms(self) -> i64 {
         (self.0 >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS
@@ -152,6 +157,15 @@ mod tests {
         let ids = IdGenerator::new(1023);
         let at = EPOCH_MS + 123_456_789;
         assert_eq!(ids.next_at(at).created_at_ms(), at);
+    }
+
+    #[test]
+    fn first_at_is_below_every_id_of_that_millisecond_and_above_earlier_ones() {
+        let at = EPOCH_MS + 77_000;
+        let bound = Id::first_at(at);
+        assert!(IdGenerator::new(1023).next_at(at - 1) < bound);
+        assert!(IdGenerator::new(0).next_at(at) >= bound);
+        assert_eq!(bound.created_at_ms(), at);
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub enum LedgerError {
 pub type TransferResults = Vec<Result<Outcome, TransferError>>;
 pub type AccountResults = Vec<Result<Outcome, AccountError>>;
 
+/// What the writer is sent: work, or the request to stop.
+enum Message {
+    Command(Command),
+    /// Finish what is queued before it, release the connection, then answer.
+    Stop(oneshot::Sender<()>),
+}
+
 enum Command {
     OpenAccounts(
         Vec<Account>,
@@ -66,7 +73,7 @@ pub struct StoredTransfer {
 /// The handle to a running ledger. Cheap to clone; every clone talks to the same writer.
 #[derive(Clone)]
 pub struct DurableLedger {
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Message>,
     db: Db,
     commit_times: Arc<CommitTimes>,
 }
@@ -164,9 +171,19 @@ impl DurableLedger {
 
     async fn send(&self, command: Command) -> Result<(), LedgerError> {
         self.commands
-            .send(command)
+            .send(Message::Command(command))
             .await
             .map_err(|_| LedgerError::Stopped)
+    }
+
+    /// Stops the writer once the work submitted before is committed, releasing its database
+    /// connection (a pool cannot close while the writer holds one). Later submissions fail
+    /// with [`LedgerError::Stopped`].
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.commands.send(Message::Stop(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
     }
 
     pub async fn account(&self, id: AccountId) -> Result<Option<Account>, LedgerError> {
@@ -239,7 +256,7 @@ struct Writer {
     conn: PoolConnection<Any>,
     backend: Backend,
     ledger: Ledger,
-    inbox: mpsc::Receiver<Command>,
+    inbox: mpsc::Receiver<Message>,
     max_batch: usize,
     clock: Clock,
     commit_times: Arc<CommitTimes>,
@@ -248,27 +265,43 @@ struct Writer {
 impl Writer {
     async fn run(mut self) {
         loop {
-            let Some(first) = self.next_command_or_expiry().await else {
-                return;
+            let first = match self.next_message_or_expiry().await {
+                None => return,
+                Some(Some(Message::Stop(done))) => return self.stop(done),
+                Some(Some(Message::Command(command))) => Some(command),
+                Some(None) => None,
             };
             let mut group: Vec<Command> = first.into_iter().collect();
             let mut size: usize = group.iter().map(Command::size).sum();
+            let mut stop = None;
             while size < self.max_batch {
                 match self.inbox.try_recv() {
-                    Ok(command) => {
+                    Ok(Message::Command(command)) => {
                         size += command.size();
                         group.push(command);
+                    }
+                    Ok(Message::Stop(done)) => {
+                        stop = Some(done);
+                        break;
                     }
                     Err(_) => break,
                 }
             }
             self.apply_group(group).await;
+            if let Some(done) = stop {
+                return self.stop(done);
+            }
         }
     }
 
-    /// Waits for a command, or until the next pending transfer expires (`Some(None)`).
+    fn stop(self, done: oneshot::Sender<()>) {
+        drop(self);
+        let _ = done.send(());
+    }
+
+    /// Waits for a message, or until the next pending transfer expires (`Some(None)`).
     /// `None` when every handle is gone.
-    async fn next_command_or_expiry(&mut self) -> Option<Option<Command>> {
+    async fn next_message_or_expiry(&mut self) -> Option<Option<Message>> {
         let Some(at) = self.ledger.next_expiry() else {
             return self.inbox.recv().await.map(Some);
         };

@@ -1,8 +1,11 @@
 //! The index: documents in, ranked hits out.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query as TantivyQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
@@ -104,6 +107,8 @@ pub struct Hit {
 pub enum SearchError {
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error("search index folder: {0}")]
+    Folder(#[from] tantivy::directory::error::OpenDirectoryError),
 }
 
 struct Fields {
@@ -122,11 +127,49 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// How far the application's change log has been applied; saved with every commit.
+    watermark: AtomicI64,
 }
 
+/// Memory the writer may fill before it writes a segment.
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+
 impl SearchIndex {
-    /// A new, empty index held in memory; the application fills it from the database.
+    /// A new, empty index held in memory.
     pub fn in_memory() -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = Self::schema();
+        Self::from_index(Index::create_in_ram(schema), fields)
+    }
+
+    /// The index kept in `folder`, created empty when the folder holds none. Fails when the
+    /// folder holds an index of another schema, or another process is writing to it.
+    pub fn open_or_create(folder: &Path) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = Self::schema();
+        let index = Index::open_or_create(MmapDirectory::open(folder)?, schema)?;
+        Self::from_index(index, fields)
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<SearchIndex, SearchError> {
+        index.tokenizers().register(ANALYZER, analyzer());
+        let writer = index.writer(WRITER_MEMORY)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let watermark = index
+            .load_metas()?
+            .payload
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            watermark: AtomicI64::new(watermark),
+        })
+    }
+
+    fn schema() -> (Schema, Fields) {
         let mut schema = Schema::builder();
         let text = TextOptions::default()
             .set_indexing_options(
@@ -145,18 +188,18 @@ impl SearchIndex {
             popularity: schema.add_u64_field("popularity", FAST),
             created: schema.add_i64_field("created", FAST),
         };
-        let index = Index::create_in_ram(schema.build());
-        index.tokenizers().register(ANALYZER, analyzer());
-        let writer = index.writer(64 * 1024 * 1024)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        Ok(SearchIndex {
-            reader,
-            writer: Mutex::new(writer),
-            fields,
-        })
+        (schema.build(), fields)
+    }
+
+    /// The position in the application's change log up to which this index is current, as
+    /// of the last commit (0 for a new index).
+    pub fn watermark(&self) -> i64 {
+        self.watermark.load(Ordering::SeqCst)
+    }
+
+    /// Records how far the change log has been applied; saved by the next commit.
+    pub fn set_watermark(&self, watermark: i64) {
+        self.watermark.store(watermark, Ordering::SeqCst);
     }
 
     fn key(kind: Kind, id: i64) -> String {
@@ -232,10 +275,20 @@ impl SearchIndex {
             .delete_term(Term::from_field_text(self.fields.key, &Self::key(kind, id)));
     }
 
-    /// Makes everything written so far searchable.
+    /// Makes everything written so far searchable and durable, with the watermark.
     pub fn commit(&self) -> Result<(), SearchError> {
-        self.writer().commit()?;
+        let mut writer = self.writer();
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&self.watermark().to_string());
+        prepared.commit()?;
         self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Waits for the background merges to finish, so that a finished index is compact.
+    pub fn wait_merging_threads(self) -> Result<(), SearchError> {
+        let writer = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
+        writer.wait_merging_threads()?;
         Ok(())
     }
 
@@ -504,6 +557,25 @@ mod tests {
             ..ask("hiking", Sort::Relevance)
         };
         assert!(ids(&index, &blocked).is_empty());
+    }
+
+    #[test]
+    fn a_folder_index_keeps_its_documents_and_watermark() {
+        let temp = tempfile::tempdir().unwrap();
+        let folder = temp.path();
+        {
+            let index = SearchIndex::open_or_create(folder).unwrap();
+            assert_eq!(index.watermark(), 0);
+            index
+                .upsert_notes(&[note(1, "Hiking in Dali", "", 0, DAY)])
+                .unwrap();
+            index.set_watermark(42);
+            index.commit().unwrap();
+            index.wait_merging_threads().unwrap();
+        }
+        let index = SearchIndex::open_or_create(folder).unwrap();
+        assert_eq!(index.watermark(), 42);
+        assert_eq!(ids(&index, &ask("hiking", Sort::Relevance)), [1]);
     }
 
     #[test]

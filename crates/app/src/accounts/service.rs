@@ -23,6 +23,7 @@ use super::types::{
 };
 use crate::config::AuthConfig;
 use crate::error::{AppError, AppResult};
+use crate::search::service::{self as search, Change};
 use crate::state::AppState;
 
 /// What a successful sign-in hands back: the user and the session's secret, shown once.
@@ -94,13 +95,15 @@ async fn insert_user(
         role,
         now,
     };
-    match store::insert_user(&state.db, &new_user).await {
+    let mut tx = state.db.begin_write().await?;
+    match store::insert_user(&mut tx, &new_user).await {
         Err(e) if ::store::is_unique_violation(&e) => {
             Err(AppError::Conflict("handle", "is already taken".into()))
         }
         Err(e) => Err(e.into()),
         Ok(()) => {
-            state.search.user_changed(id);
+            search::changed(state, &mut tx, Change::User(id)).await?;
+            tx.commit().await?;
             Ok(User {
                 id,
                 handle: handle.as_str().to_owned(),
@@ -181,8 +184,10 @@ pub async fn update_profile(
         fields.check(display_name.map_or(Ok(user.display_name.clone()), parse_display_name));
     let bio = fields.check(bio.map_or(Ok(user.bio.clone()), parse_bio));
     let (display_name, bio) = fields.finish(display_name.zip(bio))?;
-    store::update_profile(&state.db, user.id, &display_name, &bio).await?;
-    state.search.user_changed(user.id);
+    let mut tx = state.db.begin_write().await?;
+    store::update_profile(&mut tx, user.id, &display_name, &bio).await?;
+    search::changed(state, &mut tx, Change::User(user.id)).await?;
+    tx.commit().await?;
     Ok(User {
         display_name,
         bio,

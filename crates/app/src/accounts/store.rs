@@ -1,7 +1,7 @@
 //! The SQL of accounts: users and their session and personal tokens.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, Db};
+use store::{query, query_as, Db, Tx};
 
 use super::types::{Role, User};
 
@@ -30,7 +30,7 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user; fails with a unique violation when the handle is taken.
-pub async fn insert_user(db: &Db, user: &NewUser<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO users (id, handle, display_name, bio, password_hash, role, created_at, updated_at) \
          VALUES ($1, $2, $3, '', $4, $5, $6, $6)",
@@ -41,7 +41,7 @@ pub async fn insert_user(db: &Db, user: &NewUser<'_>) -> Result<(), sqlx::Error>
     .bind(user.password_hash)
     .bind(user.role.as_str())
     .bind(user.now.as_millis())
-    .execute(db.pool())
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -77,7 +77,7 @@ pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>
 }
 
 pub async fn update_profile(
-    db: &Db,
+    tx: &mut Tx,
     id: Id,
     display_name: &str,
     bio: &str,
@@ -87,7 +87,7 @@ pub async fn update_profile(
         .bind(bio)
         .bind(Timestamp::now().as_millis())
         .bind(id.as_i64())
-        .execute(db.pool())
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::types::{
 use crate::accounts::types::{Fields, User};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::media::types::MediaKind;
+use crate::search::service::{self as search, Change};
 use crate::social::service as social;
 use crate::state::AppState;
 
@@ -117,8 +118,8 @@ pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppRe
     let id = state.ids.next_id();
     let mut tx = state.db.begin_write().await?;
     store::insert(&mut tx, id, author.id, &content, Timestamp::now()).await?;
+    search::changed(state, &mut tx, Change::Note(id)).await?;
     tx.commit().await?;
-    state.search.note_changed(id);
     let note = get(state, Some(author), id).await?;
     if note.is_public() {
         social::notify_mentions(state, author, &mentions(&note.body), note.id, None).await?;
@@ -144,8 +145,8 @@ pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -
     };
     let mut tx = state.db.begin_write().await?;
     store::update(&mut tx, id, &content, now, edited_at).await?;
+    search::changed(state, &mut tx, Change::Note(id)).await?;
     tx.commit().await?;
-    state.search.note_changed(id);
     let was_public = existing.visibility == Visibility::Public && !existing.draft;
     let note = get(state, Some(actor), id).await?;
     if note.is_public() && !was_public {
@@ -163,8 +164,10 @@ pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
     if existing.author.id != actor.id && !actor.is_admin() {
         return Err(AppError::Forbidden("only the author may delete a note"));
     }
-    store::delete(&state.db, id).await?;
-    state.search.note_changed(id);
+    let mut tx = state.db.begin_write().await?;
+    store::delete(&mut tx, id).await?;
+    search::changed(state, &mut tx, Change::Note(id)).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -187,10 +187,10 @@ async fn attach(
     Ok(())
 }
 
-pub async fn delete(db: &Db, id: Id) -> Result<(), sqlx::Error> {
+pub async fn delete(tx: &mut Tx, id: Id) -> Result<(), sqlx::Error> {
     query("DELETE FROM notes WHERE id = $1")
         .bind(id.as_i64())
-        .execute(db.pool())
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! current from the database, the search API and page, and suggestions while typing.
 
 pub mod api;
+pub mod indexer;
 pub mod pages;
 pub mod service;
 pub mod store;

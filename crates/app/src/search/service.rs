@@ -1,13 +1,12 @@
 //! The rules of search: what is searchable, keeping the index current, and asking it.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
 
-use ::store::Db;
+use ::store::Tx;
 use kernel::{Cursor, Id, Page, PageRequest, Timestamp};
 use search::{Kind, Query, SearchIndex, Sort, TopicDoc, Weights};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use utoipa::ToSchema;
 
 use super::store;
@@ -19,116 +18,56 @@ use crate::state::AppState;
 /// The longest query accepted, in characters.
 pub const MAX_QUERY: usize = 100;
 
-/// Something the index must catch up with.
+/// Something search must catch up with.
 #[derive(Debug, Clone, Copy)]
-enum Change {
-    Note(i64),
-    User(i64),
+pub enum Change {
+    /// A note was published, edited, liked, collected or deleted.
+    Note(Id),
+    /// A member signed up, changed their profile or gained or lost a follower.
+    User(Id),
 }
 
-/// The index and the line to its writer task.
+/// Logs a change in the transaction that makes it, so that every node's index catches up with
+/// it once it commits, and wakes this node's indexer.
+pub async fn changed(state: &AppState, tx: &mut Tx, change: Change) -> AppResult<()> {
+    let (kind, id) = match change {
+        Change::Note(id) => ("note", id),
+        Change::User(id) => ("user", id),
+    };
+    store::record_change(tx, state.ids.next_id().as_i64(), kind, id.as_i64()).await?;
+    state.search.wake.notify_one();
+    Ok(())
+}
+
+/// The index this node serves (swapped when a rebuilt one is ready), and the indexer's bell.
 pub struct Search {
-    index: Arc<SearchIndex>,
-    changes: mpsc::UnboundedSender<Change>,
+    index: RwLock<Arc<SearchIndex>>,
+    wake: Notify,
     weights: Weights,
 }
 
 impl Search {
-    /// Starts the writer task: it first builds the index from the database (search answers,
-    /// with what is indexed so far, meanwhile), then applies changes, committing each batch.
-    pub fn start(db: Db, weights: Weights) -> anyhow::Result<Search> {
-        let index = Arc::new(SearchIndex::in_memory()?);
-        let (changes, inbox) = mpsc::unbounded_channel();
-        tokio::spawn(writer(db, index.clone(), inbox));
+    /// Starts with an empty index; the server's indexer opens or builds the real one
+    /// ([`super::indexer::keep_current`]). Commands that do not serve never search.
+    pub fn new(weights: Weights) -> anyhow::Result<Search> {
         Ok(Search {
-            index,
-            changes,
+            index: RwLock::new(Arc::new(SearchIndex::in_memory()?)),
+            wake: Notify::new(),
             weights,
         })
     }
 
-    /// A note was published, edited, liked, collected or deleted.
-    pub fn note_changed(&self, id: Id) {
-        // The writer task lives as long as the server; a send can only fail during shutdown.
-        let _ = self.changes.send(Change::Note(id.as_i64()));
+    pub fn index(&self) -> Arc<SearchIndex> {
+        self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// A member signed up or changed their profile or gained followers.
-    pub fn user_changed(&self, id: Id) {
-        let _ = self.changes.send(Change::User(id.as_i64()));
+    pub(super) fn replace(&self, index: Arc<SearchIndex>) {
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
     }
 
-    pub fn indexed(&self) -> u64 {
-        self.index.len()
+    pub(super) async fn woken(&self) {
+        self.wake.notified().await;
     }
-}
-
-/// Changes arriving within this window share one commit.
-const BATCH_WINDOW: Duration = Duration::from_millis(100);
-const REBUILD_PAGE: u32 = 2_000;
-
-async fn writer(db: Db, index: Arc<SearchIndex>, mut inbox: mpsc::UnboundedReceiver<Change>) {
-    if let Err(e) = rebuild(&db, &index).await {
-        tracing::error!(error = %e, "search index rebuild failed");
-    }
-    while let Some(first) = inbox.recv().await {
-        tokio::time::sleep(BATCH_WINDOW).await;
-        let mut batch = vec![first];
-        while let Ok(change) = inbox.try_recv() {
-            batch.push(change);
-        }
-        if let Err(e) = apply(&db, &index, &batch).await {
-            tracing::error!(error = %e, "search index update failed");
-        }
-    }
-}
-
-/// Indexes every searchable note, member and topic, a page at a time.
-async fn rebuild(db: &Db, index: &SearchIndex) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let mut after = 0;
-    loop {
-        let notes = store::notes_after(db, after, REBUILD_PAGE).await?;
-        let Some(last) = notes.last() else { break };
-        after = last.id;
-        index.upsert_notes(&notes)?;
-        index.commit()?;
-    }
-    let mut after = 0;
-    loop {
-        let users = store::users_after(db, after, REBUILD_PAGE).await?;
-        let Some(last) = users.last() else { break };
-        after = last.id;
-        index.upsert_users(&users)?;
-    }
-    index.upsert_topics(&store::topics(db, store::Topics::All).await?)?;
-    index.commit()?;
-    tracing::info!(
-        documents = index.len(),
-        took_ms = started.elapsed().as_millis() as u64,
-        "search index built"
-    );
-    Ok(())
-}
-
-async fn apply(db: &Db, index: &SearchIndex, batch: &[Change]) -> anyhow::Result<()> {
-    for change in batch {
-        match *change {
-            Change::Note(id) => match store::note_doc(db, id).await? {
-                Some(doc) => {
-                    index.upsert_notes(&[doc])?;
-                    index.upsert_topics(&store::topics(db, store::Topics::OfNote(id)).await?)?;
-                }
-                None => index.delete(Kind::Note, id),
-            },
-            Change::User(id) => match store::user_doc(db, id).await? {
-                Some(doc) => index.upsert_users(&[doc])?,
-                None => index.delete(Kind::User, id),
-            },
-        }
-    }
-    index.commit()?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
@@ -217,7 +156,7 @@ pub async fn search(
     };
     let mut hits = state
         .search
-        .index
+        .index()
         .search(&query, state.search.weights)
         .map_err(|e| AppError::Internal(e.into()))?;
     let more = hits.len() > size as usize;

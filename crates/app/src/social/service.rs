@@ -13,6 +13,7 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::notes::service as notes;
 use crate::notes::types::{mentions, parse_text, Author, Note};
+use crate::search::service::{self as search, Change};
 use crate::state::AppState;
 use crate::web::page_bounds;
 
@@ -111,8 +112,8 @@ pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<(
         )
         .await?;
     }
+    search::changed(state, &mut tx, Change::User(other.id)).await?;
     tx.commit().await?;
-    state.search.user_changed(other.id);
     Ok(())
 }
 
@@ -122,8 +123,8 @@ pub async fn unfollow(state: &AppState, actor: &User, handle: &str) -> AppResult
     if store::unrelate(&mut tx, FOLLOWS.0, FOLLOWS.1, (actor.id, other.id)).await? {
         store::unnotify(&mut tx, NotificationKind::Follow, actor.id, other.id, None).await?;
     }
+    search::changed(state, &mut tx, Change::User(other.id)).await?;
     tx.commit().await?;
-    state.search.user_changed(other.id);
     Ok(())
 }
 
@@ -170,7 +171,7 @@ async fn counted(
         Mark::Collect => ("collect_count", NotificationKind::Collect),
     };
     store::bump(tx, "notes", counter, note.id, if added { 1 } else { -1 }).await?;
-    state.search.note_changed(note.id);
+    search::changed(state, tx, Change::Note(note.id)).await?;
     if !added {
         store::unnotify(tx, kind, actor.id, note.author.id, Some(note.id)).await?;
     } else if note.author.id != actor.id {

@@ -46,7 +46,7 @@ async fn health_readiness_and_metrics_answer() {
 #[tokio::test]
 async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app().await;
-    app.state.db.close().await;
+    app.state.close().await;
     let response = app.api.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }

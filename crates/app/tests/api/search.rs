@@ -212,3 +212,86 @@ async fn bad_queries_get_a_400_and_query_syntax_is_plain_text() {
     assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
     assert!(empty.text().await.unwrap().contains("id=\"search-error\""));
 }
+
+#[tokio::test]
+async fn changes_made_by_a_command_reach_the_running_server() {
+    let app = spawn_app().await;
+    // `hongshu admin create` opens the same database from another process.
+    let command = app::open(app.state.config.clone()).await.unwrap();
+    app::accounts::service::create_admin(&command, "night_owl", "夜猫子", "long enough secret")
+        .await
+        .unwrap();
+    command.close().await;
+    let found = app
+        .search_until(None, "q=%E5%A4%9C%E7%8C%AB%E5%AD%90&type=users", |a| {
+            !a["items"].as_array().unwrap().is_empty()
+        })
+        .await;
+    assert_eq!(found["items"][0]["user"]["handle"], "night_owl");
+}
+
+#[tokio::test]
+async fn a_rebuilt_index_replaces_the_live_one_while_search_answers() {
+    let app = spawn_app().await;
+    let token = app.member("rebuilder").await;
+    app.post_note(&token, "Lantern festival", "paper lanterns by the river")
+        .await;
+    app.search_until(None, "q=lantern", |a| !titles(a).is_empty())
+        .await;
+    let folder = app.state.config.storage.data_dir.join("search");
+    let generations = || {
+        std::fs::read_dir(&folder)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let before = generations();
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    // Someone keeps searching throughout; every answer must have the note.
+    let watcher = {
+        let url = app.url("/api/v1/search?q=lantern");
+        let client = app.api.clone();
+        tokio::spawn(async move {
+            let mut answers = 0;
+            loop {
+                let answer: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+                assert_eq!(titles(&answer), ["Lantern festival"], "answer {answers}");
+                answers += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let progress = std::sync::Mutex::new(Vec::new());
+    let rebuilt = app::search::indexer::rebuild(&app.state, &|done, total| {
+        progress.lock().unwrap().push((done, total))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        progress.lock().unwrap().last(),
+        Some(&(2, 2)),
+        "a note and a member"
+    );
+    app.post_note(&token, "Moon cakes", "lanterns and moon cakes")
+        .await;
+    let both = app
+        .search_until(None, "q=lantern", |a| titles(a).len() == 2)
+        .await;
+    assert_eq!(titles(&both).len(), 2, "{both}");
+    for _ in 0..50 {
+        if generations() == [rebuilt.generation.as_str()] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        generations(),
+        [rebuilt.generation.as_str()],
+        "the old index is removed"
+    );
+    assert!(!watcher.is_finished(), "search answered throughout");
+    watcher.abort();
+}
