@@ -1,5 +1,6 @@
 //! The index: documents in, ranked hits out.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
@@ -11,13 +12,13 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentReader,
     TantivyDocument, Term,
 };
 
 use crate::analyzer::{analyzer, tokens, ANALYZER};
+use crate::snippet::snippet as snippet_of;
 
 /// What a hit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +131,9 @@ pub struct SearchIndex {
     /// How far the application's change log has been applied; saved with every commit.
     watermark: AtomicI64,
 }
+
+/// The longest snippet, in characters.
+const SNIPPET_CHARS: usize = 150;
 
 /// Memory the writer may fill before it writes a segment.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
@@ -347,7 +351,7 @@ impl SearchIndex {
         };
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
-            (Occur::Must, text.box_clone()),
+            (Occur::Must, text),
             (
                 Occur::Must,
                 Box::new(TermQuery::new(
@@ -413,24 +417,23 @@ impl SearchIndex {
                 .map(|(popularity, address)| (popularity.unwrap_or(0) as f32, address))
                 .collect(),
         };
-        let snippets = SnippetGenerator::create(&searcher, &*text, f.body)?;
-        let titles = SnippetGenerator::create(&searcher, &*text, f.title)?;
+        let words: HashSet<String> = tokens(query.text).into_iter().collect();
         addresses
             .into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address)?;
-                let id = doc
-                    .get_first(f.id)
-                    .and_then(|v| v.as_i64())
-                    .unwrap_or_default();
-                let mut snippet = snippets.snippet_from_doc(&doc);
+                let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("");
+                let mut snippet = snippet_of(text(f.body), &words, SNIPPET_CHARS);
                 if snippet.is_empty() {
-                    snippet = titles.snippet_from_doc(&doc);
+                    snippet = snippet_of(text(f.title), &words, SNIPPET_CHARS);
                 }
                 Ok(Hit {
-                    id,
+                    id: doc
+                        .get_first(f.id)
+                        .and_then(|v| v.as_i64())
+                        .unwrap_or_default(),
                     score,
-                    snippet: snippet.to_html(),
+                    snippet,
                 })
             })
             .collect()

@@ -3,7 +3,10 @@
 //! the application feeds it documents and asks it questions.
 
 mod analyzer;
+#[cfg(feature = "corpus")]
+pub mod corpus;
 mod index;
+mod snippet;
 
 pub use analyzer::{analyzer, tokens, ANALYZER};
 pub use index::{
