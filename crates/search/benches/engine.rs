@@ -8,7 +8,8 @@
 //!    recall and precision over all results. Text relevance only for this part (engagement and
 //!    freshness weights 0), FTS5 ordered by its bm25 rank.
 //! 3. Latency of two-term queries (a page of 20 with snippets in the engine; a page of 20 rowids
-//!    in FTS5): p50, p90, p99, max, and the ratio.
+//!    in FTS5): p50, p90, p99, max, and the ratio; once for queries of content words, once for
+//!    words drawn with the corpus's frequencies (a worst case of very broad queries).
 //!
 //! FTS5's trigram tokenizer cannot match a term shorter than three characters — most Chinese
 //! words have two — so such terms become `LIKE '%term%'` conditions, as an application using
@@ -17,7 +18,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use search::corpus::{Corpus, CONCEPTS};
+use search::corpus::{Corpus, Draw, CONCEPTS};
 use search::{Kind, NoteDoc, Query, SearchIndex, Sort, Weights};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
@@ -45,9 +46,18 @@ fn main() {
             generated.note
         })
         .collect();
-    let queries: Vec<String> = (0..LATENCY_QUERIES)
-        .map(|_| corpus.two_term_query())
-        .collect();
+    let query_sets: Vec<(&str, Vec<String>)> = [
+        ("content words", Draw::Content),
+        ("words by corpus frequency (worst case)", Draw::Frequency),
+    ]
+    .into_iter()
+    .map(|(name, draw)| {
+        let queries = (0..LATENCY_QUERIES)
+            .map(|_| corpus.two_term_query(draw))
+            .collect();
+        (name, queries)
+    })
+    .collect();
 
     let engine = index_engine(&folder.path().join("engine"), &docs);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -75,7 +85,11 @@ fn main() {
         .zip(&labels)
         .map(|(c, l)| Scores::of(&runtime.block_on(fts_top(&fts, c.query, notes)), l))
         .collect();
-    for (name, chinese) in [("Chinese", Some(true)), ("English", Some(false)), ("all", None)] {
+    for (name, chinese) in [
+        ("Chinese", Some(true)),
+        ("English", Some(false)),
+        ("all", None),
+    ] {
         let chosen: Vec<usize> = (0..CONCEPTS.len())
             .filter(|i| chinese.is_none_or(|c| CONCEPTS[*i].chinese == c))
             .collect();
@@ -110,40 +124,49 @@ fn main() {
             .collect();
         println!(
             "{name}: queries below nDCG@10 0.9 or recall or precision 0.99: {}",
-            if weak.is_empty() { "none".to_owned() } else { weak.join(", ") }
+            if weak.is_empty() {
+                "none".to_owned()
+            } else {
+                weak.join(", ")
+            }
         );
     }
 
-    println!("\n## Two-term queries, a page of {PAGE} ({LATENCY_QUERIES} queries)\n");
     let weights = Weights {
         engagement: 0.3,
         half_life_days: 30.0,
     };
-    for query in queries.iter().take(50) {
-        engine_top(&engine, query, PAGE, weights);
-    }
-    let engine_times = timed(&queries, |q| {
-        engine_top(&engine, q, PAGE, weights);
-    });
-    let fts_times = timed(&queries, |q| {
-        runtime.block_on(fts_top(&fts, q, PAGE));
-    });
-    println!("| | p50 | p90 | p99 | max |");
-    println!("|---|---:|---:|---:|---:|");
-    for (name, times) in [("engine", &engine_times), ("SQLite FTS5", &fts_times)] {
+    for (name, queries) in &query_sets {
+        println!("\n## Two-term queries of {name}, a page of {PAGE} ({LATENCY_QUERIES} queries)\n");
+        for query in queries.iter().take(50) {
+            engine_top(&engine, query, PAGE, weights);
+        }
+        let engine_times = timed(queries, |q| {
+            engine_top(&engine, q, PAGE, weights);
+        });
+        let fts_times = timed(queries, |q| {
+            runtime.block_on(fts_top(&fts, q, PAGE));
+        });
+        println!("| | p50 | p90 | p99 | max |");
+        println!("|---|---:|---:|---:|---:|");
+        for (name, times) in [("engine", &engine_times), ("SQLite FTS5", &fts_times)] {
+            println!(
+                "| {name} | {} | {} | {} | {} |",
+                ms(percentile(times, 0.50)),
+                ms(percentile(times, 0.90)),
+                ms(percentile(times, 0.99)),
+                ms(percentile(times, 1.0)),
+            );
+        }
+        let ratio = |p| {
+            percentile(&fts_times, p).as_secs_f64() / percentile(&engine_times, p).as_secs_f64()
+        };
         println!(
-            "| {name} | {} | {} | {} | {} |",
-            ms(percentile(times, 0.50)),
-            ms(percentile(times, 0.90)),
-            ms(percentile(times, 0.99)),
-            ms(percentile(times, 1.0)),
+            "FTS5 / engine: p50 ×{:.1}, p99 ×{:.1}",
+            ratio(0.5),
+            ratio(0.99)
         );
     }
-    println!(
-        "FTS5 / engine: p50 ×{:.1}, p99 ×{:.1}",
-        percentile(&fts_times, 0.5).as_secs_f64() / percentile(&engine_times, 0.5).as_secs_f64(),
-        percentile(&fts_times, 0.99).as_secs_f64() / percentile(&engine_times, 0.99).as_secs_f64(),
-    );
 }
 
 /// Bulk-loads the engine as `hongshu reindex` does: pages of 2,000, a commit per 50,000.
@@ -279,9 +302,8 @@ impl Scores {
         let found_in_top = top.iter().filter(|id| relevant.contains_key(id)).count();
         let found = hits.iter().filter(|id| relevant.contains_key(id)).count();
         let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
-        let gain = |grade: u8, rank: usize| {
-            (2f64.powi(grade.into()) - 1.0) / ((rank + 2) as f64).log2()
-        };
+        let gain =
+            |grade: u8, rank: usize| (2f64.powi(grade.into()) - 1.0) / ((rank + 2) as f64).log2();
         let dcg: f64 = top
             .iter()
             .enumerate()

@@ -1,19 +1,20 @@
 //! The index: documents in, ranked hits out.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query as TantivyQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query as TantivyQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentReader,
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, Searcher,
     TantivyDocument, Term,
 };
 
@@ -116,11 +117,24 @@ struct Fields {
     key: Field,
     kind: Field,
     id: Field,
+    /// Title and body, tokenised, for matching; not stored.
+    text: Field,
+    /// Title and body as written, for snippets; not indexed.
     title: Field,
     body: Field,
     author: Field,
     popularity: Field,
     created: Field,
+}
+
+impl Fields {
+    fn add_texts(&self, doc: &mut TantivyDocument, title: &str, body: &str) {
+        doc.add_text(self.text, title);
+        doc.add_text(self.text, title);
+        doc.add_text(self.text, body);
+        doc.add_text(self.title, title);
+        doc.add_text(self.body, body);
+    }
 }
 
 /// The index, its one writer and a reader that sees each commit.
@@ -131,6 +145,11 @@ pub struct SearchIndex {
     /// How far the application's change log has been applied; saved with every commit.
     watermark: AtomicI64,
 }
+
+/// "Best match" takes this many notes with the best text scores, then orders them by text
+/// score blended with engagement and freshness. Blending every match instead made broad
+/// queries (hundreds of thousands of matches) half again as slow.
+const RERANK_WINDOW: usize = 1_000;
 
 /// The longest snippet, in characters.
 const SNIPPET_CHARS: usize = 150;
@@ -175,19 +194,20 @@ impl SearchIndex {
 
     fn schema() -> (Schema, Fields) {
         let mut schema = Schema::builder();
-        let text = TextOptions::default()
-            .set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(ANALYZER)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            )
-            .set_stored();
+        // Matching and scoring use one field holding the title twice and the body once (a title
+        // word counts double), so each query word is one posting list to intersect.
+        let searchable = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
         let fields = Fields {
             key: schema.add_text_field("key", STRING),
             kind: schema.add_text_field("kind", STRING),
             id: schema.add_i64_field("id", STORED | FAST),
-            title: schema.add_text_field("title", text.clone()),
-            body: schema.add_text_field("body", text),
+            text: schema.add_text_field("text", searchable),
+            title: schema.add_text_field("title", STORED),
+            body: schema.add_text_field("body", STORED),
             author: schema.add_i64_field("author", INDEXED),
             popularity: schema.add_u64_field("popularity", FAST),
             created: schema.add_i64_field("created", FAST),
@@ -225,8 +245,7 @@ impl SearchIndex {
             doc.add_text(f.key, &key);
             doc.add_text(f.kind, Kind::Note.as_str());
             doc.add_i64(f.id, note.id);
-            doc.add_text(f.title, &note.title);
-            doc.add_text(f.body, &note.body);
+            f.add_texts(&mut doc, &note.title, &note.body);
             doc.add_i64(f.author, note.author_id);
             doc.add_u64(f.popularity, note.engagement);
             doc.add_i64(f.created, note.created_at_ms);
@@ -245,8 +264,8 @@ impl SearchIndex {
             doc.add_text(f.key, &key);
             doc.add_text(f.kind, Kind::User.as_str());
             doc.add_i64(f.id, user.id);
-            doc.add_text(f.title, format!("{} {}", user.display_name, user.handle));
-            doc.add_text(f.body, &user.bio);
+            let name = format!("{} {}", user.display_name, user.handle);
+            f.add_texts(&mut doc, &name, &user.bio);
             doc.add_i64(f.author, user.id);
             doc.add_u64(f.popularity, user.followers);
             doc.add_i64(f.created, user.created_at_ms);
@@ -265,7 +284,7 @@ impl SearchIndex {
             doc.add_text(f.key, &key);
             doc.add_text(f.kind, Kind::Topic.as_str());
             doc.add_i64(f.id, topic.id);
-            doc.add_text(f.title, &topic.name);
+            f.add_texts(&mut doc, &topic.name, "");
             doc.add_u64(f.popularity, topic.notes);
             doc.add_i64(f.created, topic.created_at_ms);
             writer.add_document(doc)?;
@@ -305,40 +324,19 @@ impl SearchIndex {
         self.len() == 0
     }
 
-    /// The text query: every word of the query must appear in the title or the body (a title
-    /// match counts double). Query syntax means nothing here: `title:(` is just words.
+    /// The text query: every word of the query must appear in the title or the body. Query
+    /// syntax means nothing here: `title:(` is just words.
     fn text_query(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
         let words = tokens(text);
         if words.is_empty() {
             return None;
         }
-        let f = &self.fields;
         let clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
             .iter()
             .map(|word| {
-                let either: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(
-                                Term::from_field_text(f.title, word),
-                                IndexRecordOption::WithFreqs,
-                            )),
-                            2.0,
-                        )),
-                    ),
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f.body, word),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                    ),
-                ];
-                (
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(either)) as Box<dyn TantivyQuery>,
-                )
+                let term = Term::from_field_text(self.fields.text, word);
+                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                (Occur::Must, Box::new(query) as Box<dyn TantivyQuery>)
             })
             .collect();
         Some(Box::new(BooleanQuery::new(clauses)))
@@ -374,31 +372,16 @@ impl SearchIndex {
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
         let addresses: Vec<(f32, DocAddress)> = match query.sort {
             Sort::Relevance => {
-                let now = query.now_ms;
-                searcher.search(
-                    &full,
-                    &top.tweak_score(move |segment: &SegmentReader| {
-                        let popularity = segment
-                            .fast_fields()
-                            .u64("popularity")
-                            .expect("schema field")
-                            .first_or_default_col(0);
-                        let created = segment
-                            .fast_fields()
-                            .i64("created")
-                            .expect("schema field")
-                            .first_or_default_col(0);
-                        move |doc, score: Score| {
-                            blend(
-                                score,
-                                popularity.get_val(doc),
-                                created.get_val(doc),
-                                now,
-                                weights,
-                            )
-                        }
-                    }),
-                )?
+                let window = RERANK_WINDOW.max(query.offset + query.limit);
+                let candidates =
+                    searcher.search(&full, &TopDocs::with_limit(window).order_by_score())?;
+                let mut blended = blend_all(&searcher, candidates, query.now_ms, weights)?;
+                blended.sort_by(|a, b| b.0.total_cmp(&a.0));
+                blended
+                    .into_iter()
+                    .skip(query.offset)
+                    .take(query.limit)
+                    .collect()
             }
             Sort::Latest => searcher
                 .search(
@@ -438,6 +421,40 @@ impl SearchIndex {
             })
             .collect()
     }
+}
+
+/// Blends the text scores of candidates with their engagement and age.
+fn blend_all(
+    searcher: &Searcher,
+    candidates: Vec<(Score, DocAddress)>,
+    now_ms: i64,
+    weights: Weights,
+) -> Result<Vec<(Score, DocAddress)>, SearchError> {
+    let mut columns = HashMap::new();
+    candidates
+        .into_iter()
+        .map(|(score, address)| {
+            let (popularity, created) = match columns.entry(address.segment_ord) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => {
+                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                    slot.insert((
+                        fast.u64("popularity")?.first_or_default_col(0),
+                        fast.i64("created")?.first_or_default_col(0),
+                    ))
+                }
+            };
+            let doc = address.doc_id;
+            let blended = blend(
+                score,
+                popularity.get_val(doc),
+                created.get_val(doc),
+                now_ms,
+                weights,
+            );
+            Ok((blended, address))
+        })
+        .collect()
 }
 
 /// Text score × engagement boost × freshness decay.

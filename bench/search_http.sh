@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Search over HTTP on a large community: fills a fresh SQLite database with generated notes
+# (default 1,000,000), starts Hongshu, waits for the search index to be built from the
+# database (and reports how long that took), then offers a fixed rate of two-term searches
+# (default 500 per second for 30 seconds) with an open-loop generator, and the same rate of
+# /healthz as the floor, in the same run.
+#
+#   bench/search_http.sh [notes] [rate] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+notes=${1:-1000000}
+rate=${2:-500}
+seconds=${3:-30}
+work=$(mktemp -d -t hongshu-bench.XXXXXX)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+
+cargo build --release --quiet --bin hongshu --example bulk_notes --example search_load -p hongshu -p app
+bin="$(pwd)/target/release"
+"$bin/examples/bulk_notes" "$work" "$notes"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(cd "$work" && HONGSHU__LOG__LEVEL=info HONGSHU__LOG__FORMAT=text "$bin/hongshu" --data-dir "$work" serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1) &
+server=$!
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 600); do grep -q "search index built" "$work/server.log" && break; sleep 0.5; done
+grep "search index built" "$work/server.log" | sed 's/.*search index built/search index built from the database:/'
+echo "resident memory of the server: $(ps -o rss= -p "$(pgrep -f "hongshu --data-dir $work" | head -1)" | awk '{printf "%.0f MiB", $1/1024}')"
+echo "warm-up:"; "$bin/examples/search_load" "$base" "$rate" 5 >/dev/null
+echo "search, $rate/s for ${seconds}s:"; "$bin/examples/search_load" "$base" "$rate" "$seconds"
+echo "floor (/healthz), $rate/s for ${seconds}s:"; "$bin/examples/search_load" "$base" "$rate" "$seconds" /healthz
