@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod feed;
 pub mod ledger;
 pub mod media;
 pub mod notes;
@@ -40,7 +41,7 @@ use crate::web::{metrics, pages, security};
         times are RFC 3339; errors are application/problem+json (RFC 9457)."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "search"), (name = "orgs"), (name = "ledger"), (name = "admin"))
+    tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "search"), (name = "feed"), (name = "orgs"), (name = "ledger"), (name = "admin"))
 )]
 struct ApiDoc;
 
@@ -67,7 +68,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(media::api::router(&state))
                 .merge(notes::api::router())
                 .merge(social::api::router())
-                .merge(search::api::router()),
+                .merge(search::api::router())
+                .merge(feed::api::router()),
         )
         .split_for_parts();
     let site = Router::new()
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notes::pages::router())
         .merge(social::pages::router())
         .merge(search::pages::router())
+        .merge(feed::pages::router())
         .merge(media::api::files());
     Router::new()
         .merge(api)
@@ -133,12 +136,21 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let indexer = tokio::spawn(search::indexer::keep_current(state.clone()));
+    let feed_loader = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = feed::service::load(&state).await {
+                tracing::error!(error = format!("{e:#}"), "the feed could not be loaded");
+            }
+        })
+    };
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     housekeeping.abort();
     indexer.abort();
+    feed_loader.abort();
     state.close().await;
     served.context("the server stopped with an error")
 }

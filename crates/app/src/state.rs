@@ -9,6 +9,7 @@ use store::Db;
 
 use crate::accounts::service::LoginLimits;
 use crate::config::Config;
+use crate::feed::service::Feed;
 use crate::media::service::Objects;
 use crate::search::service::Search;
 use crate::web::metrics::Metrics;
@@ -21,6 +22,7 @@ pub struct Shared {
     pub ledger: DurableLedger,
     pub media: Objects,
     pub search: Search,
+    pub feed: Feed,
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
@@ -43,6 +45,7 @@ impl AppState {
     ) -> Self {
         AppState(Arc::new(Shared {
             search,
+            feed: Feed::new(::feed::FeedConfig::default()),
             ledger,
             media,
             ids: IdGenerator::new(config.server.node_id),

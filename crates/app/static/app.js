@@ -122,10 +122,53 @@ function attachSuggestions() {
   }
 }
 
+// Feeds: more cards as the reader nears the end, and the cards they were shown and opened
+// reported in batches (signed-in readers only; the server ignores the rest).
+function attachFeed() {
+  const grid = document.querySelector("[data-feed]");
+  if (!grid) return;
+  let pending = [];
+  const report = () => {
+    if (pending.length === 0) return;
+    const events = pending.splice(0, 500);
+    fetch("/api/v1/feed/events", {
+      method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "content-type": "application/json" }, body: JSON.stringify({ events }),
+    }).catch(() => {});
+  };
+  const shown = new IntersectionObserver((entries) => {
+    for (const entry of entries.filter((e) => e.isIntersecting)) {
+      shown.unobserve(entry.target);
+      pending.push({ note_id: entry.target.dataset.note, kind: "impression" });
+    }
+  }, { threshold: 0.5 });
+  const watch = (cards) => cards.forEach((card) => {
+    shown.observe(card);
+    card.addEventListener("click", () => { pending.push({ note_id: card.dataset.note, kind: "read" }); report(); });
+  });
+  watch(grid.querySelectorAll("[data-note]"));
+  setInterval(report, 5000);
+  document.addEventListener("visibilitychange", report);
+  const more = new IntersectionObserver(async (entries) => {
+    const link = entries.find((e) => e.isIntersecting)?.target;
+    if (!link || link.dataset.loading) return;
+    link.dataset.loading = "1";
+    const page = new DOMParser().parseFromString(await (await fetch(link.href)).text(), "text/html");
+    const cards = [...page.querySelectorAll("[data-feed] [data-note]")];
+    grid.append(...cards);
+    watch(cards);
+    const next = page.querySelector("[data-more]");
+    if (next) { link.href = next.href; delete link.dataset.loading; } else { more.disconnect(); link.remove(); }
+  }, { rootMargin: "800px" });
+  const link = document.querySelector("[data-more]");
+  if (link) more.observe(link);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   attachCounters();
   attachToggles();
   attachConfirms();
   attachComposer();
   attachSuggestions();
+  attachFeed();
 });

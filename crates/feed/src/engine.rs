@@ -254,6 +254,11 @@ impl Engine {
         self.notes.len()
     }
 
+    /// Whether the note is in the feed (public and within the window when loaded).
+    pub fn holds(&self, note: NoteId) -> bool {
+        self.notes.contains_key(&note)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.notes.is_empty()
     }
@@ -356,9 +361,24 @@ impl Engine {
     pub fn explore(&mut self, reader_id: UserId, now_ms: i64, limit: usize) -> Vec<Card> {
         self.refresh_trending(now_ms);
         self.reader(reader_id);
-        let candidates = self.recall(reader_id, now_ms);
-        let page = self.rank(reader_id, candidates, now_ms, limit);
+        let reader = &self.readers[&reader_id];
+        let candidates = self.recall(reader, now_ms);
+        let page = self.rank(reader_id, reader, candidates, now_ms, limit);
         self.remember_shown(reader_id, &page);
+        page
+    }
+
+    /// Explore for someone signed out: the popular-and-fresh feed everyone without
+    /// personalisation gets, paged by position (nothing is remembered about them).
+    pub fn popular(&mut self, now_ms: i64, offset: usize, limit: usize) -> Vec<Card> {
+        self.refresh_trending(now_ms);
+        let anyone = Reader {
+            impersonal: true,
+            ..Reader::default()
+        };
+        let candidates = self.recall(&anyone, now_ms);
+        let mut page = self.rank(UserId::MIN, &anyone, candidates, now_ms, offset + limit);
+        page.drain(..offset.min(page.len()));
         page
     }
 
@@ -375,7 +395,14 @@ impl Engine {
             .into_iter()
             .map(|id| (id, Reason::PopularInTopic { topic }))
             .collect();
-        let page = self.rank(reader_id, candidates, now_ms, limit);
+        self.reader(reader_id);
+        let page = self.rank(
+            reader_id,
+            &self.readers[&reader_id],
+            candidates,
+            now_ms,
+            limit,
+        );
         self.remember_shown(reader_id, &page);
         page
     }
@@ -478,8 +505,7 @@ impl Engine {
     }
 
     /// Candidates from every source, each with the reason of the first source that found it.
-    fn recall(&self, reader_id: UserId, now_ms: i64) -> Vec<(NoteId, Reason)> {
-        let reader = &self.readers[&reader_id];
+    fn recall(&self, reader: &Reader, now_ms: i64) -> Vec<(NoteId, Reason)> {
         let sizes = &self.config.recall;
         let mut out: Vec<(NoteId, Reason)> = Vec::new();
         let oldest = self.oldest_ms(now_ms);
@@ -546,12 +572,11 @@ impl Engine {
     fn rank(
         &self,
         reader_id: UserId,
+        reader: &Reader,
         candidates: Vec<(NoteId, Reason)>,
         now_ms: i64,
         limit: usize,
     ) -> Vec<Card> {
-        let empty = Reader::default();
-        let reader = self.readers.get(&reader_id).unwrap_or(&empty);
         let oldest = self.oldest_ms(now_ms);
         let mut taken = HashSet::new();
         let mut scored: Vec<Card> = Vec::with_capacity(candidates.len());

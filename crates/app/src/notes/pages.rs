@@ -23,7 +23,6 @@ use crate::web::pages::{local_path, render, FormState, PageCtx};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/notes/new", get(new_page).post(create))
         .route("/notes/{id}", get(note_page))
         .route("/notes/{id}/edit", get(edit_page).post(update))
@@ -408,31 +407,6 @@ async fn report(
 ) -> AppResult<Response> {
     social::report(&state, &user, ReportTarget::Note, id, form.reason, "").await?;
     Ok(Redirect::to(&format!("/notes/{id}?reported=1")).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: PageCtx,
-    notes: Vec<Note>,
-    next_cursor: Option<String>,
-}
-
-/// The newest notes from everyone, with a welcome for visitors.
-async fn home(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    ApiQuery(page): ApiQuery<PageRequest>,
-) -> AppResult<Response> {
-    let page = service::latest(&state, ctx.user.as_ref(), &page).await?;
-    render(
-        StatusCode::OK,
-        &HomePage {
-            ctx,
-            notes: page.items,
-            next_cursor: page.next_cursor,
-        },
-    )
 }
 
 #[derive(Template)]

@@ -10,6 +10,7 @@ use super::types::{
 };
 use crate::accounts::types::{Fields, User};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::feed::service as feed;
 use crate::media::types::MediaKind;
 use crate::search::service::{self as search, Change};
 use crate::social::service as social;
@@ -120,6 +121,7 @@ pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppRe
     store::insert(&mut tx, id, author.id, &content, Timestamp::now()).await?;
     search::changed(state, &mut tx, Change::Note(id)).await?;
     tx.commit().await?;
+    feed::note_changed(state, id).await?;
     let note = get(state, Some(author), id).await?;
     if note.is_public() {
         social::notify_mentions(state, author, &mentions(&note.body), note.id, None).await?;
@@ -147,6 +149,7 @@ pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -
     store::update(&mut tx, id, &content, now, edited_at).await?;
     search::changed(state, &mut tx, Change::Note(id)).await?;
     tx.commit().await?;
+    feed::note_changed(state, id).await?;
     let was_public = existing.visibility == Visibility::Public && !existing.draft;
     let note = get(state, Some(actor), id).await?;
     if note.is_public() && !was_public {
@@ -168,6 +171,7 @@ pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
     store::delete(&mut tx, id).await?;
     search::changed(state, &mut tx, Change::Note(id)).await?;
     tx.commit().await?;
+    state.feed.remove_note(id);
     Ok(())
 }
 
@@ -206,15 +210,6 @@ pub async fn by_author(
         page,
     )
     .await
-}
-
-/// Everyone's newest notes (the home page until the discovery feed arrives).
-pub async fn latest(
-    state: &AppState,
-    viewer: Option<&User>,
-    page: &PageRequest,
-) -> AppResult<Page<Note>> {
-    list(state, viewer, store::Scope::Everyone, page).await
 }
 
 pub async fn by_topic(

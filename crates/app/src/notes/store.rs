@@ -205,8 +205,6 @@ pub async fn by_id(db: &Db, id: Id) -> Result<Option<NoteRow>, sqlx::Error> {
 
 /// Which notes a list shows. Others than the author see only published public notes.
 pub enum Scope<'a> {
-    /// Everyone's notes.
-    Everyone,
     /// One author's notes; `own` when the author is the one looking.
     Author { id: Id, own: bool },
     /// Notes under a topic.
@@ -223,7 +221,6 @@ pub async fn list(
 ) -> Result<Vec<NoteRow>, sqlx::Error> {
     const PUBLISHED: &str = "n.visibility = 'public' AND n.draft = 0";
     let (join, filter) = match scope {
-        Scope::Everyone => ("", PUBLISHED.to_owned()),
         Scope::Author { own: true, .. } => ("", "n.author_id = $4".to_owned()),
         Scope::Author { own: false, .. } => ("", format!("n.author_id = $4 AND {PUBLISHED}")),
         Scope::Topic(_) => (
@@ -240,7 +237,6 @@ pub async fn list(
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit));
     let query = match scope {
-        Scope::Everyone => query,
         Scope::Author { id, .. } => query.bind(id.as_i64()),
         Scope::Topic(topic) => query.bind(topic),
     };

@@ -16,6 +16,7 @@ use crate::notes::types::{mentions, parse_text, Author, Note};
 use crate::search::service::{self as search, Change};
 use crate::state::AppState;
 use crate::web::page_bounds;
+use feed::Signal;
 
 const LIKES: (&str, (&str, &str)) = ("likes", ("user_id", "note_id"));
 const FOLLOWS: (&str, (&str, &str)) = ("follows", ("follower_id", "followee_id"));
@@ -114,6 +115,7 @@ pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<(
     }
     search::changed(state, &mut tx, Change::User(other.id)).await?;
     tx.commit().await?;
+    state.feed.set_follow(actor.id, other.id, true);
     Ok(())
 }
 
@@ -125,6 +127,7 @@ pub async fn unfollow(state: &AppState, actor: &User, handle: &str) -> AppResult
     }
     search::changed(state, &mut tx, Change::User(other.id)).await?;
     tx.commit().await?;
+    state.feed.set_follow(actor.id, other.id, false);
     Ok(())
 }
 
@@ -172,6 +175,13 @@ async fn counted(
     };
     store::bump(tx, "notes", counter, note.id, if added { 1 } else { -1 }).await?;
     search::changed(state, tx, Change::Note(note.id)).await?;
+    if added {
+        let signal = match mark {
+            Mark::Like => Signal::Like,
+            Mark::Collect => Signal::Collect,
+        };
+        state.feed.signal(actor.id, note.id, signal);
+    }
     if !added {
         store::unnotify(tx, kind, actor.id, note.author.id, Some(note.id)).await?;
     } else if note.author.id != actor.id {
@@ -410,6 +420,7 @@ pub async fn comment(
         .await?;
     }
     tx.commit().await?;
+    state.feed.signal(actor.id, note.id, Signal::Comment);
     notify_mentions(state, actor, &mentions(&body), note.id, Some(id)).await?;
     store::comment(&state.db, id)
         .await?
@@ -568,6 +579,12 @@ pub async fn set_block(
         store::unrelate(&mut tx, BLOCKS.0, BLOCKS.1, (actor.id, other.id)).await?;
     }
     tx.commit().await?;
+    if blocked {
+        // The block ended follows both ways.
+        state.feed.set_follow(actor.id, other.id, false);
+        state.feed.set_follow(other.id, actor.id, false);
+    }
+    state.feed.set_hidden(actor.id, other.id, blocked, true);
     Ok(())
 }
 
@@ -591,6 +608,7 @@ pub async fn set_mute(state: &AppState, actor: &User, handle: &str, muted: bool)
         store::unrelate(&mut tx, MUTES.0, MUTES.1, (actor.id, other.id)).await?;
     }
     tx.commit().await?;
+    state.feed.set_hidden(actor.id, other.id, muted, false);
     Ok(())
 }
 

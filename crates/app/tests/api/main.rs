@@ -4,6 +4,7 @@
 mod accounts;
 mod demo;
 mod errors;
+mod feed;
 mod helpers;
 mod ledger;
 mod media;

@@ -117,6 +117,15 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/notifications/read", "post"),
         ("/api/v1/search", "get"),
         ("/api/v1/search/suggest", "get"),
+        ("/api/v1/feed/explore", "get"),
+        ("/api/v1/feed/following", "get"),
+        ("/api/v1/feed/topics/{topic}", "get"),
+        ("/api/v1/feed/events", "post"),
+        ("/api/v1/me/interests", "get"),
+        ("/api/v1/me/interests/{topic}", "delete"),
+        ("/api/v1/me/feed-settings", "get"),
+        ("/api/v1/me/feed-settings", "put"),
+        ("/api/v1/admin/feed/stats", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {

@@ -1,0 +1,442 @@
+//! The feed's rules: loading the engine from the database, telling it what happens, and turning
+//! its cards into what readers see.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ::feed::{Card, Engine, FeedConfig, Reason, Signal};
+use kernel::{Cursor, Id, Page, PageRequest, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::store;
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult};
+use crate::notes::types::Note;
+use crate::state::AppState;
+use crate::web::page_bounds;
+
+/// The engine and the topic names its cards mention.
+pub struct Feed {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    topic_names: HashMap<i64, String>,
+}
+
+impl Feed {
+    /// An empty feed; [`load`] fills it from the database when the server starts.
+    pub fn new(config: FeedConfig) -> Feed {
+        Feed {
+            inner: Mutex::new(Inner {
+                engine: Engine::new(config),
+                topic_names: HashMap::new(),
+            }),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn remove_note(&self, id: Id) {
+        self.with(|inner| inner.engine.remove_note(id.as_i64()));
+    }
+
+    pub fn signal(&self, reader: Id, note: Id, signal: Signal) {
+        let now = Timestamp::now().as_millis();
+        self.with(|inner| {
+            inner
+                .engine
+                .signal(reader.as_i64(), note.as_i64(), signal, now)
+        });
+    }
+
+    pub fn set_follow(&self, reader: Id, author: Id, following: bool) {
+        self.with(|inner| {
+            inner
+                .engine
+                .set_follow(reader.as_i64(), author.as_i64(), following)
+        });
+    }
+
+    /// A block hides each from the other; a mute hides one from the other.
+    pub fn set_hidden(&self, reader: Id, author: Id, hidden: bool, both_ways: bool) {
+        self.with(|inner| {
+            inner
+                .engine
+                .set_hidden(reader.as_i64(), author.as_i64(), hidden);
+            if both_ways {
+                inner
+                    .engine
+                    .set_hidden(author.as_i64(), reader.as_i64(), hidden);
+            }
+        });
+    }
+}
+
+/// Builds the engine from the database (notes in the window, follows, blocks, mutes, likes,
+/// collects, comments, reported events, settings) and swaps it in.
+pub async fn load(state: &AppState) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let config = state.feed.with(|inner| inner.engine.config().clone());
+    let since = Timestamp::now().as_millis() - i64::from(config.window_days) * 86_400_000;
+    let snapshot = store::snapshot(&state.db, since).await?;
+    let mut engine = Engine::new(config);
+    let notes = snapshot.notes.len();
+    for note in snapshot.notes {
+        engine.add_note(note);
+    }
+    for (reader, author) in snapshot.follows {
+        engine.set_follow(reader, author, true);
+    }
+    for (reader, author) in snapshot.hidden {
+        engine.set_hidden(reader, author, true);
+    }
+    for reader in snapshot.impersonal {
+        engine.set_personalised(reader, false);
+    }
+    let now = Timestamp::now().as_millis();
+    for (reader, note, signal) in &snapshot.signals {
+        engine.signal(*reader, *note, *signal, now);
+    }
+    state.feed.with(|inner| {
+        inner.engine = engine;
+        inner.topic_names = snapshot.topic_names.into_iter().collect();
+    });
+    tracing::info!(
+        notes,
+        signals = snapshot.signals.len(),
+        took_ms = started.elapsed().as_millis() as u64,
+        "feed loaded"
+    );
+    Ok(())
+}
+
+/// A note was published, edited or hidden: the engine holds it exactly when it is public.
+pub async fn note_changed(state: &AppState, id: Id) -> AppResult<()> {
+    match store::note_info(&state.db, id.as_i64()).await? {
+        Some((info, topics)) => state.feed.with(|inner| {
+            inner.topic_names.extend(topics);
+            inner.engine.add_note(info);
+        }),
+        None => state.feed.remove_note(id),
+    }
+    Ok(())
+}
+
+/// Why a card is shown, for people and for programs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CardReason {
+    /// `following`, `liked_by_people_like_you`, `popular_in_topic`, `new` or `trending`.
+    pub kind: &'static str,
+    /// The topic, for `popular_in_topic`.
+    pub topic: Option<String>,
+    /// In English; pages show it in the reader's language.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedCard {
+    pub note: Note,
+    pub reason: CardReason,
+}
+
+fn reason(card: &Card, note: &Note, topic_names: &HashMap<i64, String>) -> CardReason {
+    let (kind, topic) = match &card.reason {
+        Reason::Following { .. } => ("following", None),
+        Reason::LikedByPeopleLikeYou => ("liked_by_people_like_you", None),
+        Reason::PopularInTopic { topic } => ("popular_in_topic", topic_names.get(topic).cloned()),
+        Reason::New => ("new", None),
+        Reason::Trending => ("trending", None),
+    };
+    let text = match (kind, &topic) {
+        ("following", _) => format!("You follow {}", note.author.display_name),
+        ("liked_by_people_like_you", _) => "Liked by people with your taste".to_owned(),
+        ("popular_in_topic", Some(topic)) => format!("Popular in #{topic}"),
+        ("new", _) => "New from a creator you may like".to_owned(),
+        _ => "Popular on Hongshu".to_owned(),
+    };
+    CardReason { kind, topic, text }
+}
+
+/// Turns cards into notes the viewer may see, in card order.
+async fn hydrate(
+    state: &AppState,
+    viewer: Option<&User>,
+    cards: Vec<Card>,
+) -> AppResult<Vec<FeedCard>> {
+    let ids: Vec<i64> = cards.iter().map(|c| c.note).collect();
+    let rows = crate::notes::store::public_by_ids(&state.db, &ids, viewer.map(|v| v.id)).await?;
+    let notes = crate::notes::service::hydrate(state, viewer, rows).await?;
+    let names = state.feed.with(|inner| inner.topic_names.clone());
+    Ok(cards
+        .iter()
+        .filter_map(|card| {
+            let note = notes.iter().find(|n| n.id.as_i64() == card.note)?;
+            Some(FeedCard {
+                reason: reason(card, note, &names),
+                note: note.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Explore: personalised for a signed-in reader (what they were shown is not shown again, so
+/// the cursor only says "more"); for everyone else the popular-and-fresh feed, paged by position.
+pub async fn explore(
+    state: &AppState,
+    viewer: Option<&User>,
+    page: &PageRequest,
+) -> AppResult<Page<FeedCard>> {
+    let (size, offset) = page_bounds(page)?;
+    let now = Timestamp::now().as_millis();
+    let offset = offset.unwrap_or(0).max(0) as usize;
+    let cards = state.feed.with(|inner| match viewer {
+        Some(v) => inner.engine.explore(v.id.as_i64(), now, size as usize),
+        None => inner.engine.popular(now, offset, size as usize),
+    });
+    let full = cards.len() == size as usize;
+    let items = hydrate(state, viewer, cards).await?;
+    let next = match viewer {
+        Some(_) => offset + 1,
+        None => offset + size as usize,
+    };
+    Ok(Page {
+        items,
+        next_cursor: full.then(|| Cursor(next as i64).encode()),
+    })
+}
+
+/// Following: newest first from the people the reader follows; the cursor is the last note.
+pub async fn following(
+    state: &AppState,
+    viewer: &User,
+    page: &PageRequest,
+) -> AppResult<Page<FeedCard>> {
+    let (size, before) = page_bounds(page)?;
+    let cards = state.feed.with(|inner| {
+        inner
+            .engine
+            .following(viewer.id.as_i64(), before, size as usize)
+    });
+    let last = (cards.len() == size as usize)
+        .then(|| cards.last().map(|c| c.note))
+        .flatten();
+    let items = hydrate(state, Some(viewer), cards).await?;
+    Ok(Page {
+        items,
+        next_cursor: last.map(|id| Cursor(id).encode()),
+    })
+}
+
+/// A topic channel for a signed-in reader.
+pub async fn topic(
+    state: &AppState,
+    viewer: &User,
+    name: &str,
+    page: &PageRequest,
+) -> AppResult<Page<FeedCard>> {
+    let (size, offset) = page_bounds(page)?;
+    let name = name.trim().trim_start_matches('#').to_lowercase();
+    let topic = state
+        .feed
+        .with(|inner| {
+            inner
+                .topic_names
+                .iter()
+                .find(|(_, n)| **n == name)
+                .map(|(id, _)| *id)
+        })
+        .ok_or(AppError::NotFound("topic"))?;
+    let now = Timestamp::now().as_millis();
+    let cards = state.feed.with(|inner| {
+        inner
+            .engine
+            .topic(viewer.id.as_i64(), topic, now, size as usize)
+    });
+    let full = cards.len() == size as usize;
+    let items = hydrate(state, Some(viewer), cards).await?;
+    let next = offset.unwrap_or(0) + 1;
+    Ok(Page {
+        items,
+        next_cursor: full.then(|| Cursor(next).encode()),
+    })
+}
+
+/// What a client reports about cards.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Impression,
+    Read,
+    NotInterested,
+    FewerFromAuthor,
+}
+
+impl EventKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Impression => "impression",
+            EventKind::Read => "read",
+            EventKind::NotInterested => "not_interested",
+            EventKind::FewerFromAuthor => "fewer_from_author",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct FeedEvent {
+    pub note_id: Id,
+    pub kind: EventKind,
+}
+
+/// How a batch of events was taken.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventsTaken {
+    pub accepted: usize,
+    /// Events about notes the feed does not hold (deleted, private, or older than the window).
+    pub ignored: usize,
+}
+
+/// The most events one request may carry.
+pub const MAX_EVENTS: usize = 500;
+
+/// Records a batch of card events and teaches the engine from them.
+pub async fn record_events(
+    state: &AppState,
+    reader: &User,
+    events: &[FeedEvent],
+) -> AppResult<EventsTaken> {
+    if events.len() > MAX_EVENTS {
+        return Err(AppError::invalid(
+            "events",
+            format!("at most {MAX_EVENTS} per request"),
+        ));
+    }
+    let known: Vec<&FeedEvent> = state.feed.with(|inner| {
+        events
+            .iter()
+            .filter(|e| inner.engine.holds(e.note_id.as_i64()))
+            .collect()
+    });
+    let rows: Vec<(i64, &str)> = known
+        .iter()
+        .map(|e| (e.note_id.as_i64(), e.kind.as_str()))
+        .collect();
+    let now = Timestamp::now().as_millis();
+    store::insert_events(&state.db, reader.id.as_i64(), &rows, now).await?;
+    state.feed.with(|inner| {
+        for (note, kind) in &rows {
+            if let Some(signal) = store::signal_of(kind) {
+                inner.engine.signal(reader.id.as_i64(), *note, signal, now);
+            }
+        }
+    });
+    Ok(EventsTaken {
+        accepted: rows.len(),
+        ignored: events.len() - rows.len(),
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Interest {
+    pub topic: String,
+    pub weight: f32,
+}
+
+/// The interest tags the platform keeps about a reader.
+pub fn interests(state: &AppState, reader: &User) -> Vec<Interest> {
+    state.feed.with(|inner| {
+        inner
+            .engine
+            .interests(reader.id.as_i64())
+            .into_iter()
+            .filter_map(|(topic, weight)| {
+                Some(Interest {
+                    topic: inner.topic_names.get(&topic)?.clone(),
+                    weight,
+                })
+            })
+            .collect()
+    })
+}
+
+pub fn forget_interest(state: &AppState, reader: &User, name: &str) -> AppResult<()> {
+    let name = name.trim().trim_start_matches('#').to_lowercase();
+    state.feed.with(|inner| {
+        let topic = inner
+            .topic_names
+            .iter()
+            .find(|(_, n)| **n == name)
+            .map(|(id, _)| *id)
+            .ok_or(AppError::NotFound("topic"))?;
+        inner.engine.forget_interest(reader.id.as_i64(), topic);
+        Ok(())
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct FeedSettings {
+    /// Off: the same popular-and-fresh Explore as everyone, nothing learnt is used.
+    pub personalised: bool,
+}
+
+pub async fn settings(state: &AppState, reader: &User) -> AppResult<FeedSettings> {
+    Ok(FeedSettings {
+        personalised: store::personalised(&state.db, reader.id.as_i64()).await?,
+    })
+}
+
+pub async fn set_settings(
+    state: &AppState,
+    reader: &User,
+    settings: &FeedSettings,
+) -> AppResult<FeedSettings> {
+    store::set_personalised(&state.db, reader.id.as_i64(), settings.personalised).await?;
+    state.feed.with(|inner| {
+        inner
+            .engine
+            .set_personalised(reader.id.as_i64(), settings.personalised)
+    });
+    Ok(settings.clone())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedStats {
+    pub impressions: u64,
+    /// Share of impressions that went to creators with fewer than 1,000 followers.
+    pub small_creator_share: f64,
+    /// (day as YYYY-MM-DD, promotions to a larger traffic pool).
+    pub promotions_by_day: Vec<(String, u64)>,
+}
+
+/// Operators' figures (administrators only).
+pub fn stats(state: &AppState, viewer: &User) -> AppResult<FeedStats> {
+    if !viewer.is_admin() {
+        return Err(AppError::Forbidden(
+            "only administrators see feed statistics",
+        ));
+    }
+    let stats = state.feed.with(|inner| inner.engine.stats().clone());
+    Ok(FeedStats {
+        impressions: stats.impressions,
+        small_creator_share: if stats.impressions == 0 {
+            0.0
+        } else {
+            stats.impressions_small_creators as f64 / stats.impressions as f64
+        },
+        promotions_by_day: stats
+            .promotions_by_day
+            .into_iter()
+            .map(|(day, n)| {
+                (
+                    Timestamp::from_millis(day * 86_400_000).to_rfc3339()[..10].to_owned(),
+                    n,
+                )
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,179 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::spawn_app;
+
+fn note_ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["note"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn explore_and_following_show_public_notes_with_reasons_and_respect_blocks_and_deletes() {
+    let app = spawn_app().await;
+    let author = app.member("feed_author").await;
+    let other = app.member("other_author").await;
+    let reader = app.member("feed_reader").await;
+    let first = app
+        .post_note(&author, "Dali sunrise", "#travel by the lake")
+        .await;
+    let second = app
+        .post_note(&author, "Erhai cycling", "#travel again")
+        .await;
+    let blocked = app.post_note(&other, "Hotpot night", "#food").await;
+    app.send_as(
+        Method::PUT,
+        &reader,
+        "/api/v1/users/feed_author/follow",
+        None,
+    )
+    .await;
+
+    let following = app.get_json_as(&reader, "/api/v1/feed/following").await;
+    let newest_first = [
+        second["id"].as_str().unwrap(),
+        first["id"].as_str().unwrap(),
+    ];
+    assert_eq!(note_ids(&following), newest_first);
+    assert_eq!(following["items"][0]["reason"]["kind"], "following");
+
+    let explore = app.get_json_as(&reader, "/api/v1/feed/explore").await;
+    let ids = note_ids(&explore);
+    assert_eq!(ids.len(), 3, "{explore}");
+    assert!(explore["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| !c["reason"]["text"].as_str().unwrap().is_empty()));
+    assert!(
+        note_ids(&app.get_json_as(&reader, "/api/v1/feed/explore").await).is_empty(),
+        "seen notes are not shown again"
+    );
+
+    // A stranger sees the popular-and-fresh feed; a block and a deletion take effect at once.
+    let stranger = app.member("stranger").await;
+    app.send_as(
+        Method::PUT,
+        &stranger,
+        "/api/v1/users/other_author/block",
+        None,
+    )
+    .await;
+    let id = first["id"].as_str().unwrap();
+    app.send_as(
+        Method::DELETE,
+        &author,
+        &format!("/api/v1/notes/{id}"),
+        None,
+    )
+    .await;
+    let seen_by_stranger = note_ids(&app.get_json_as(&stranger, "/api/v1/feed/explore").await);
+    assert_eq!(seen_by_stranger, [second["id"].as_str().unwrap()]);
+    assert!(!seen_by_stranger.contains(&blocked["id"].as_str().unwrap().to_owned()));
+    let anonymous = app.get_json("/api/v1/feed/explore").await;
+    assert_eq!(note_ids(&anonymous).len(), 2, "{anonymous}");
+}
+
+#[tokio::test]
+async fn events_settings_interests_and_stats() {
+    let app = spawn_app().await;
+    let author = app.member("creator").await;
+    let reader = app.member("reader_one").await;
+    let note = app
+        .post_note(&author, "Matcha latte", "#coffee in the morning")
+        .await;
+    let id = note["id"].as_str().unwrap();
+    app.send_as(
+        Method::PUT,
+        &reader,
+        &format!("/api/v1/notes/{id}/like"),
+        None,
+    )
+    .await;
+    let interests = app.get_json_as(&reader, "/api/v1/me/interests").await;
+    assert_eq!(interests[0]["topic"], "coffee", "{interests}");
+    let forgot = app
+        .send_as(Method::DELETE, &reader, "/api/v1/me/interests/coffee", None)
+        .await;
+    assert_eq!(forgot.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_json_as(&reader, "/api/v1/me/interests").await,
+        json!([])
+    );
+
+    let batch = json!({"events": [
+        {"note_id": id, "kind": "impression"},
+        {"note_id": "1", "kind": "read"},
+    ]});
+    let taken: Value = app
+        .send_as(Method::POST, &reader, "/api/v1/feed/events", Some(batch))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(taken, json!({"accepted": 1, "ignored": 1}));
+    let too_many: Vec<Value> = (0..501)
+        .map(|_| json!({"note_id": id, "kind": "impression"}))
+        .collect();
+    let refused = app
+        .send_as(
+            Method::POST,
+            &reader,
+            "/api/v1/feed/events",
+            Some(json!({"events": too_many})),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong_kind = app
+        .send_as(
+            Method::POST,
+            &reader,
+            "/api/v1/feed/events",
+            Some(json!({"events": [{"note_id": id, "kind": "glance"}]})),
+        )
+        .await;
+    assert_eq!(wrong_kind.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let off = app
+        .send_as(
+            Method::PUT,
+            &reader,
+            "/api/v1/me/feed-settings",
+            Some(json!({"personalised": false})),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_json_as(&reader, "/api/v1/me/feed-settings").await,
+        json!({"personalised": false})
+    );
+
+    let member_stats = app.get_as(&reader, "/api/v1/admin/feed/stats").await;
+    assert_eq!(member_stats.status(), StatusCode::FORBIDDEN);
+    let admin = app.admin("feed_admin").await;
+    let stats = app.get_json_as(&admin, "/api/v1/admin/feed/stats").await;
+    assert_eq!(stats["impressions"], 1);
+    assert_eq!(stats["small_creator_share"], 1.0);
+}
+
+#[tokio::test]
+async fn the_home_page_is_explore_and_following_needs_signing_in() {
+    let app = spawn_app().await;
+    let author = app.member("page_author").await;
+    app.post_note(&author, "Peony season", "#flowers in Luoyang")
+        .await;
+    let browser = app.browser();
+    for path in ["/", "/explore"] {
+        let html = app.page(&browser, path).await;
+        assert!(
+            html.contains("Peony season") && html.contains("card-reason"),
+            "{path}"
+        );
+    }
+    let response = browser.get(app.url("/following")).send().await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+}
