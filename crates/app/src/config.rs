@@ -15,6 +15,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub media: MediaConfig,
     pub search: SearchConfig,
+    /// The discovery feed: recall sizes, engagement weights, traffic pools, spacing.
+    pub feed: feed::FeedConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
 }
@@ -131,6 +133,7 @@ impl Default for Config {
                 engagement_weight: 0.3,
                 half_life_days: 60.0,
             },
+            feed: feed::FeedConfig::default(),
             auth: AuthConfig {
                 session_days: 30,
                 login_account_burst: 5,

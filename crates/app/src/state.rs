@@ -45,7 +45,7 @@ impl AppState {
     ) -> Self {
         AppState(Arc::new(Shared {
             search,
-            feed: Feed::new(::feed::FeedConfig::default()),
+            feed: Feed::new(config.feed.clone()),
             ledger,
             media,
             ids: IdGenerator::new(config.server.node_id),

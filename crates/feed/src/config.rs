@@ -1,7 +1,11 @@
-//! The feed's knobs, with the defaults the platform ships.
+//! The feed's knobs, with the defaults the platform ships. The application reads them from its
+//! configuration (`[feed]`, `[feed.recall]`, `[feed.weights]`, `[feed.pools]`).
+
+use serde::{Deserialize, Serialize};
 
 /// How many candidates each recall source may bring to one Explore page.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecallSizes {
     /// Recent notes of people one follows.
     pub following: usize,
@@ -16,7 +20,8 @@ pub struct RecallSizes {
 }
 
 /// How much each kind of engagement counts in a note's score.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SignalWeights {
     pub like: f32,
     pub collect: f32,
@@ -27,7 +32,8 @@ pub struct SignalWeights {
 
 /// Traffic pools: a new note is shown to `first` interested people; when its engagement per
 /// exposure beats `promote_at` it moves to the next, larger pool, else it stops growing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pools {
     pub first: u32,
     pub larger: Vec<u32>,
@@ -35,7 +41,8 @@ pub struct Pools {
     pub promote_at: f32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeedConfig {
     /// Explore recalls notes up to this old.
     pub window_days: u32,
