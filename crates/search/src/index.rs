@@ -1,6 +1,7 @@
 //! The index: documents in, ranked hits out.
 
-use std::collections::hash_map::Entry;
+use std::borrow::Cow;
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -137,6 +138,18 @@ impl Fields {
     }
 }
 
+/// What every kind of document holds in the index.
+struct Entry<'a> {
+    kind: Kind,
+    id: i64,
+    title: Cow<'a, str>,
+    body: &'a str,
+    /// Whose it is, for excluding blocked people.
+    author: Option<i64>,
+    popularity: u64,
+    created_ms: i64,
+}
+
 /// The index, its one writer and a reader that sees each commit.
 pub struct SearchIndex {
     reader: IndexReader,
@@ -236,57 +249,58 @@ impl SearchIndex {
 
     /// Adds documents or replaces earlier versions of them. Visible after the next commit.
     pub fn upsert_notes(&self, notes: &[NoteDoc]) -> Result<(), SearchError> {
-        let writer = self.writer();
-        for note in notes {
-            let f = &self.fields;
-            let key = Self::key(Kind::Note, note.id);
-            writer.delete_term(Term::from_field_text(f.key, &key));
-            let mut doc = TantivyDocument::default();
-            doc.add_text(f.key, &key);
-            doc.add_text(f.kind, Kind::Note.as_str());
-            doc.add_i64(f.id, note.id);
-            f.add_texts(&mut doc, &note.title, &note.body);
-            doc.add_i64(f.author, note.author_id);
-            doc.add_u64(f.popularity, note.engagement);
-            doc.add_i64(f.created, note.created_at_ms);
-            writer.add_document(doc)?;
-        }
-        Ok(())
+        self.upsert(notes.iter().map(|note| Entry {
+            kind: Kind::Note,
+            id: note.id,
+            title: note.title.as_str().into(),
+            body: &note.body,
+            author: Some(note.author_id),
+            popularity: note.engagement,
+            created_ms: note.created_at_ms,
+        }))
     }
 
     pub fn upsert_users(&self, users: &[UserDoc]) -> Result<(), SearchError> {
-        let writer = self.writer();
-        for user in users {
-            let f = &self.fields;
-            let key = Self::key(Kind::User, user.id);
-            writer.delete_term(Term::from_field_text(f.key, &key));
-            let mut doc = TantivyDocument::default();
-            doc.add_text(f.key, &key);
-            doc.add_text(f.kind, Kind::User.as_str());
-            doc.add_i64(f.id, user.id);
-            let name = format!("{} {}", user.display_name, user.handle);
-            f.add_texts(&mut doc, &name, &user.bio);
-            doc.add_i64(f.author, user.id);
-            doc.add_u64(f.popularity, user.followers);
-            doc.add_i64(f.created, user.created_at_ms);
-            writer.add_document(doc)?;
-        }
-        Ok(())
+        self.upsert(users.iter().map(|user| Entry {
+            kind: Kind::User,
+            id: user.id,
+            title: format!("{} {}", user.display_name, user.handle).into(),
+            body: &user.bio,
+            author: Some(user.id),
+            popularity: user.followers,
+            created_ms: user.created_at_ms,
+        }))
     }
 
     pub fn upsert_topics(&self, topics: &[TopicDoc]) -> Result<(), SearchError> {
+        self.upsert(topics.iter().map(|topic| Entry {
+            kind: Kind::Topic,
+            id: topic.id,
+            title: topic.name.as_str().into(),
+            body: "",
+            author: None,
+            popularity: topic.notes,
+            created_ms: topic.created_at_ms,
+        }))
+    }
+
+    /// Adds documents, replacing earlier versions of them.
+    fn upsert<'a>(&self, entries: impl Iterator<Item = Entry<'a>>) -> Result<(), SearchError> {
         let writer = self.writer();
-        for topic in topics {
-            let f = &self.fields;
-            let key = Self::key(Kind::Topic, topic.id);
+        let f = &self.fields;
+        for entry in entries {
+            let key = Self::key(entry.kind, entry.id);
             writer.delete_term(Term::from_field_text(f.key, &key));
             let mut doc = TantivyDocument::default();
             doc.add_text(f.key, &key);
-            doc.add_text(f.kind, Kind::Topic.as_str());
-            doc.add_i64(f.id, topic.id);
-            f.add_texts(&mut doc, &topic.name, "");
-            doc.add_u64(f.popularity, topic.notes);
-            doc.add_i64(f.created, topic.created_at_ms);
+            doc.add_text(f.kind, entry.kind.as_str());
+            doc.add_i64(f.id, entry.id);
+            f.add_texts(&mut doc, &entry.title, entry.body);
+            if let Some(author) = entry.author {
+                doc.add_i64(f.author, author);
+            }
+            doc.add_u64(f.popularity, entry.popularity);
+            doc.add_i64(f.created, entry.created_ms);
             writer.add_document(doc)?;
         }
         Ok(())
@@ -435,8 +449,8 @@ fn blend_all(
         .into_iter()
         .map(|(score, address)| {
             let (popularity, created) = match columns.entry(address.segment_ord) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(slot) => {
+                Slot::Occupied(known) => known.into_mut(),
+                Slot::Vacant(slot) => {
                     let fast = searcher.segment_reader(address.segment_ord).fast_fields();
                     slot.insert((
                         fast.u64("popularity")?.first_or_default_col(0),

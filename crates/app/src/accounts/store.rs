@@ -64,6 +64,27 @@ pub async fn user_by_id(db: &Db, id: Id) -> Result<Option<User>, sqlx::Error> {
     Ok(row.map(to_user))
 }
 
+/// The users among `ids` that exist, in no particular order.
+pub async fn users_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<User>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id IN {}",
+        store::values_placeholders(db.backend(), 1, ids.len())
+    );
+    let mut query = query_as::<_, UserRow>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(to_user)
+        .collect())
+}
+
 /// The user and their password hash, for signing in.
 pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE handle = $1");

@@ -14,7 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::notes::types::Note;
 use crate::state::AppState;
 use crate::web::extract::ApiQuery;
-use crate::web::i18n::Texts;
 use crate::web::pages::{render, PageCtx};
 
 pub fn router() -> Router<AppState> {
@@ -34,22 +33,12 @@ struct ExplorePage {
     next_cursor: Option<String>,
 }
 
-fn reason_text(t: &Texts, card: &FeedCard) -> String {
-    match (card.reason.kind, &card.reason.topic) {
-        ("following", _) => format!("{} {}", t.reason_following, card.note.author.display_name),
-        ("liked_by_people_like_you", _) => t.reason_similar.to_owned(),
-        ("popular_in_topic", Some(topic)) => format!("{} #{topic}", t.reason_topic),
-        ("new", _) => t.reason_new.to_owned(),
-        _ => t.reason_trending.to_owned(),
-    }
-}
-
 fn page(ctx: PageCtx, following: bool, page: Page<FeedCard>) -> AppResult<Response> {
     let cards = page
         .items
         .into_iter()
         .map(|card| {
-            let reason = reason_text(ctx.t, &card);
+            let reason = card.reason.describe(ctx.t, &card.note.author.display_name);
             (card.note, reason)
         })
         .collect();

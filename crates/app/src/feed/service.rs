@@ -14,6 +14,7 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::notes::types::Note;
 use crate::state::AppState;
+use crate::web::i18n::{self, Texts};
 use crate::web::page_bounds;
 
 /// The engine and the topic names its cards mention.
@@ -24,6 +25,18 @@ pub struct Feed {
 struct Inner {
     engine: Engine,
     topic_names: HashMap<i64, String>,
+}
+
+impl Inner {
+    /// A topic by name, as people write it (any case, with or without `#`).
+    fn topic_id(&self, name: &str) -> AppResult<i64> {
+        let name = name.trim().trim_start_matches('#').to_lowercase();
+        self.topic_names
+            .iter()
+            .find(|(_, n)| **n == name)
+            .map(|(id, _)| *id)
+            .ok_or(AppError::NotFound("topic"))
+    }
 }
 
 impl Feed {
@@ -144,22 +157,34 @@ pub struct FeedCard {
     pub reason: CardReason,
 }
 
-fn reason(card: &Card, note: &Note, topic_names: &HashMap<i64, String>) -> CardReason {
-    let (kind, topic) = match &card.reason {
-        Reason::Following { .. } => ("following", None),
-        Reason::LikedByPeopleLikeYou => ("liked_by_people_like_you", None),
-        Reason::PopularInTopic { topic } => ("popular_in_topic", topic_names.get(topic).cloned()),
-        Reason::New => ("new", None),
-        Reason::Trending => ("trending", None),
-    };
-    let text = match (kind, &topic) {
-        ("following", _) => format!("You follow {}", note.author.display_name),
-        ("liked_by_people_like_you", _) => "Liked by people with your taste".to_owned(),
-        ("popular_in_topic", Some(topic)) => format!("Popular in #{topic}"),
-        ("new", _) => "New from a creator you may like".to_owned(),
-        _ => "Popular on Hongshu".to_owned(),
-    };
-    CardReason { kind, topic, text }
+impl CardReason {
+    fn of(card: &Card, topic_names: &HashMap<i64, String>) -> CardReason {
+        let (kind, topic) = match &card.reason {
+            Reason::Following { .. } => ("following", None),
+            Reason::LikedByPeopleLikeYou => ("liked_by_people_like_you", None),
+            Reason::PopularInTopic { topic } => {
+                ("popular_in_topic", topic_names.get(topic).cloned())
+            }
+            Reason::New => ("new", None),
+            Reason::Trending => ("trending", None),
+        };
+        CardReason {
+            kind,
+            topic,
+            text: String::new(),
+        }
+    }
+
+    /// The reason in words, in the language of `t`; `author` is the note's author's name.
+    pub fn describe(&self, t: &Texts, author: &str) -> String {
+        match (self.kind, &self.topic) {
+            ("following", _) => format!("{} {author}", t.reason_following),
+            ("liked_by_people_like_you", _) => t.reason_similar.to_owned(),
+            ("popular_in_topic", Some(topic)) => format!("{} #{topic}", t.reason_topic),
+            ("new", _) => t.reason_new.to_owned(),
+            _ => t.reason_trending.to_owned(),
+        }
+    }
 }
 
 /// Turns cards into notes the viewer may see, in card order.
@@ -171,13 +196,20 @@ async fn hydrate(
     let ids: Vec<i64> = cards.iter().map(|c| c.note).collect();
     let rows = crate::notes::store::public_by_ids(&state.db, &ids, viewer.map(|v| v.id)).await?;
     let notes = crate::notes::service::hydrate(state, viewer, rows).await?;
-    let names = state.feed.with(|inner| inner.topic_names.clone());
+    let reasons: Vec<CardReason> = state.feed.with(|inner| {
+        cards
+            .iter()
+            .map(|card| CardReason::of(card, &inner.topic_names))
+            .collect()
+    });
     Ok(cards
         .iter()
-        .filter_map(|card| {
+        .zip(reasons)
+        .filter_map(|(card, mut reason)| {
             let note = notes.iter().find(|n| n.id.as_i64() == card.note)?;
+            reason.text = reason.describe(&i18n::EN, &note.author.display_name);
             Some(FeedCard {
-                reason: reason(card, note, &names),
+                reason,
                 note: note.clone(),
             })
         })
@@ -365,14 +397,8 @@ pub fn interests(state: &AppState, reader: &User) -> Vec<Interest> {
 }
 
 pub fn forget_interest(state: &AppState, reader: &User, name: &str) -> AppResult<()> {
-    let name = name.trim().trim_start_matches('#').to_lowercase();
     state.feed.with(|inner| {
-        let topic = inner
-            .topic_names
-            .iter()
-            .find(|(_, n)| **n == name)
-            .map(|(id, _)| *id)
-            .ok_or(AppError::NotFound("topic"))?;
+        let topic = inner.topic_id(name)?;
         inner.engine.forget_interest(reader.id.as_i64(), topic);
         Ok(())
     })

@@ -3,6 +3,8 @@
 use feed::{NoteInfo, Signal};
 use store::{query, query_as, query_scalar, Db};
 
+use crate::notes::store::PUBLISHED;
+
 /// Everything the engine is built from.
 pub struct Snapshot {
     pub notes: Vec<NoteInfo>,
@@ -14,20 +16,18 @@ pub struct Snapshot {
     pub impersonal: Vec<i64>,
 }
 
-const PUBLIC: &str = "n.visibility = 'public' AND n.draft = 0";
-
 /// The engine's inputs for notes created at or after `since_ms`.
 pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
     let pool = db.pool();
     let rows: Vec<(i64, i64, i64)> = query_as(&format!(
-        "SELECT n.id, n.author_id, n.created_at FROM notes n WHERE {PUBLIC} AND n.created_at >= $1 ORDER BY n.id"
+        "SELECT n.id, n.author_id, n.created_at FROM notes n WHERE {PUBLISHED} AND n.created_at >= $1 ORDER BY n.id"
     ))
     .bind(since_ms)
     .fetch_all(pool)
     .await?;
     let topics: Vec<(i64, i64)> = query_as(&format!(
         "SELECT nt.note_id, nt.topic_id FROM note_topics nt JOIN notes n ON n.id = nt.note_id \
-         WHERE {PUBLIC} AND n.created_at >= $1 ORDER BY nt.note_id, nt.position"
+         WHERE {PUBLISHED} AND n.created_at >= $1 ORDER BY nt.note_id, nt.position"
     ))
     .bind(since_ms)
     .fetch_all(pool)
@@ -45,7 +45,8 @@ pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
             created_ms,
         })
         .collect();
-    let window = format!("JOIN notes n ON n.id = x.note_id WHERE {PUBLIC} AND n.created_at >= $1");
+    let window =
+        format!("JOIN notes n ON n.id = x.note_id WHERE {PUBLISHED} AND n.created_at >= $1");
     let mut signals = Vec::new();
     for (sql, signal) in [
         ("SELECT x.user_id, x.note_id FROM likes x", Signal::Like),
@@ -111,7 +112,7 @@ pub async fn note_info(
     id: i64,
 ) -> Result<Option<(NoteInfo, Vec<(i64, String)>)>, sqlx::Error> {
     let row: Option<(i64, i64)> = query_as(&format!(
-        "SELECT n.author_id, n.created_at FROM notes n WHERE n.id = $1 AND {PUBLIC}"
+        "SELECT n.author_id, n.created_at FROM notes n WHERE n.id = $1 AND {PUBLISHED}"
     ))
     .bind(id)
     .fetch_optional(db.pool())

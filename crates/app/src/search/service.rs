@@ -195,14 +195,13 @@ async fn hydrate(
             }
         }
         SearchType::Users => {
+            let users = crate::accounts::store::users_by_ids(&state.db, &ids).await?;
             for hit in hits {
-                if let Some(user) =
-                    crate::accounts::store::user_by_id(&state.db, Id::from_i64(hit.id)).await?
-                {
+                if let Some(user) = users.iter().find(|u| u.id.as_i64() == hit.id) {
                     items.push(SearchItem {
                         snippet: hit.snippet,
                         note: None,
-                        user: Some(user),
+                        user: Some(user.clone()),
                         topic: None,
                     });
                 }

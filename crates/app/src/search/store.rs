@@ -4,9 +4,15 @@ use kernel::Timestamp;
 use search::{NoteDoc, TopicDoc, UserDoc};
 use store::{query, query_as, query_scalar, Db, Tx};
 
-const NOTE_DOC: &str =
-    "SELECT id, title, body, author_id, like_count + collect_count, created_at FROM notes \
-    WHERE visibility = 'public' AND draft = 0";
+use crate::notes::store::PUBLISHED;
+
+/// The searchable notes, further narrowed by `more` (SQL starting with `AND`, or empty).
+fn note_docs(more: &str) -> String {
+    format!(
+        "SELECT n.id, n.title, n.body, n.author_id, n.like_count + n.collect_count, n.created_at \
+         FROM notes n WHERE {PUBLISHED} {more}"
+    )
+}
 
 fn note(
     (id, title, body, author_id, engagement, created_at_ms): (i64, String, String, i64, i64, i64),
@@ -24,7 +30,7 @@ fn note(
 /// Public, published notes after `after` by id, for (re)building the index in pages.
 pub async fn notes_after(db: &Db, after: i64, limit: u32) -> Result<Vec<NoteDoc>, sqlx::Error> {
     let rows: Vec<(i64, String, String, i64, i64, i64)> =
-        query_as(&format!("{NOTE_DOC} AND id > $1 ORDER BY id LIMIT $2"))
+        query_as(&note_docs("AND n.id > $1 ORDER BY n.id LIMIT $2"))
             .bind(after)
             .bind(i64::from(limit))
             .fetch_all(db.pool())
@@ -34,7 +40,7 @@ pub async fn notes_after(db: &Db, after: i64, limit: u32) -> Result<Vec<NoteDoc>
 
 /// The note as search should hold it, or `None` when it must not be searchable.
 pub async fn note_doc(db: &Db, id: i64) -> Result<Option<NoteDoc>, sqlx::Error> {
-    let row = query_as(&format!("{NOTE_DOC} AND id = $1"))
+    let row = query_as(&note_docs("AND n.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
@@ -100,7 +106,7 @@ pub async fn topics(db: &Db, which: Topics<'_>) -> Result<Vec<TopicDoc>, sqlx::E
     };
     let sql = format!(
         "SELECT t.id, t.name, (SELECT COUNT(*) FROM note_topics nt JOIN notes n ON n.id = nt.note_id \
-         WHERE nt.topic_id = t.id AND n.visibility = 'public' AND n.draft = 0), t.created_at FROM topics t {filter}"
+         WHERE nt.topic_id = t.id AND {PUBLISHED}), t.created_at FROM topics t {filter}"
     );
     let mut query = query_as::<_, (i64, String, i64, i64)>(&sql);
     if let Topics::Ids(ids) = which {
@@ -162,7 +168,7 @@ pub async fn forget_changes_before(db: &Db, seq: i64) -> Result<u64, sqlx::Error
 /// How many notes and members a full build indexes.
 pub async fn searchable_count(db: &Db) -> Result<u64, sqlx::Error> {
     let count: i64 = query_scalar(&format!(
-        "SELECT (SELECT COUNT(*) FROM ({NOTE_DOC}) n) + (SELECT COUNT(*) FROM users)"
+        "SELECT (SELECT COUNT(*) FROM notes n WHERE {PUBLISHED}) + (SELECT COUNT(*) FROM users)"
     ))
     .fetch_one(db.pool())
     .await?;

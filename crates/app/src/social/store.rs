@@ -5,6 +5,7 @@ use kernel::{Id, Timestamp};
 use store::{query, query_as, query_scalar, Db, Tx};
 
 use super::types::{Board, Comment, NotificationKind};
+use crate::notes::store::PUBLISHED;
 use crate::notes::types::Author;
 
 fn author((id, handle, display_name): (i64, String, String)) -> Author {
@@ -147,23 +148,23 @@ pub async fn follow_list(
 }
 
 pub async fn profile_counts(db: &Db, user: Id) -> Result<(i64, i64, i64, i64), sqlx::Error> {
-    let count = |sql: &'static str| async move {
-        let n: i64 = query_scalar(sql)
+    let count = |sql: String| async move {
+        let n: i64 = query_scalar(&sql)
             .bind(user.as_i64())
             .fetch_one(db.pool())
             .await?;
         Ok::<i64, sqlx::Error>(n)
     };
-    let following = count("SELECT COUNT(*) FROM follows WHERE follower_id = $1").await?;
-    let followers = count("SELECT COUNT(*) FROM follows WHERE followee_id = $1").await?;
-    let received = count(
-        "SELECT CAST(COALESCE(SUM(like_count + collect_count), 0) AS BIGINT) FROM notes \
-         WHERE author_id = $1 AND visibility = 'public' AND draft = 0",
-    )
+    let following = count("SELECT COUNT(*) FROM follows WHERE follower_id = $1".into()).await?;
+    let followers = count("SELECT COUNT(*) FROM follows WHERE followee_id = $1".into()).await?;
+    let received = count(format!(
+        "SELECT CAST(COALESCE(SUM(n.like_count + n.collect_count), 0) AS BIGINT) FROM notes n \
+         WHERE n.author_id = $1 AND {PUBLISHED}"
+    ))
     .await?;
-    let notes = count(
-        "SELECT COUNT(*) FROM notes WHERE author_id = $1 AND visibility = 'public' AND draft = 0",
-    )
+    let notes = count(format!(
+        "SELECT COUNT(*) FROM notes n WHERE n.author_id = $1 AND {PUBLISHED}"
+    ))
     .await?;
     Ok((following, followers, received, notes))
 }
