@@ -126,6 +126,17 @@ impl Db {
     }
 }
 
+/// Binds `values` in order: the values of an `IN (…)` list that [`values_placeholders`] wrote.
+pub fn bind_all<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    values: impl IntoIterator<Item = i64>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    for value in values {
+        query = query.bind(value);
+    }
+    query
+}
+
 /// `(…), (…)` placeholders for a multi-row `VALUES` of `rows` rows of `columns` values. SQLite
 /// gets anonymous `?`: looking up a numbered `$N` by name is linear in SQLite, which makes
 /// binding a statement with many parameters quadratic. PostgreSQL needs `$N`.

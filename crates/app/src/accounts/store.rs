@@ -73,16 +73,14 @@ pub async fn users_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<User>, sqlx::Error
         "SELECT {USER_COLUMNS} FROM users WHERE id IN {}",
         store::values_placeholders(db.backend(), 1, ids.len())
     );
-    let mut query = query_as::<_, UserRow>(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(to_user)
-        .collect())
+    Ok(
+        store::bind_all(query_as::<_, UserRow>(&sql), ids.iter().copied())
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .map(to_user)
+            .collect(),
+    )
 }
 
 /// The user and their password hash, for signing in.

@@ -81,13 +81,13 @@ pub async fn by_ids(db: &Db, ids: &[Id]) -> Result<Vec<Media>, sqlx::Error> {
     }
     let list = store::values_placeholders(db.backend(), 1, ids.len());
     let sql = format!("SELECT {COLUMNS} FROM media WHERE id IN {list}");
-    let mut q = query_as::<_, MediaRow>(&sql);
-    for id in ids {
-        q = q.bind(id.as_i64());
-    }
-    Ok(q.fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(to_media)
-        .collect())
+    Ok(store::bind_all(
+        query_as::<_, MediaRow>(&sql),
+        ids.iter().map(|id| id.as_i64()),
+    )
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(to_media)
+    .collect())
 }

@@ -267,16 +267,14 @@ pub async fn public_by_ids(
         in_list(db, ids.len()),
         not_blocked(&viewer.map_or(0, Id::as_i64).to_string())
     );
-    let mut query = query_as::<_, Row>(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(to_note)
-        .collect())
+    Ok(
+        store::bind_all(query_as::<_, Row>(&sql), ids.iter().copied())
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .map(to_note)
+            .collect(),
+    )
 }
 
 /// `IN (…)` placeholders for `n` values, the only parameters of their statement.
@@ -293,11 +291,12 @@ pub async fn media_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, Media)>, sqlx::E
         "SELECT note_id, position, media_id FROM note_media WHERE note_id IN {} ORDER BY note_id, position",
         in_list(db, notes.len())
     );
-    let mut query = query_as::<_, (i64, i64, i64)>(&sql);
-    for note in notes {
-        query = query.bind(note.as_i64());
-    }
-    let links = query.fetch_all(db.pool()).await?;
+    let links = store::bind_all(
+        query_as::<_, (i64, i64, i64)>(&sql),
+        notes.iter().map(|n| n.as_i64()),
+    )
+    .fetch_all(db.pool())
+    .await?;
     let ids: Vec<Id> = links.iter().map(|l| Id::from_i64(l.2)).collect();
     let media = media_store::by_ids(db, &ids).await?;
     Ok(links
@@ -319,11 +318,12 @@ pub async fn topics_of(db: &Db, notes: &[Id]) -> Result<Vec<(Id, String)>, sqlx:
          WHERE nt.note_id IN {} ORDER BY nt.note_id, nt.position",
         in_list(db, notes.len())
     );
-    let mut query = query_as::<_, (i64, String)>(&sql);
-    for note in notes {
-        query = query.bind(note.as_i64());
-    }
-    let rows = query.fetch_all(db.pool()).await?;
+    let rows = store::bind_all(
+        query_as::<_, (i64, String)>(&sql),
+        notes.iter().map(|n| n.as_i64()),
+    )
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(n, t)| (Id::from_i64(n), t))

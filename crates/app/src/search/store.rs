@@ -108,23 +108,24 @@ pub async fn topics(db: &Db, which: Topics<'_>) -> Result<Vec<TopicDoc>, sqlx::E
         "SELECT t.id, t.name, (SELECT COUNT(*) FROM note_topics nt JOIN notes n ON n.id = nt.note_id \
          WHERE nt.topic_id = t.id AND {PUBLISHED}), t.created_at FROM topics t {filter}"
     );
-    let mut query = query_as::<_, (i64, String, i64, i64)>(&sql);
-    if let Topics::Ids(ids) = which {
-        for id in ids {
-            query = query.bind(*id);
-        }
-    }
-    Ok(query
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|(id, name, notes, created_at_ms)| TopicDoc {
-            id,
-            name,
-            notes: notes.max(0) as u64,
-            created_at_ms,
-        })
-        .collect())
+    let ids = match which {
+        Topics::Ids(ids) => ids,
+        Topics::All | Topics::OfNote(_) => &[],
+    };
+    Ok(store::bind_all(
+        query_as::<_, (i64, String, i64, i64)>(&sql),
+        ids.iter().copied(),
+    )
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(|(id, name, notes, created_at_ms)| TopicDoc {
+        id,
+        name,
+        notes: notes.max(0) as u64,
+        created_at_ms,
+    })
+    .collect())
 }
 
 /// Appends to the change log every search index tails.
