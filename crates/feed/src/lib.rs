@@ -8,9 +8,11 @@
 mod config;
 mod engine;
 mod seen;
+#[cfg(feature = "world")]
+pub mod world;
 
 pub use config::{FeedConfig, Pools, RecallSizes, SignalWeights};
-pub use engine::{Card, Engine, NoteInfo, Reason, Signal, Stats};
+pub use engine::{Card, Engine, NoteInfo, Reason, Signal, Stats, SMALL_CREATOR};
 
 pub type UserId = i64;
 pub type NoteId = i64;
