@@ -3,8 +3,7 @@
 //! Builds the synthetic world (default 100,000 members, 1,000,000 notes in the window and
 //! 20,000,000 events; `HONGSHU_BENCH_USERS`, `HONGSHU_BENCH_NOTES`, `HONGSHU_BENCH_EVENTS` change
 //! it), feeds it to an engine and reports how long that took, the engine's memory (resident size
-//! after, less before), and the latency of Explore pages for random members, of one page that
-//! recomputes the trending list, of topic channels, of Following and of the signed-out feed.
+//! after, less before), and the latency of Explore pages for random members, of topic channels, of Following and of the signed-out feed.
 
 use std::time::{Duration, Instant};
 
@@ -47,7 +46,6 @@ fn main() {
     let mut rng = StdRng::seed_from_u64(11);
     let mut member = || rng.gen_range(1..=size.users as UserId);
     let readers: Vec<UserId> = (0..PAGES).map(|_| member()).collect();
-    // The first page computes the trending list; the rest, within 10 s of it, reuse it.
     let mut clock = now_ms;
     report(
         "Explore, one page of 20",
@@ -58,12 +56,6 @@ fn main() {
                 engine.signal(*reader, card.note, Signal::Impression, clock);
             }
         }),
-    );
-    let started = Instant::now();
-    engine.explore(readers[0], clock + 10_000, 20);
-    report(
-        "Explore page that recomputes the trending list",
-        vec![started.elapsed()],
     );
     let mut topic = 0;
     report(

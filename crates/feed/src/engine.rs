@@ -1,6 +1,5 @@
 //! The engine: what it knows about notes and readers, how it learns, and the Explore funnel.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
 
 use crate::config::FeedConfig;
@@ -85,8 +84,6 @@ const LIKES_KEPT: usize = 32;
 const TOPICS_RECALLED: usize = 5;
 /// How many of a topic's newest notes are looked at to find its popular ones.
 const TOPIC_SCAN: usize = 500;
-/// The global trending list is recomputed at most this often.
-const TRENDING_EVERY_MS: i64 = 10_000;
 const HOUR_MS: f32 = 3_600_000.0;
 const DAY_MS: i64 = 86_400_000;
 
@@ -102,6 +99,8 @@ struct NoteState {
     /// Filled its pool without earning promotion: shown from now on only to followers.
     capped: bool,
     likers: VecDeque<UserId>,
+    /// Where the note stands in `Engine::trending`.
+    trend: Ordered,
 }
 
 impl NoteState {
@@ -134,8 +133,10 @@ pub struct Engine {
     followers: HashMap<UserId, u32>,
     /// Notes still filling their first pool.
     first_pool: BTreeSet<NoteId>,
-    trending: Vec<NoteId>,
-    trending_at_ms: Option<i64>,
+    /// Every uncapped note by popularity, least first. Freshness decays every note's popularity
+    /// by the same factor, so the order holds over time and changes only when a note's
+    /// engagement does: this is kept up to date as signals arrive, never recomputed.
+    trending: BTreeSet<(Ordered, NoteId)>,
     stats: Stats,
 }
 
@@ -149,8 +150,7 @@ impl Engine {
             readers: HashMap::new(),
             followers: HashMap::new(),
             first_pool: BTreeSet::new(),
-            trending: Vec::new(),
-            trending_at_ms: None,
+            trending: BTreeSet::new(),
             stats: Stats::default(),
         }
     }
@@ -167,19 +167,20 @@ impl Engine {
         }
         insert_sorted(self.by_author.entry(note.author).or_default(), note.id);
         self.first_pool.insert(note.id);
-        self.notes.insert(
-            note.id,
-            NoteState {
-                author: note.author,
-                topics: note.topics,
-                created_ms: note.created_ms,
-                exposures: 0,
-                engaged: 0.0,
-                pool: 0,
-                capped: false,
-                likers: VecDeque::new(),
-            },
-        );
+        let mut state = NoteState {
+            author: note.author,
+            topics: note.topics,
+            created_ms: note.created_ms,
+            exposures: 0,
+            engaged: 0.0,
+            pool: 0,
+            capped: false,
+            likers: VecDeque::new(),
+            trend: Ordered(0.0),
+        };
+        state.trend = self.trend_key(&state);
+        self.trending.insert((state.trend, note.id));
+        self.notes.insert(note.id, state);
     }
 
     /// A note was deleted, made private or taken down: it leaves every feed at once.
@@ -189,14 +190,14 @@ impl Engine {
         };
         for topic in &note.topics {
             if let Some(ids) = self.by_topic.get_mut(topic) {
-                ids.retain(|n| *n != id);
+                remove_sorted(ids, id);
             }
         }
         if let Some(ids) = self.by_author.get_mut(&note.author) {
-            ids.retain(|n| *n != id);
+            remove_sorted(ids, id);
         }
         self.first_pool.remove(&id);
-        self.trending.retain(|n| *n != id);
+        self.trending.remove(&(note.trend, id));
     }
 
     pub fn set_follow(&mut self, reader: UserId, author: UserId, following: bool) {
@@ -269,6 +270,31 @@ impl Engine {
 
     /// Learns from what a reader did with a note.
     pub fn signal(&mut self, reader: UserId, note_id: NoteId, signal: Signal, now_ms: i64) {
+        self.learn(reader, note_id, signal, now_ms);
+        self.retrend(note_id);
+    }
+
+    /// Learns from a whole history at once (loading at start): the trending order is put
+    /// right once at the end rather than after every signal.
+    pub fn replay(&mut self, history: impl IntoIterator<Item = (UserId, NoteId, Signal, i64)>) {
+        for (reader, note, signal, at) in history {
+            self.learn(reader, note, signal, at);
+        }
+        let keys: Vec<(Ordered, NoteId)> = self
+            .notes
+            .iter()
+            .filter(|(_, note)| !note.capped)
+            .map(|(id, note)| (self.trend_key(note), *id))
+            .collect();
+        for (key, id) in &keys {
+            if let Some(note) = self.notes.get_mut(id) {
+                note.trend = *key;
+            }
+        }
+        self.trending = keys.into_iter().collect();
+    }
+
+    fn learn(&mut self, reader: UserId, note_id: NoteId, signal: Signal, now_ms: i64) {
         let Some(note) = self.notes.get_mut(&note_id) else {
             return;
         };
@@ -356,10 +382,34 @@ impl Engine {
         self.first_pool.remove(&id);
     }
 
+    /// Moves a note to where its engagement now puts it among the trending, or out when capped.
+    fn retrend(&mut self, id: NoteId) {
+        let Some(note) = self.notes.get(&id) else {
+            return;
+        };
+        let (old, new, capped) = (note.trend, self.trend_key(note), note.capped);
+        if (old == new && !capped) || !self.trending.remove(&(old, id)) || capped {
+            return;
+        }
+        self.trending.insert((new, id));
+        if let Some(note) = self.notes.get_mut(&id) {
+            note.trend = new;
+        }
+    }
+
+    /// The logarithm of a note's popularity, less the part every note shares at a given
+    /// moment: ln(rate) − age / half-life · ln 2, without the reader's clock.
+    fn trend_key(&self, note: &NoteState) -> Ordered {
+        let half_life_ms = f64::from(self.config.half_life_hours) * f64::from(HOUR_MS);
+        Ordered(
+            f64::from(note.rate()).ln()
+                + note.created_ms as f64 / half_life_ms * std::f64::consts::LN_2,
+        )
+    }
+
     /// One Explore page: recall, score, re-rank for diversity. The notes on it are remembered
     /// as seen by this reader and not shown again.
     pub fn explore(&mut self, reader_id: UserId, now_ms: i64, limit: usize) -> Vec<Card> {
-        self.refresh_trending(now_ms);
         self.reader(reader_id);
         let reader = &self.readers[&reader_id];
         let candidates = self.recall(reader, now_ms);
@@ -370,8 +420,7 @@ impl Engine {
 
     /// Explore for someone signed out: the popular-and-fresh feed everyone without
     /// personalisation gets, paged by position (nothing is remembered about them).
-    pub fn popular(&mut self, now_ms: i64, offset: usize, limit: usize) -> Vec<Card> {
-        self.refresh_trending(now_ms);
+    pub fn popular(&self, now_ms: i64, offset: usize, limit: usize) -> Vec<Card> {
         let anyone = Reader {
             impersonal: true,
             ..Reader::default()
@@ -449,29 +498,6 @@ impl Engine {
             }
         }
         page
-    }
-
-    fn refresh_trending(&mut self, now_ms: i64) {
-        if self
-            .trending_at_ms
-            .is_some_and(|at| now_ms - at < TRENDING_EVERY_MS)
-        {
-            return;
-        }
-        let oldest = self.oldest_ms(now_ms);
-        let size = self.config.recall.trending;
-        let mut best: BinaryHeap<Reverse<(Ordered, NoteId)>> = BinaryHeap::with_capacity(size + 1);
-        for (id, note) in &self.notes {
-            if note.created_ms < oldest || note.capped {
-                continue;
-            }
-            best.push(Reverse((Ordered(self.popularity(note, now_ms)), *id)));
-            if best.len() > size {
-                best.pop();
-            }
-        }
-        self.trending = best.into_iter().map(|Reverse((_, id))| id).collect();
-        self.trending_at_ms = Some(now_ms);
     }
 
     fn oldest_ms(&self, now_ms: i64) -> i64 {
@@ -564,7 +590,14 @@ impl Engine {
             .take(sizes.fresh)
             .map(|id| (*id, Reason::New));
         out.extend(fresh);
-        out.extend(self.trending.iter().map(|id| (*id, Reason::Trending)));
+        let trending = self
+            .trending
+            .iter()
+            .rev()
+            .filter(|(_, id)| self.notes[id].created_ms >= oldest)
+            .take(sizes.trending)
+            .map(|(_, id)| (*id, Reason::Trending));
+        out.extend(trending);
         out
     }
 
@@ -666,6 +699,12 @@ fn insert_sorted(ids: &mut Vec<NoteId>, id: NoteId) {
     ids.insert(at, id);
 }
 
+fn remove_sorted(ids: &mut Vec<NoteId>, id: NoteId) {
+    if let Ok(at) = ids.binary_search(&id) {
+        ids.remove(at);
+    }
+}
+
 fn push_capped<T>(list: &mut VecDeque<T>, item: T) {
     if list.len() == LIKES_KEPT {
         list.pop_front();
@@ -673,9 +712,9 @@ fn push_capped<T>(list: &mut VecDeque<T>, item: T) {
     list.push_back(item);
 }
 
-/// An `f32` that sorts (scores are never NaN).
+/// An `f64` that sorts (scores are never NaN).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Ordered(f32);
+struct Ordered(f64);
 
 impl Eq for Ordered {}
 

@@ -195,9 +195,7 @@ impl World {
         for (reader, author) in &self.follows {
             engine.set_follow(*reader, *author, true);
         }
-        for (reader, note, signal, at) in self.events() {
-            engine.signal(reader, note, signal, at);
-        }
+        engine.replay(self.events());
     }
 }
 
