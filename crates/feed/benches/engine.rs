@@ -3,7 +3,8 @@
 //! Builds the synthetic world (default 100,000 members, 1,000,000 notes in the window and
 //! 20,000,000 events; `HONGSHU_BENCH_USERS`, `HONGSHU_BENCH_NOTES`, `HONGSHU_BENCH_EVENTS` change
 //! it), feeds it to an engine and reports how long that took, the engine's memory (resident size
-//! after, less before), and the latency of Explore pages for random members, of topic channels, of Following and of the signed-out feed.
+//! after, less before), and the latency of Explore pages for random members, of topic
+//! channels, of Following and of the signed-out feed.
 
 use std::time::{Duration, Instant};
 

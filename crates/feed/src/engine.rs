@@ -388,7 +388,11 @@ impl Engine {
             return;
         };
         let (old, new, capped) = (note.trend, self.trend_key(note), note.capped);
-        if (old == new && !capped) || !self.trending.remove(&(old, id)) || capped {
+        if old == new && !capped {
+            return;
+        }
+        let was_trending = self.trending.remove(&(old, id));
+        if !was_trending || capped {
             return;
         }
         self.trending.insert((new, id));
