@@ -118,6 +118,8 @@ struct Reader {
     not_interested: HashSet<NoteId>,
     affinity: HashMap<TopicId, f32>,
     disliked: HashMap<TopicId, f32>,
+    /// Interest tags the reader deleted, and when: signals from before then teach nothing.
+    forgotten: HashMap<TopicId, i64>,
     liked: VecDeque<NoteId>,
     seen: Option<Seen>,
     impersonal: bool,
@@ -242,9 +244,13 @@ impl Engine {
         out
     }
 
-    /// Deletes an interest tag; it grows again only from new engagement.
-    pub fn forget_interest(&mut self, reader: UserId, topic: TopicId) {
-        self.reader(reader).affinity.remove(&topic);
+    /// Deletes an interest tag at `at_ms`; it grows again only from engagement after that,
+    /// also when the history is replayed later.
+    pub fn forget_interest(&mut self, reader: UserId, topic: TopicId, at_ms: i64) {
+        let reader = self.reader(reader);
+        reader.affinity.remove(&topic);
+        let forgotten = reader.forgotten.entry(topic).or_insert(at_ms);
+        *forgotten = (*forgotten).max(at_ms);
     }
 
     pub fn stats(&self) -> &Stats {
@@ -343,6 +349,9 @@ impl Engine {
             Signal::Impression => {}
             _ => {
                 for topic in &topics {
+                    if reader.forgotten.get(topic).is_some_and(|at| now_ms < *at) {
+                        continue;
+                    }
                     let a = reader.affinity.entry(*topic).or_default();
                     *a = (*a + weight * LEARNING_RATE).min(MAX_AFFINITY);
                 }

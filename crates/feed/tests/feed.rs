@@ -143,8 +143,14 @@ fn not_interested_lowers_notes_like_it() {
         interests[0].0 == 1 && interests[0].1 > interests[1].1,
         "{interests:?}"
     );
-    engine.forget_interest(5, 1);
+    engine.forget_interest(5, 1, NOW);
     assert!(engine.interests(5).iter().all(|(t, _)| *t != 1));
+    // A history replayed after a restart: what came before the deletion teaches nothing…
+    engine.signal(5, 4, Signal::Like, NOW - 1);
+    assert!(engine.interests(5).iter().all(|(t, _)| *t != 1));
+    // …what comes after does.
+    engine.signal(5, 6, Signal::Like, NOW + 1);
+    assert!(engine.interests(5).iter().any(|(t, _)| *t == 1));
 }
 
 #[test]

@@ -99,7 +99,7 @@ async fn forget_interest(
     AuthUser(user): AuthUser,
     ApiPath(topic): ApiPath<String>,
 ) -> AppResult<StatusCode> {
-    service::forget_interest(&state, &user, &topic)?;
+    service::forget_interest(&state, &user, &topic).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -91,7 +91,8 @@ impl Feed {
 }
 
 /// Builds the engine from the database (notes in the window, follows, blocks, mutes, likes,
-/// collects, comments, reported events, settings) and swaps it in.
+/// collects, comments, reported events, settings) and swaps it in. The history streams from
+/// the database into the engine on a thread of its own, so reading and learning overlap.
 pub async fn load(state: &AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let config = state.feed.with(|inner| inner.engine.config().clone());
@@ -111,17 +112,25 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     for reader in snapshot.impersonal {
         engine.set_personalised(reader, false);
     }
-    let now = Timestamp::now().as_millis();
-    for (reader, note, signal) in &snapshot.signals {
-        engine.signal(*reader, *note, *signal, now);
+    for (reader, topic, at) in snapshot.forgotten {
+        engine.forget_interest(reader, topic, at);
     }
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<store::Signalled>>(4);
+    let learning = tokio::task::spawn_blocking(move || {
+        engine.replay(std::iter::from_fn(|| chunks.blocking_recv()).flatten());
+        engine
+    });
+    let sent = store::send_signals(&state.db, Id::first_at(since).as_i64(), &sender).await;
+    drop(sender);
+    let engine = learning.await?;
+    let signals = sent?;
     state.feed.with(|inner| {
         inner.engine = engine;
         inner.topic_names = snapshot.topic_names.into_iter().collect();
     });
     tracing::info!(
         notes,
-        signals = snapshot.signals.len(),
+        signals,
         took_ms = started.elapsed().as_millis() as u64,
         "feed loaded"
     );
@@ -396,12 +405,15 @@ pub fn interests(state: &AppState, reader: &User) -> Vec<Interest> {
     })
 }
 
-pub fn forget_interest(state: &AppState, reader: &User, name: &str) -> AppResult<()> {
-    state.feed.with(|inner| {
-        let topic = inner.topic_id(name)?;
-        inner.engine.forget_interest(reader.id.as_i64(), topic);
-        Ok(())
-    })
+/// Deletes an interest tag, for good: the deletion is stored so a rebuilt feed keeps it.
+pub async fn forget_interest(state: &AppState, reader: &User, name: &str) -> AppResult<()> {
+    let topic = state.feed.with(|inner| inner.topic_id(name))?;
+    let now = Timestamp::now().as_millis();
+    store::forget_interest(&state.db, reader.id.as_i64(), topic, now).await?;
+    state
+        .feed
+        .with(|inner| inner.engine.forget_interest(reader.id.as_i64(), topic, now));
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

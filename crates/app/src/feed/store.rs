@@ -1,20 +1,28 @@
 //! The SQL the feed needs: everything to rebuild the engine, and the events it records.
 
 use feed::{NoteInfo, Signal};
+use futures_util::TryStreamExt;
 use store::{query, query_as, query_scalar, Db};
 
 use crate::notes::store::PUBLISHED;
 
-/// Everything the engine is built from.
+/// Everything the engine is built from but the history of signals (see [`send_signals`]).
 pub struct Snapshot {
     pub notes: Vec<NoteInfo>,
     pub topic_names: Vec<(i64, String)>,
     pub follows: Vec<(i64, i64)>,
     /// (reader, author the reader must not see): blocks both ways, and mutes.
     pub hidden: Vec<(i64, i64)>,
-    pub signals: Vec<(i64, i64, Signal)>,
     pub impersonal: Vec<i64>,
+    /// (reader, topic, when): interest tags readers deleted.
+    pub forgotten: Vec<(i64, i64, i64)>,
 }
+
+/// A reader's signal on a note, and when: (reader, note, signal, unix ms).
+pub type Signalled = (i64, i64, Signal, i64);
+
+/// Signals are handed over this many at a time.
+const SIGNAL_CHUNK: usize = 10_000;
 
 /// The engine's inputs for notes created at or after `since_ms`.
 pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
@@ -45,37 +53,6 @@ pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
             created_ms,
         })
         .collect();
-    let window =
-        format!("JOIN notes n ON n.id = x.note_id WHERE {PUBLISHED} AND n.created_at >= $1");
-    let mut signals = Vec::new();
-    for (sql, signal) in [
-        ("SELECT x.user_id, x.note_id FROM likes x", Signal::Like),
-        (
-            "SELECT x.user_id, x.note_id FROM collects x",
-            Signal::Collect,
-        ),
-        (
-            "SELECT x.author_id, x.note_id FROM comments x",
-            Signal::Comment,
-        ),
-    ] {
-        let pairs: Vec<(i64, i64)> = query_as(&format!("{sql} {window}"))
-            .bind(since_ms)
-            .fetch_all(pool)
-            .await?;
-        signals.extend(pairs.into_iter().map(|(u, n)| (u, n, signal)));
-    }
-    let events: Vec<(i64, i64, String)> = query_as(&format!(
-        "SELECT x.user_id, x.note_id, x.kind FROM feed_events x {window} ORDER BY x.at"
-    ))
-    .bind(since_ms)
-    .fetch_all(pool)
-    .await?;
-    signals.extend(
-        events
-            .into_iter()
-            .filter_map(|(u, n, kind)| signal_of(&kind).map(|s| (u, n, s))),
-    );
     Ok(Snapshot {
         notes,
         topic_names: query_as("SELECT id, name FROM topics").fetch_all(pool).await?,
@@ -88,16 +65,60 @@ pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
         )
         .fetch_all(pool)
         .await?,
-        signals,
         impersonal: query_scalar("SELECT user_id FROM feed_settings WHERE personalised = 0")
+            .fetch_all(pool)
+            .await?,
+        forgotten: query_as("SELECT user_id, topic_id, at FROM feed_forgotten_interests")
             .fetch_all(pool)
             .await?,
     })
 }
 
+/// Streams every like, collect, comment and reported event on notes with ids from
+/// `first_note` (ids grow with time) to `out`, in chunks, so tens of millions of them never
+/// sit in memory at once. Rows come in table order, which is the order they were written; the
+/// engine ignores signals on notes it does not hold (private, deleted, hidden).
+pub async fn send_signals(
+    db: &Db,
+    first_note: i64,
+    out: &tokio::sync::mpsc::Sender<Vec<Signalled>>,
+) -> Result<u64, sqlx::Error> {
+    let mut sent = 0;
+    for sql in [
+        "SELECT user_id, note_id, CAST('like' AS TEXT), created_at FROM likes WHERE note_id >= $1",
+        "SELECT user_id, note_id, CAST('collect' AS TEXT), created_at FROM collects WHERE note_id >= $1",
+        "SELECT author_id, note_id, CAST('comment' AS TEXT), created_at FROM comments WHERE note_id >= $1",
+        "SELECT user_id, note_id, kind, at FROM feed_events WHERE note_id >= $1",
+    ] {
+        let mut rows = query_as::<_, (i64, i64, String, i64)>(sql)
+            .bind(first_note)
+            .fetch(db.pool());
+        let mut chunk = Vec::with_capacity(SIGNAL_CHUNK);
+        while let Some((reader, note, kind, at)) = rows.try_next().await? {
+            if let Some(signal) = signal_of(&kind) {
+                chunk.push((reader, note, signal, at));
+            }
+            if chunk.len() == SIGNAL_CHUNK {
+                sent += chunk.len() as u64;
+                if out.send(std::mem::take(&mut chunk)).await.is_err() {
+                    return Ok(sent);
+                }
+            }
+        }
+        sent += chunk.len() as u64;
+        if out.send(chunk).await.is_err() {
+            return Ok(sent);
+        }
+    }
+    Ok(sent)
+}
+
 /// The kinds of event readers report, as stored.
 pub fn signal_of(kind: &str) -> Option<Signal> {
     Some(match kind {
+        "like" => Signal::Like,
+        "collect" => Signal::Collect,
+        "comment" => Signal::Comment,
         "impression" => Signal::Impression,
         "read" => Signal::Read,
         "not_interested" => Signal::NotInterested,
@@ -176,4 +197,17 @@ pub async fn personalised(db: &Db, user: i64) -> Result<bool, sqlx::Error> {
             .fetch_optional(db.pool())
             .await?;
     Ok(stored != Some(0))
+}
+
+pub async fn forget_interest(db: &Db, user: i64, topic: i64, at: i64) -> Result<(), sqlx::Error> {
+    query(
+        "INSERT INTO feed_forgotten_interests (user_id, topic_id, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, topic_id) DO UPDATE SET at = excluded.at",
+    )
+    .bind(user)
+    .bind(topic)
+    .bind(at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }

@@ -158,6 +158,32 @@ async fn events_settings_interests_and_stats() {
     let stats = app.get_json_as(&admin, "/api/v1/admin/feed/stats").await;
     assert_eq!(stats["impressions"], 1);
     assert_eq!(stats["small_creator_share"], 1.0);
+
+    // Rebuilt from the database, as at a restart: the reported impression counts again, the
+    // like is remembered, and the deleted interest tag stays deleted.
+    app::feed::service::load(&app.state).await.unwrap();
+    let stats = app.get_json_as(&admin, "/api/v1/admin/feed/stats").await;
+    assert_eq!(stats["impressions"], 1, "{stats}");
+    assert_eq!(
+        app.get_json_as(&reader, "/api/v1/me/interests").await,
+        json!([])
+    );
+    let later = app
+        .post_note(&author, "Hojicha", "#coffee after lunch")
+        .await;
+    let later = later["id"].as_str().unwrap();
+    app.send_as(
+        Method::PUT,
+        &reader,
+        &format!("/api/v1/notes/{later}/like"),
+        None,
+    )
+    .await;
+    let interests = app.get_json_as(&reader, "/api/v1/me/interests").await;
+    assert_eq!(
+        interests[0]["topic"], "coffee",
+        "a new like grows it again: {interests}"
+    );
 }
 
 #[tokio::test]
