@@ -1,7 +1,13 @@
-"""What the browser tests share: the browser, the site's address, and form helpers."""
+"""What the browser tests share: the browser, the site's address, form helpers, pictures, and
+the JSON API for setting the scene."""
 
+import json
 import os
+import struct
 import tempfile
+import urllib.request
+import uuid
+import zlib
 
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -41,6 +47,49 @@ def new_browser(language="en-US"):
     return browser
 
 
+
+
+def png_file(width, height, colour):
+    """Writes a plain RGB PNG and returns its path."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    row = b"\x00" + bytes(colour) * width
+    raw = zlib.compress(row * height)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    handle, path = tempfile.mkstemp(suffix=".png")
+    with os.fdopen(handle, "wb") as out:
+        out.write(png)
+    return path
+
+
+def api(method, path, token=None, body=None, content_type="application/json"):
+    """Calls the JSON API; returns the decoded answer."""
+    data = json.dumps(body).encode() if content_type == "application/json" and body is not None else body
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    if data is not None:
+        request.add_header("content-type", content_type)
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def api_member(handle):
+    """Signs a member up through the API; returns their bearer token."""
+    api("POST", "/api/v1/auth/signup", body={"handle": handle, "display_name": handle, "password": PASSWORD})
+    return api("POST", "/api/v1/auth/login", body={"handle": handle, "password": PASSWORD})["token"]
+
+
+def api_post_note(token, title, body, picture):
+    """Uploads the picture and posts a public note with it through the API."""
+    boundary = uuid.uuid4().hex
+    with open(picture, "rb") as image:
+        form = (f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"photo.png\"\r\n"
+                f"content-type: image/png\r\n\r\n").encode() + image.read() + f"\r\n--{boundary}--\r\n".encode()
+    media = api("POST", "/api/v1/media", token, form, f"multipart/form-data; boundary={boundary}")
+    return api("POST", "/api/v1/notes", token, {"title": title, "body": body, "media_ids": [media["id"]]})
 
 
 def patient_wait(browser):

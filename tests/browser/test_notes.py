@@ -1,32 +1,13 @@
 """Browser tests: posting a note with photos, then another member likes it, follows its author
 and comments, all through the real pages and their scripts."""
 
-import os
 import secrets
-import struct
-import tempfile
 import unittest
-import zlib
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from support import BASE, Visitor
-
-
-def png_file(width, height, colour):
-    """Writes a plain RGB PNG and returns its path."""
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
-    row = b"\x00" + bytes(colour) * width
-    raw = zlib.compress(row * height)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-    png += chunk(b"IDAT", raw) + chunk(b"IEND", b"")
-    handle, path = tempfile.mkstemp(suffix=".png")
-    with os.fdopen(handle, "wb") as out:
-        out.write(png)
-    return path
+from support import BASE, Visitor, png_file
 
 
 class NoteJourney(unittest.TestCase):

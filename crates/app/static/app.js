@@ -158,7 +158,12 @@ function attachFeed() {
     grid.append(...cards);
     watch(cards);
     const next = page.querySelector("[data-more]");
-    if (next) { link.href = next.href; delete link.dataset.loading; } else { more.disconnect(); link.remove(); }
+    if (!next) { more.disconnect(); link.remove(); return; }
+    link.href = next.href;
+    delete link.dataset.loading;
+    // Observing afresh reports at once whether the link is still in reach (a short page).
+    more.unobserve(link);
+    more.observe(link);
   }, { rootMargin: "800px" });
   const link = document.querySelector("[data-more]");
   if (link) more.observe(link);

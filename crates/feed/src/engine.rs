@@ -125,6 +125,16 @@ struct Reader {
     impersonal: bool,
 }
 
+impl Reader {
+    /// Someone signed out: nothing known, nothing personal.
+    fn anyone() -> Reader {
+        Reader {
+            impersonal: true,
+            ..Reader::default()
+        }
+    }
+}
+
 pub struct Engine {
     config: FeedConfig,
     notes: HashMap<NoteId, NoteState>,
@@ -314,17 +324,20 @@ impl Engine {
             Signal::Read => 0.5,
             Signal::Impression | Signal::NotInterested | Signal::FewerFromAuthor => 0.0,
         };
+        if signal == Signal::Impression {
+            // Counts for the note alone: nothing is learnt about the reader.
+            note.exposures += 1;
+            self.stats.impressions += 1;
+            if self.followers.get(&note.author).copied().unwrap_or(0) < SMALL_CREATOR {
+                self.stats.impressions_small_creators += 1;
+            }
+            self.review_pool(note_id, now_ms);
+            return;
+        }
         let author = note.author;
         let topics = note.topics.clone();
         match signal {
-            Signal::Impression => {
-                note.exposures += 1;
-                self.stats.impressions += 1;
-                if self.followers.get(&author).copied().unwrap_or(0) < SMALL_CREATOR {
-                    self.stats.impressions_small_creators += 1;
-                }
-            }
-            Signal::Read => {}
+            Signal::Impression | Signal::Read => {}
             Signal::NotInterested | Signal::FewerFromAuthor => {}
             _ => note.engaged += weight,
         }
@@ -346,7 +359,6 @@ impl Engine {
             Signal::FewerFromAuthor => {
                 reader.fewer.insert(author);
             }
-            Signal::Impression => {}
             _ => {
                 for topic in &topics {
                     if reader.forgotten.get(topic).is_some_and(|at| now_ms < *at) {
@@ -434,14 +446,8 @@ impl Engine {
     /// Explore for someone signed out: the popular-and-fresh feed everyone without
     /// personalisation gets, paged by position (nothing is remembered about them).
     pub fn popular(&self, now_ms: i64, offset: usize, limit: usize) -> Vec<Card> {
-        let anyone = Reader {
-            impersonal: true,
-            ..Reader::default()
-        };
-        let candidates = self.recall(&anyone, now_ms);
-        let mut page = self.rank(UserId::MIN, &anyone, candidates, now_ms, offset + limit);
-        page.drain(..offset.min(page.len()));
-        page
+        let candidates = self.recall(&Reader::anyone(), now_ms);
+        self.page_for_anyone(candidates, now_ms, offset, limit)
     }
 
     /// A topic channel: the topic's popular and new notes, ranked like Explore.
@@ -452,11 +458,7 @@ impl Engine {
         now_ms: i64,
         limit: usize,
     ) -> Vec<Card> {
-        let candidates = self
-            .topic_notes(topic, now_ms, self.config.recall.topics)
-            .into_iter()
-            .map(|id| (id, Reason::PopularInTopic { topic }))
-            .collect();
+        let candidates = self.topic_candidates(topic, now_ms);
         self.reader(reader_id);
         let page = self.rank(
             reader_id,
@@ -466,6 +468,50 @@ impl Engine {
             limit,
         );
         self.remember_shown(reader_id, &page);
+        page
+    }
+
+    /// A topic channel for someone signed out, paged by position like [`Engine::popular`].
+    pub fn topic_for_anyone(
+        &self,
+        topic: TopicId,
+        now_ms: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<Card> {
+        let candidates = self.topic_candidates(topic, now_ms);
+        self.page_for_anyone(candidates, now_ms, offset, limit)
+    }
+
+    /// The topics with the most notes, most first: the channels worth a tab.
+    pub fn busiest_topics(&self, count: usize) -> Vec<TopicId> {
+        let mut topics: Vec<(usize, TopicId)> = self
+            .by_topic
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(topic, ids)| (ids.len(), *topic))
+            .collect();
+        topics.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        topics.into_iter().take(count).map(|(_, t)| t).collect()
+    }
+
+    fn topic_candidates(&self, topic: TopicId, now_ms: i64) -> Vec<(NoteId, Reason)> {
+        self.topic_notes(topic, now_ms, self.config.recall.topics)
+            .into_iter()
+            .map(|id| (id, Reason::PopularInTopic { topic }))
+            .collect()
+    }
+
+    fn page_for_anyone(
+        &self,
+        candidates: Vec<(NoteId, Reason)>,
+        now_ms: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<Card> {
+        let anyone = Reader::anyone();
+        let mut page = self.rank(UserId::MIN, &anyone, candidates, now_ms, offset + limit);
+        page.drain(..offset.min(page.len()));
         page
     }
 

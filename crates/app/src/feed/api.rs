@@ -56,11 +56,13 @@ async fn following(
     responses((status = 200, body = Page<FeedCard>), (status = 404, body = Problem)))]
 async fn topic(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    MaybeUser(viewer): MaybeUser,
     ApiPath(topic): ApiPath<String>,
     ApiQuery(page): ApiQuery<PageRequest>,
 ) -> AppResult<Json<Page<FeedCard>>> {
-    Ok(Json(service::topic(&state, &user, &topic, &page).await?))
+    Ok(Json(
+        service::topic(&state, viewer.as_ref(), &topic, &page).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

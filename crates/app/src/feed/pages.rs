@@ -1,8 +1,8 @@
-//! The Explore page (also the home page) and Following, as a waterfall of cards with endless
+//! The Explore page (also the home page), Following and topic channels, as a waterfall of cards with endless
 //! scrolling; each card says why it is there, in the reader's language.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -16,10 +16,14 @@ use crate::state::AppState;
 use crate::web::extract::ApiQuery;
 use crate::web::pages::{render, PageCtx};
 
+/// Topic channels given a tab beside Explore and Following.
+const CHANNEL_TABS: usize = 8;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(explore))
         .route("/explore", get(explore))
+        .route("/explore/{topic}", get(topic))
         .route("/following", get(following))
 }
 
@@ -27,13 +31,22 @@ pub fn router() -> Router<AppState> {
 #[template(path = "explore.html")]
 struct ExplorePage {
     ctx: PageCtx,
-    following: bool,
-    path: &'static str,
+    /// The tab shown: `explore`, `following` or a topic's name.
+    current: String,
+    channels: Vec<String>,
+    /// Where the next page is, without its cursor.
+    path: String,
     cards: Vec<(Note, String)>,
     next_cursor: Option<String>,
 }
 
-fn page(ctx: PageCtx, following: bool, page: Page<FeedCard>) -> AppResult<Response> {
+fn page(
+    state: &AppState,
+    ctx: PageCtx,
+    current: &str,
+    path: String,
+    page: Page<FeedCard>,
+) -> AppResult<Response> {
     let cards = page
         .items
         .into_iter()
@@ -46,8 +59,9 @@ fn page(ctx: PageCtx, following: bool, page: Page<FeedCard>) -> AppResult<Respon
         StatusCode::OK,
         &ExplorePage {
             ctx,
-            following,
-            path: if following { "/following" } else { "/explore" },
+            current: current.to_owned(),
+            channels: service::channels(state, CHANNEL_TABS),
+            path,
             cards,
             next_cursor: page.next_cursor,
         },
@@ -60,7 +74,19 @@ async fn explore(
     ApiQuery(request): ApiQuery<PageRequest>,
 ) -> AppResult<Response> {
     let cards = service::explore(&state, ctx.user.as_ref(), &request).await?;
-    page(ctx, false, cards)
+    page(&state, ctx, "explore", "/explore".to_owned(), cards)
+}
+
+async fn topic(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(topic): Path<String>,
+    ApiQuery(request): ApiQuery<PageRequest>,
+) -> AppResult<Response> {
+    let cards = service::topic(&state, ctx.user.as_ref(), &topic, &request).await?;
+    let name = topic.trim_start_matches('#').to_lowercase();
+    let path = format!("/explore/{name}");
+    page(&state, ctx, &name, path, cards)
 }
 
 async fn following(
@@ -70,5 +96,5 @@ async fn following(
 ) -> AppResult<Response> {
     let user = ctx.user.clone().ok_or(AppError::Unauthorized)?;
     let cards = service::following(&state, &user, &request).await?;
-    page(ctx, true, cards)
+    page(&state, ctx, "following", "/following".to_owned(), cards)
 }

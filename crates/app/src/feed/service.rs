@@ -117,7 +117,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     }
     let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<store::Signalled>>(4);
     let learning = tokio::task::spawn_blocking(move || {
-        engine.replay(std::iter::from_fn(|| chunks.blocking_recv()).flatten());
+        let history = std::iter::from_fn(|| chunks.blocking_recv()).flatten();
+        engine.replay(history.flat_map(|(reader, note, signal, at, times)| {
+            std::iter::repeat_n((reader, note, signal, at), times as usize)
+        }));
         engine
     });
     let sent = store::send_signals(&state.db, Id::first_at(since).as_i64(), &sender).await;
@@ -225,8 +228,7 @@ async fn hydrate(
         .collect())
 }
 
-/// Explore: personalised for a signed-in reader (what they were shown is not shown again, so
-/// the cursor only says "more"); for everyone else the popular-and-fresh feed, paged by position.
+/// Explore: personalised for a signed-in reader; for everyone else the popular-and-fresh feed.
 pub async fn explore(
     state: &AppState,
     viewer: Option<&User>,
@@ -239,11 +241,23 @@ pub async fn explore(
         Some(v) => inner.engine.explore(v.id.as_i64(), now, size as usize),
         None => inner.engine.popular(now, offset, size as usize),
     });
-    let full = cards.len() == size as usize;
+    ranked_page(state, viewer, cards, size as usize, offset).await
+}
+
+/// A page of ranked cards. For a signed-in reader the cursor only says "more" (what they were
+/// shown is not shown again); for everyone else it is the position of the next card.
+async fn ranked_page(
+    state: &AppState,
+    viewer: Option<&User>,
+    cards: Vec<Card>,
+    size: usize,
+    offset: usize,
+) -> AppResult<Page<FeedCard>> {
+    let full = cards.len() == size;
     let items = hydrate(state, viewer, cards).await?;
     let next = match viewer {
         Some(_) => offset + 1,
-        None => offset + size as usize,
+        None => offset + size,
     };
     Ok(Page {
         items,
@@ -273,37 +287,38 @@ pub async fn following(
     })
 }
 
-/// A topic channel for a signed-in reader.
+/// A topic channel: for a signed-in reader without what they were shown before; for everyone
+/// else paged by position.
 pub async fn topic(
     state: &AppState,
-    viewer: &User,
+    viewer: Option<&User>,
     name: &str,
     page: &PageRequest,
 ) -> AppResult<Page<FeedCard>> {
     let (size, offset) = page_bounds(page)?;
-    let name = name.trim().trim_start_matches('#').to_lowercase();
-    let topic = state
-        .feed
-        .with(|inner| {
-            inner
-                .topic_names
-                .iter()
-                .find(|(_, n)| **n == name)
-                .map(|(id, _)| *id)
-        })
-        .ok_or(AppError::NotFound("topic"))?;
     let now = Timestamp::now().as_millis();
+    let offset = offset.unwrap_or(0).max(0) as usize;
     let cards = state.feed.with(|inner| {
+        let topic = inner.topic_id(name)?;
+        Ok::<_, AppError>(match viewer {
+            Some(v) => inner.engine.topic(v.id.as_i64(), topic, now, size as usize),
+            None => inner
+                .engine
+                .topic_for_anyone(topic, now, offset, size as usize),
+        })
+    })?;
+    ranked_page(state, viewer, cards, size as usize, offset).await
+}
+
+/// The names of the topic channels worth a tab: those with the most notes.
+pub fn channels(state: &AppState, count: usize) -> Vec<String> {
+    state.feed.with(|inner| {
         inner
             .engine
-            .topic(viewer.id.as_i64(), topic, now, size as usize)
-    });
-    let full = cards.len() == size as usize;
-    let items = hydrate(state, Some(viewer), cards).await?;
-    let next = offset.unwrap_or(0) + 1;
-    Ok(Page {
-        items,
-        next_cursor: full.then(|| Cursor(next).encode()),
+            .busiest_topics(count)
+            .iter()
+            .filter_map(|t| inner.topic_names.get(t).cloned())
+            .collect()
     })
 }
 

@@ -18,8 +18,9 @@ pub struct Snapshot {
     pub forgotten: Vec<(i64, i64, i64)>,
 }
 
-/// A reader's signal on a note, and when: (reader, note, signal, unix ms).
-pub type Signalled = (i64, i64, Signal, i64);
+/// A reader's signal on a note, when (unix ms), and how many times: impressions are read
+/// counted per note, and carry no reader (the engine learns nothing about readers from them).
+pub type Signalled = (i64, i64, Signal, i64, u32);
 
 /// Signals are handed over this many at a time.
 const SIGNAL_CHUNK: usize = 10_000;
@@ -76,8 +77,10 @@ pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
 
 /// Streams every like, collect, comment and reported event on notes with ids from
 /// `first_note` (ids grow with time) to `out`, in chunks, so tens of millions of them never
-/// sit in memory at once. Rows come in table order, which is the order they were written; the
-/// engine ignores signals on notes it does not hold (private, deleted, hidden).
+/// sit in memory at once. Rows come in table order, which is the order they were written;
+/// impressions come last, counted per note, so traffic pools are judged with all engagement
+/// known. The engine ignores signals on notes it does not hold (private, deleted, hidden).
+/// Returns the number of signals sent, each impression counted.
 pub async fn send_signals(
     db: &Db,
     first_note: i64,
@@ -85,27 +88,27 @@ pub async fn send_signals(
 ) -> Result<u64, sqlx::Error> {
     let mut sent = 0;
     for sql in [
-        "SELECT user_id, note_id, CAST('like' AS TEXT), created_at FROM likes WHERE note_id >= $1",
-        "SELECT user_id, note_id, CAST('collect' AS TEXT), created_at FROM collects WHERE note_id >= $1",
-        "SELECT author_id, note_id, CAST('comment' AS TEXT), created_at FROM comments WHERE note_id >= $1",
-        "SELECT user_id, note_id, kind, at FROM feed_events WHERE note_id >= $1",
+        "SELECT user_id, note_id, CAST('like' AS TEXT), created_at, CAST(1 AS BIGINT) FROM likes WHERE note_id >= $1",
+        "SELECT user_id, note_id, CAST('collect' AS TEXT), created_at, CAST(1 AS BIGINT) FROM collects WHERE note_id >= $1",
+        "SELECT author_id, note_id, CAST('comment' AS TEXT), created_at, CAST(1 AS BIGINT) FROM comments WHERE note_id >= $1",
+        "SELECT user_id, note_id, kind, at, CAST(1 AS BIGINT) FROM feed_events WHERE note_id >= $1 AND kind <> 'impression'",
+        "SELECT CAST(0 AS BIGINT), note_id, kind, MAX(at), COUNT(*) FROM feed_events \
+         WHERE note_id >= $1 AND kind = 'impression' GROUP BY note_id, kind",
     ] {
-        let mut rows = query_as::<_, (i64, i64, String, i64)>(sql)
+        let mut rows = query_as::<_, (i64, i64, String, i64, i64)>(sql)
             .bind(first_note)
             .fetch(db.pool());
         let mut chunk = Vec::with_capacity(SIGNAL_CHUNK);
-        while let Some((reader, note, kind, at)) = rows.try_next().await? {
+        while let Some((reader, note, kind, at, times)) = rows.try_next().await? {
             if let Some(signal) = signal_of(&kind) {
-                chunk.push((reader, note, signal, at));
+                let times = u32::try_from(times).unwrap_or(u32::MAX);
+                sent += u64::from(times);
+                chunk.push((reader, note, signal, at, times));
             }
-            if chunk.len() == SIGNAL_CHUNK {
-                sent += chunk.len() as u64;
-                if out.send(std::mem::take(&mut chunk)).await.is_err() {
-                    return Ok(sent);
-                }
+            if chunk.len() == SIGNAL_CHUNK && out.send(std::mem::take(&mut chunk)).await.is_err() {
+                return Ok(sent);
             }
         }
-        sent += chunk.len() as u64;
         if out.send(chunk).await.is_err() {
             return Ok(sent);
         }

@@ -202,4 +202,33 @@ async fn the_home_page_is_explore_and_following_needs_signing_in() {
     }
     let response = browser.get(app.url("/following")).send().await.unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
+
+    // Topic channels: a tab on Explore, a page of their own and the API, signed in or not.
+    let html = app.page(&browser, "/explore").await;
+    assert!(html.contains(r#"<a href="/explore/flowers">#flowers</a>"#));
+    let html = app.page(&browser, "/explore/flowers").await;
+    assert!(
+        html.contains(
+            r#"<a href="/explore/flowers" class="current" aria-current="page">#flowers</a>"#
+        ) && html.contains("Peony season"),
+        "{html}"
+    );
+    let channel: Value = app
+        .api
+        .get(app.url("/api/v1/feed/topics/flowers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(channel["items"][0]["note"]["title"], "Peony season");
+    assert_eq!(channel["items"][0]["reason"]["kind"], "popular_in_topic");
+    let unknown = app
+        .api
+        .get(app.url("/api/v1/feed/topics/no-such-topic"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }

@@ -1,33 +1,55 @@
-//! An open-loop load generator for search over HTTP: `search_load <base url> <rate> <seconds>
-//! [path]`. Requests leave on a fixed schedule (`rate` per second) whether or not earlier ones
-//! have been answered, and each latency is measured from the moment its request was due, so a
-//! slow server cannot hide its queue (no coordinated omission). Queries are two-term queries
-//! of content words from the search corpus; with `path`, that one path is requested instead (a baseline).
+//! An open-loop HTTP load generator: `http_load <base url> <rate> <seconds> <what>`, where
+//! `what` is `search` (two-term queries of content words from the search corpus), `feed
+//! <tokens file>` (Explore pages, each as a random member of the file, one API token per line)
+//! or a path requested as it is (a baseline such as `/healthz`). Requests leave on a fixed
+//! schedule (`rate` per second) whether or not earlier ones have been answered, and each
+//! latency is measured from the moment its request was due, so a slow server cannot hide its
+//! queue (no coordinated omission).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use search::corpus::{Corpus, Draw};
 use tokio::sync::Mutex;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [base, rate, seconds, rest @ ..] = args.as_slice() else {
-        anyhow::bail!("usage: search_load <base url> <rate> <seconds> [path]");
+    let usage = "usage: http_load <base url> <rate> <seconds> search | feed <tokens file> | <path>";
+    let [base, rate, seconds, what @ ..] = args.as_slice() else {
+        anyhow::bail!(usage);
     };
     let rate: u64 = rate.parse()?;
     let total = rate * seconds.parse::<u64>()?;
     let mut corpus = Corpus::new(7);
-    let paths: Vec<String> = (0..total)
-        .map(|_| match rest.first() {
-            Some(path) => path.clone(),
-            None => format!(
-                "/api/v1/search?q={}",
-                urlencode(&corpus.two_term_query(Draw::Content))
-            ),
+    let tokens: Vec<String> = match what {
+        [feed, file] if feed == "feed" => std::fs::read_to_string(file)?
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    // (path, API token)
+    let requests: Vec<(String, Option<String>)> = (0..total)
+        .map(|_| match what {
+            [search] if search == "search" => Ok((
+                format!(
+                    "/api/v1/search?q={}",
+                    urlencode(&corpus.two_term_query(Draw::Content))
+                ),
+                None,
+            )),
+            [feed, _] if feed == "feed" => Ok((
+                "/api/v1/feed/explore".to_owned(),
+                tokens.choose(&mut rng).cloned(),
+            )),
+            [path] if path.starts_with('/') => Ok((path.clone(), None)),
+            _ => Err(anyhow::anyhow!(usage)),
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1_000)
         .build()?;
@@ -36,13 +58,17 @@ async fn main() -> anyhow::Result<()> {
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(total as usize);
-    for (n, path) in paths.into_iter().enumerate() {
+    for (n, (path, token)) in requests.into_iter().enumerate() {
         let due = started + interval * n as u32;
         tokio::time::sleep_until(due.into()).await;
         let (client, latencies, failures) = (client.clone(), latencies.clone(), failures.clone());
         let url = format!("{base}{path}");
         tasks.push(tokio::spawn(async move {
-            let ok = match client.get(&url).send().await {
+            let mut request = client.get(&url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let ok = match request.send().await {
                 Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
                 Err(_) => false,
             };
