@@ -20,7 +20,6 @@ use feed::Signal;
 use kernel::{Id, Timestamp};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use sha2::{Digest, Sha256};
 
 const ROWS_PER_STATEMENT: usize = 500;
 const STATEMENTS_PER_TRANSACTION: usize = 50;
@@ -196,16 +195,12 @@ async fn write_tokens(state: &AppState, data: &Path, world: &World) -> anyhow::R
             "hs_feedbench{member}x{}",
             app::accounts::service::random_secret()
         );
-        let hash: String = Sha256::digest(secret.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         rows.push(vec![
             Cell::Int(state.ids.next_id().as_i64()),
             Cell::Int(member),
             Cell::text("personal"),
             Cell::text("feed benchmark"),
-            Cell::Text(hash),
+            Cell::Text(app::accounts::service::hash_token(&secret)),
             Cell::Int(now),
         ]);
         secrets.push_str(&secret);

@@ -491,8 +491,15 @@ impl Engine {
             .filter(|(_, ids)| !ids.is_empty())
             .map(|(topic, ids)| (ids.len(), *topic))
             .collect();
-        topics.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        topics.into_iter().take(count).map(|(_, t)| t).collect()
+        // Asked for on every Explore page: pick the few busiest without sorting every topic.
+        let busiest_first =
+            |a: &(usize, TopicId), b: &(usize, TopicId)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if count < topics.len() {
+            topics.select_nth_unstable_by(count, busiest_first);
+            topics.truncate(count);
+        }
+        topics.sort_by(busiest_first);
+        topics.into_iter().map(|(_, t)| t).collect()
     }
 
     fn topic_candidates(&self, topic: TopicId, now_ms: i64) -> Vec<(NoteId, Reason)> {

@@ -168,3 +168,58 @@ fn following_is_newest_first_with_a_cursor_and_says_why() {
     assert_eq!(ids(&next), [22, 21, 19, 18, 16]);
     assert_eq!(next[0].reason, Reason::Following { author: 11 });
 }
+
+/// Three notes with the same exposures: one much liked, one a little, one not at all.
+fn engaged_history() -> Vec<(i64, i64, Signal, i64)> {
+    let mut history = Vec::new();
+    for (note, likes) in [(1, 60), (2, 0), (3, 20)] {
+        for reader in 0..likes {
+            history.push((1_000 + reader, note, Signal::Like, NOW));
+        }
+        for reader in 0..300 {
+            history.push((2_000 + reader, note, Signal::Impression, NOW));
+        }
+    }
+    history
+}
+
+#[test]
+fn trending_follows_engagement_and_leaves_out_notes_that_stopped_growing() {
+    let mut engine = Engine::new(FeedConfig::default());
+    for id in 1..=3 {
+        engine.add_note(note(id, 100 + id, id, 2));
+    }
+    for (reader, note, signal, at) in engaged_history() {
+        engine.signal(reader, note, signal, at);
+    }
+    let page = engine.explore(5, NOW, 20);
+    let trending: Vec<i64> = page
+        .iter()
+        .filter(|c| c.reason == Reason::Trending)
+        .map(|c| c.note)
+        .collect();
+    assert_eq!(trending, vec![1, 3], "{page:?}");
+}
+
+#[test]
+fn a_replayed_history_teaches_what_the_same_signals_one_by_one_do() {
+    let mut one_by_one = Engine::new(FeedConfig::default());
+    let mut replayed = Engine::new(FeedConfig::default());
+    for engine in [&mut one_by_one, &mut replayed] {
+        for id in 1..=3 {
+            engine.add_note(note(id, 100 + id, id, 2));
+        }
+    }
+    for (reader, note, signal, at) in engaged_history() {
+        one_by_one.signal(reader, note, signal, at);
+    }
+    replayed.replay(engaged_history());
+    for reader in [5, 1_000] {
+        assert_eq!(
+            one_by_one.explore(reader, NOW, 20),
+            replayed.explore(reader, NOW, 20)
+        );
+        assert_eq!(one_by_one.interests(reader), replayed.interests(reader));
+    }
+    assert_eq!(one_by_one.stats(), replayed.stats());
+}

@@ -302,7 +302,7 @@ pub fn random_secret() -> String {
 }
 
 /// Tokens are long random secrets, so a fast hash is enough: a leaked table reveals nothing usable.
-fn hash_token(secret: &str) -> String {
+pub fn hash_token(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
