@@ -45,6 +45,8 @@ pub struct StorageConfig {
     /// `sqlite://…` or `postgres://…`; empty means SQLite inside `data_dir`.
     pub database_url: String,
     pub max_connections: u32,
+    /// Public notes kept ready in memory for feeds, search and boards (a few KB each).
+    pub note_cache: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -115,6 +117,7 @@ impl Default for Config {
                 data_dir: PathBuf::from("data"),
                 database_url: String::new(),
                 max_connections: 16,
+                note_cache: 20_000,
             },
             media: MediaConfig {
                 max_image_bytes: 25 * 1024 * 1024,

@@ -11,6 +11,7 @@ use crate::accounts::service::LoginLimits;
 use crate::config::Config;
 use crate::feed::service::Feed;
 use crate::media::service::Objects;
+use crate::notes::cache::NoteCache;
 use crate::search::service::Search;
 use crate::web::metrics::Metrics;
 
@@ -23,6 +24,7 @@ pub struct Shared {
     pub media: Objects,
     pub search: Search,
     pub feed: Feed,
+    pub note_cache: NoteCache,
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
@@ -46,6 +48,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             search,
             feed: Feed::new(config.feed.clone()),
+            note_cache: NoteCache::new(config.storage.note_cache),
             ledger,
             media,
             ids: IdGenerator::new(config.server.node_id),

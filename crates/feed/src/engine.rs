@@ -1,6 +1,10 @@
 //! The engine: what it knows about notes and readers, how it learns, and the Explore funnel.
 
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+
+// Keys are ids the platform issues, so a fast non-keyed hash is safe here; lookups by id are the
+// engine's inner loop.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::config::FeedConfig;
 use crate::seen::Seen;
@@ -156,11 +160,11 @@ impl Engine {
     pub fn new(config: FeedConfig) -> Engine {
         Engine {
             config,
-            notes: HashMap::new(),
-            by_topic: HashMap::new(),
-            by_author: HashMap::new(),
-            readers: HashMap::new(),
-            followers: HashMap::new(),
+            notes: HashMap::default(),
+            by_topic: HashMap::default(),
+            by_author: HashMap::default(),
+            readers: HashMap::default(),
+            followers: HashMap::default(),
             first_pool: BTreeSet::new(),
             trending: BTreeSet::new(),
             stats: Stats::default(),
@@ -677,7 +681,7 @@ impl Engine {
         limit: usize,
     ) -> Vec<Card> {
         let oldest = self.oldest_ms(now_ms);
-        let mut taken = HashSet::new();
+        let mut taken = HashSet::default();
         let mut scored: Vec<Card> = Vec::with_capacity(candidates.len());
         for (id, reason) in candidates {
             let Some(note) = self.notes.get(&id) else {

@@ -206,8 +206,7 @@ async fn hydrate(
     cards: Vec<Card>,
 ) -> AppResult<Vec<FeedCard>> {
     let ids: Vec<i64> = cards.iter().map(|c| c.note).collect();
-    let rows = crate::notes::store::public_by_ids(&state.db, &ids, viewer.map(|v| v.id)).await?;
-    let notes = crate::notes::service::hydrate(state, viewer, rows).await?;
+    let notes = crate::notes::service::public(state, viewer, &ids).await?;
     let reasons: Vec<CardReason> = state.feed.with(|inner| {
         cards
             .iter()

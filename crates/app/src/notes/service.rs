@@ -1,6 +1,7 @@
 //! The rules of notes: who may see, write, change and delete them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use kernel::{Id, Page, PageRequest, Timestamp};
 
@@ -249,6 +250,45 @@ async fn paged(
         items: hydrate(state, viewer, page.items).await?,
         next_cursor: page.next_cursor,
     })
+}
+
+/// The notes with these ids that the viewer may see in a list, in the order given, marked with
+/// the viewer's likes and collects. Content comes from the note cache where it can.
+pub async fn public(state: &AppState, viewer: Option<&User>, ids: &[i64]) -> AppResult<Vec<Note>> {
+    let visible = store::visible_with_marks(&state.db, viewer.map(|v| v.id), ids).await?;
+    let mut found: HashMap<i64, Arc<Note>> = HashMap::with_capacity(visible.len());
+    let mut missing = Vec::new();
+    for (id, _, _) in &visible {
+        match state.note_cache.get(Id::from_i64(*id)) {
+            Some(note) => drop(found.insert(*id, note)),
+            None => missing.push(*id),
+        }
+    }
+    if !missing.is_empty() {
+        let epoch = state.note_cache.epoch();
+        let rows = store::public_by_ids(&state.db, &missing).await?;
+        let read: Vec<Arc<Note>> = hydrate(state, None, rows)
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        state.note_cache.keep(epoch, &read);
+        found.extend(read.into_iter().map(|note| (note.id.as_i64(), note)));
+    }
+    let marks: HashMap<i64, (bool, bool)> = visible
+        .into_iter()
+        .map(|(id, liked, collected)| (id, (liked, collected)))
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let (liked, collected) = marks.get(id)?;
+            let mut note = Note::clone(found.get(id)?);
+            note.liked = *liked;
+            note.collected = *collected;
+            Some(note)
+        })
+        .collect())
 }
 
 /// Adds media, topics and the viewer's marks to note rows, keeping their order.

@@ -252,20 +252,15 @@ pub async fn list(
         .collect())
 }
 
-/// Published public notes with these ids (for boards and search), in no particular order.
-pub async fn public_by_ids(
-    db: &Db,
-    ids: &[i64],
-    viewer: Option<Id>,
-) -> Result<Vec<NoteRow>, sqlx::Error> {
+/// Published public notes with these ids, in no particular order. Blocks are the caller's to
+/// apply (see [`visible_with_marks`]).
+pub async fn public_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<NoteRow>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // The viewer's id is a number we issued, so it goes into the text; the list is bound.
     let sql = format!(
-        "{SELECT} WHERE n.id IN {} AND {PUBLISHED} AND {}",
-        in_list(db, ids.len()),
-        not_blocked(&viewer.map_or(0, Id::as_i64).to_string())
+        "{SELECT} WHERE n.id IN {} AND {PUBLISHED}",
+        in_list(db, ids.len())
     );
     Ok(
         store::bind_all(query_as::<_, Row>(&sql), ids.iter().copied())
@@ -275,6 +270,40 @@ pub async fn public_by_ids(
             .map(to_note)
             .collect(),
     )
+}
+
+/// Which of these notes the viewer may see in a list (published, public, no block either way),
+/// with whether the viewer liked and collected each: (note id, liked, collected). One query.
+pub async fn visible_with_marks(
+    db: &Db,
+    viewer: Option<Id>,
+    ids: &[i64],
+) -> Result<Vec<(i64, bool, bool)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The viewer's id is a number we issued (0 when signed out), so it goes into the text.
+    let viewer = viewer.map_or(0, Id::as_i64).to_string();
+    let marked = |table: &str| {
+        format!(
+            "CAST(CASE WHEN EXISTS (SELECT 1 FROM {table} m WHERE m.user_id = {viewer} \
+             AND m.note_id = n.id) THEN 1 ELSE 0 END AS BIGINT)"
+        )
+    };
+    let sql = format!(
+        "SELECT n.id, {}, {} FROM notes n WHERE n.id IN {} AND {PUBLISHED} AND {}",
+        marked("likes"),
+        marked("collects"),
+        in_list(db, ids.len()),
+        not_blocked(&viewer)
+    );
+    let rows = store::bind_all(query_as::<_, (i64, i64, i64)>(&sql), ids.iter().copied())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, liked, collected)| (id, store::flag(liked), store::flag(collected)))
+        .collect())
 }
 
 /// `IN (…)` placeholders for `n` values, the only parameters of their statement.

@@ -182,7 +182,7 @@ impl Live {
         if let Some(newer) = published(folder).filter(|p| *p != self.name) {
             let fresh = Arc::new(SearchIndex::open_or_create(&folder.join(&newer))?);
             let mut tail = Tail::default();
-            tail.catch_up(&state.db, &fresh).await?;
+            tail.catch_up(state, &fresh).await?;
             state.search.replace(fresh.clone());
             let old = std::mem::replace(
                 self,
@@ -200,7 +200,7 @@ impl Live {
                 "search switched to a rebuilt index"
             );
         }
-        self.tail.catch_up(&state.db, &self.index).await
+        self.tail.catch_up(state, &self.index).await
     }
 }
 
@@ -268,8 +268,9 @@ struct Tail {
 
 impl Tail {
     /// Applies every logged change above the index's watermark not yet applied, commits, and
-    /// moves the watermark up to the grace period.
-    async fn catch_up(&mut self, db: &Db, index: &SearchIndex) -> anyhow::Result<()> {
+    /// moves the watermark up to the grace period. The note cache forgets what changed too.
+    async fn catch_up(&mut self, state: &AppState, index: &SearchIndex) -> anyhow::Result<()> {
+        let db = &state.db;
         let settled = Id::first_at(Timestamp::now().as_millis() - GRACE_MS).as_i64();
         let mut after = index.watermark();
         let mut changed = false;
@@ -281,6 +282,7 @@ impl Tail {
             after = last;
             for (seq, kind, id) in changes {
                 if self.applied.insert(seq) {
+                    forget_cached(state, &kind, id);
                     apply(db, index, &kind, id).await?;
                     changed = true;
                 }
@@ -294,6 +296,14 @@ impl Tail {
             index.commit()?;
         }
         Ok(())
+    }
+}
+
+fn forget_cached(state: &AppState, kind: &str, id: i64) {
+    match kind {
+        "note" => state.note_cache.forget_note(Id::from_i64(id)),
+        "user" => state.note_cache.forget_author(Id::from_i64(id)),
+        _ => {}
     }
 }
 

@@ -21,7 +21,7 @@ pub const MAX_QUERY: usize = 100;
 /// Something search must catch up with.
 #[derive(Debug, Clone, Copy)]
 pub enum Change {
-    /// A note was published, edited, liked, collected or deleted.
+    /// A note was published, edited, liked, collected, commented on or deleted.
     Note(Id),
     /// A member signed up, changed their profile or gained or lost a follower.
     User(Id),
@@ -180,9 +180,7 @@ async fn hydrate(
     let mut items = Vec::with_capacity(hits.len());
     match kind {
         SearchType::Notes => {
-            let rows =
-                crate::notes::store::public_by_ids(&state.db, &ids, viewer.map(|v| v.id)).await?;
-            let notes = crate::notes::service::hydrate(state, viewer, rows).await?;
+            let notes = crate::notes::service::public(state, viewer, &ids).await?;
             for hit in hits {
                 if let Some(note) = notes.iter().find(|n| n.id.as_i64() == hit.id) {
                     items.push(SearchItem {

@@ -338,10 +338,7 @@ pub async fn board_notes(
     let more = rows.len() > size as usize;
     let keys: Vec<(i64, i64)> = rows.into_iter().take(size as usize).collect();
     let ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
-    let mut found =
-        crate::notes::store::public_by_ids(&state.db, &ids, viewer.map(|v| v.id)).await?;
-    found.sort_by_key(|n| ids.iter().position(|id| *id == n.id.as_i64()));
-    let notes = notes::hydrate(state, viewer, found).await?;
+    let notes = notes::public(state, viewer, &ids).await?;
     let next_cursor = more.then(|| kernel::Cursor(keys.last().map_or(0, |k| k.1)).encode());
     Ok((
         board,
@@ -387,6 +384,7 @@ pub async fn comment(
     };
     store::insert_comment(&mut tx, &new).await?;
     store::bump(&mut tx, "notes", "comment_count", note.id, 1).await?;
+    search::changed(state, &mut tx, Change::Note(note.id)).await?;
     let mut told = vec![actor.id];
     if let Some(parent) = &parent {
         if !told.contains(&parent.author.id) {
@@ -532,6 +530,7 @@ pub async fn delete_comment(state: &AppState, actor: &User, id: Id) -> AppResult
     let mut tx = state.db.begin_write().await?;
     let removed = store::delete_comment(&mut tx, comment.id).await?;
     store::bump(&mut tx, "notes", "comment_count", note.id, -removed).await?;
+    search::changed(state, &mut tx, Change::Note(note.id)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -232,3 +232,114 @@ async fn the_home_page_is_explore_and_following_needs_signing_in() {
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
+
+/// Asks `path` signed out until the first card satisfies `done`, for at most five seconds (the
+/// note cache forgets a changed note when the change log is applied); returns that card.
+async fn first_card_until(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut card = Value::Null;
+    for _ in 0..50 {
+        card = app.get_json(path).await["items"][0]["note"].clone();
+        if done(&card) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    card
+}
+
+#[tokio::test]
+async fn cached_cards_follow_edits_counts_and_names_and_blocks_apply_at_once() {
+    let app = spawn_app().await;
+    let author = app.member("cached_author").await;
+    let reader = app.member("cached_reader").await;
+    let note = app.post_note(&author, "Noodle map", "#food in Xi'an").await;
+    let id = note["id"].as_str().unwrap();
+    let channel = "/api/v1/feed/topics/food";
+    assert_eq!(
+        app.get_json(channel).await["items"][0]["note"]["title"],
+        "Noodle map"
+    );
+
+    let media = note["media"][0]["id"].clone();
+    let edit = json!({"title": "Noodle atlas", "body": "#food in Xi'an", "media_ids": [media]});
+    let edited = app
+        .send_as(
+            Method::PATCH,
+            &author,
+            &format!("/api/v1/notes/{id}"),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    let card = first_card_until(&app, channel, |c| c["title"] == "Noodle atlas").await;
+    assert_eq!(
+        card["title"], "Noodle atlas",
+        "an edit reaches cached cards"
+    );
+
+    app.send_as(
+        Method::PUT,
+        &reader,
+        &format!("/api/v1/notes/{id}/like"),
+        None,
+    )
+    .await;
+    let mine = app
+        .get_json_as(&reader, &format!("{channel}?limit=5"))
+        .await;
+    assert_eq!(
+        mine["items"][0]["note"]["liked"], true,
+        "the reader's own mark at once"
+    );
+    let card = first_card_until(&app, channel, |c| c["like_count"] == 1).await;
+    assert_eq!(card["like_count"], 1);
+    assert_eq!(
+        card["liked"], false,
+        "one reader's mark is not cached for others"
+    );
+
+    app.send_as(
+        Method::POST,
+        &reader,
+        &format!("/api/v1/notes/{id}/comments"),
+        Some(json!({"body": "Which street?"})),
+    )
+    .await;
+    let card = first_card_until(&app, channel, |c| c["comment_count"] == 1).await;
+    assert_eq!(card["comment_count"], 1);
+
+    let rename = json!({"display_name": "Noodle Queen"});
+    app.send_as(Method::PATCH, &author, "/api/v1/me", Some(rename))
+        .await;
+    let card = first_card_until(&app, channel, |c| {
+        c["author"]["display_name"] == "Noodle Queen"
+    })
+    .await;
+    assert_eq!(card["author"]["display_name"], "Noodle Queen");
+
+    let found = app
+        .search_until(Some(&reader), "q=noodle", |a| a["items"] != json!([]))
+        .await;
+    assert_ne!(found["items"], json!([]), "{found}");
+    app.send_as(
+        Method::PUT,
+        &author,
+        "/api/v1/users/cached_reader/block",
+        None,
+    )
+    .await;
+    let blocked = app.get_json_as(&reader, "/api/v1/search?q=noodle").await;
+    assert_eq!(blocked["items"], json!([]), "{blocked}");
+    app.send_as(
+        Method::DELETE,
+        &author,
+        &format!("/api/v1/notes/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(app.get_json(channel).await["items"], json!([]));
+}
