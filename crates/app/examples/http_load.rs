@@ -1,7 +1,9 @@
 //! An open-loop HTTP load generator: `http_load <base url> <rate> <seconds> <what>`, where
 //! `what` is `search` (two-term queries of content words from the search corpus), `feed
-//! <tokens file>` (Explore pages, each as a random member of the file, one API token per line)
-//! or a path requested as it is (a baseline such as `/healthz`). Requests leave on a fixed
+//! <tokens file>` (Explore pages, each as a random member of the file, one API token per line),
+//! `checkout <buyers file> <skus file>` (checkouts of one unit of a random SKU as a random buyer,
+//! each with its own idempotency key; the files as `mall_world` writes them) or a path
+//! requested as it is (a baseline such as `/healthz`). Requests leave on a fixed
 //! schedule (`rate` per second) whether or not earlier ones have been answered, and each
 //! latency is measured from the moment its request was due, so a slow server cannot hide its
 //! queue (no coordinated omission).
@@ -17,36 +19,52 @@ use tokio::sync::Mutex;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: http_load <base url> <rate> <seconds> search | feed <tokens file> | <path>";
+    let usage = "usage: http_load <base url> <rate> <seconds> search | feed <tokens file> | \
+                 checkout <buyers file> <skus file> | <path>";
     let [base, rate, seconds, what @ ..] = args.as_slice() else {
         anyhow::bail!(usage);
     };
     let rate: u64 = rate.parse()?;
     let total = rate * seconds.parse::<u64>()?;
     let mut corpus = Corpus::new(7);
-    let tokens: Vec<String> = match what {
-        [feed, file] if feed == "feed" => std::fs::read_to_string(file)?
+    let lines = |file: &String| -> anyhow::Result<Vec<String>> {
+        Ok(std::fs::read_to_string(file)?
             .lines()
             .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
+            .collect())
+    };
+    let (tokens, skus) = match what {
+        [feed, file] if feed == "feed" => (lines(file)?, Vec::new()),
+        [checkout, buyers, skus] if checkout == "checkout" => (lines(buyers)?, lines(skus)?),
+        _ => (Vec::new(), Vec::new()),
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    // (path, API token)
-    let requests: Vec<(String, Option<String>)> = (0..total)
-        .map(|_| match what {
-            [search] if search == "search" => Ok((
-                format!(
-                    "/api/v1/search?q={}",
-                    urlencode(&corpus.two_term_query(Draw::Content))
-                ),
-                None,
-            )),
-            [feed, _] if feed == "feed" => Ok((
-                "/api/v1/feed/explore".to_owned(),
-                tokens.choose(&mut rng).cloned(),
-            )),
-            [path] if path.starts_with('/') => Ok((path.clone(), None)),
+    // Idempotency keys differ from run to run, so a second run makes new orders.
+    let run: u32 = rand::random();
+    let requests: Vec<Request> = (0..total)
+        .map(|n| match what {
+            [search] if search == "search" => Ok(Request::get(format!(
+                "/api/v1/search?q={}",
+                urlencode(&corpus.two_term_query(Draw::Content))
+            ))),
+            [feed, _] if feed == "feed" => Ok(Request {
+                token: tokens.choose(&mut rng).cloned(),
+                ..Request::get("/api/v1/feed/explore".to_owned())
+            }),
+            [checkout, _, _] if checkout == "checkout" => {
+                let buyer = tokens.choose(&mut rng).ok_or_else(|| anyhow::anyhow!("no buyers"))?;
+                let (token, address) = buyer.split_once(' ').ok_or_else(|| anyhow::anyhow!("a buyer line is: token address"))?;
+                let sku = skus.choose(&mut rng).ok_or_else(|| anyhow::anyhow!("no SKUs"))?;
+                Ok(Request {
+                    token: Some(token.to_owned()),
+                    checkout: Some((
+                        format!("bench-{run}-{n}"),
+                        format!(r#"{{"address_id":"{address}","items":[{{"sku_id":"{sku}","quantity":1}}]}}"#),
+                    )),
+                    ..Request::get("/api/v1/checkout".to_owned())
+                })
+            }
+            [path] if path.starts_with('/') => Ok(Request::get(path.clone())),
             _ => Err(anyhow::anyhow!(usage)),
         })
         .collect::<anyhow::Result<_>>()?;
@@ -58,14 +76,21 @@ async fn main() -> anyhow::Result<()> {
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(total as usize);
-    for (n, (path, token)) in requests.into_iter().enumerate() {
+    for (n, planned) in requests.into_iter().enumerate() {
         let due = started + interval * n as u32;
         tokio::time::sleep_until(due.into()).await;
         let (client, latencies, failures) = (client.clone(), latencies.clone(), failures.clone());
-        let url = format!("{base}{path}");
+        let url = format!("{base}{}", planned.path);
         tasks.push(tokio::spawn(async move {
-            let mut request = client.get(&url);
-            if let Some(token) = token {
+            let mut request = match planned.checkout {
+                Some((key, body)) => client
+                    .post(&url)
+                    .header("Idempotency-Key", key)
+                    .header("content-type", "application/json")
+                    .body(body),
+                None => client.get(&url),
+            };
+            if let Some(token) = planned.token {
                 request = request.bearer_auth(token);
             }
             let ok = match request.send().await {
@@ -101,6 +126,23 @@ async fn main() -> anyhow::Result<()> {
         at(1.0)
     );
     Ok(())
+}
+
+/// One request of the schedule: a GET, or with `checkout` (idempotency key, JSON body) a POST.
+struct Request {
+    path: String,
+    token: Option<String>,
+    checkout: Option<(String, String)>,
+}
+
+impl Request {
+    fn get(path: String) -> Request {
+        Request {
+            path,
+            token: None,
+            checkout: None,
+        }
+    }
 }
 
 fn urlencode(text: &str) -> String {

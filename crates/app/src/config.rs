@@ -18,7 +18,25 @@ pub struct Config {
     /// The discovery feed: recall sizes, engagement weights, traffic pools, spacing.
     pub feed: feed::FeedConfig,
     pub auth: AuthConfig,
+    pub mall: MallConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MallConfig {
+    /// Minutes an order waits for payment before it is cancelled and its stock released.
+    pub pay_within_minutes: i64,
+    /// Days after shipping after which an order the buyer has not confirmed completes.
+    pub auto_complete_days: i64,
+    /// Hongshu's commission on items, in basis points of their price (500 = 5 %).
+    pub commission_bp: i64,
+    /// Per-category commissions overriding `commission_bp`, e.g. `{ beauty = 800 }`.
+    pub category_commission_bp: std::collections::BTreeMap<String, i64>,
+    /// What the payment provider keeps, in basis points of each payment (60 = 0.6 %).
+    pub channel_fee_bp: i64,
+    /// Signs the sandbox provider's notifications; empty: a random key per start (one node).
+    pub sandbox_key: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -144,6 +162,14 @@ impl Default for Config {
                 login_address_burst: 30,
                 login_address_refill_seconds: 5,
             },
+            mall: MallConfig {
+                pay_within_minutes: 15,
+                auto_complete_days: 7,
+                commission_bp: 500,
+                category_commission_bp: Default::default(),
+                channel_fee_bp: 60,
+                sandbox_key: String::new(),
+            },
             log: LogConfig {
                 level: "info,sqlx=warn".into(),
                 format: "text".into(),
@@ -208,6 +234,9 @@ impl Config {
     pub fn redacted(&self) -> Config {
         let mut copy = self.clone();
         copy.storage.database_url = redact_url_password(&copy.storage.database_url);
+        if !copy.mall.sandbox_key.is_empty() {
+            copy.mall.sandbox_key = "***".into();
+        }
         if !copy.media.s3_secret_access_key.is_empty() {
             copy.media.s3_secret_access_key = "***".into();
         }

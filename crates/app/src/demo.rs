@@ -1,7 +1,8 @@
 //! The demo community that `hongshu seed --demo` (and `hongshu serve --demo` on an empty
-//! database) creates: members and brands, notes in Chinese and English across the main topics
-//! with images drawn here, follows, likes, collects and comments. Everything goes through the
-//! domain services, so the demo obeys the same rules as real use.
+//! database) creates: members, brands with their stores and products, notes in Chinese and
+//! English across the main topics with images drawn here, follows, likes, collects and
+//! comments. Everything goes through the domain services, so the demo obeys the same rules as
+//! real use.
 
 use std::io::Cursor;
 
@@ -18,6 +19,8 @@ use crate::error::AppResult;
 use crate::notes::service::{self as notes, Draft};
 use crate::notes::types::Visibility;
 use crate::orgs::{service as orgs, types::StaffRole};
+use crate::shop::service::{self as shop, ProductDraft, StoreDraft};
+use crate::shop::types::{ProductState, Shipping, SkuDraft};
 use crate::social::service as social;
 use crate::state::AppState;
 
@@ -214,7 +217,7 @@ pub async fn seed(
     let mut rng = StdRng::seed_from_u64(0x1234_5678);
     let password = format!("demo-{}", &accounts::random_secret()[..12]);
     let members = make_members(state, &mut rng, size.members, &password).await?;
-    make_brands(state, &members).await?;
+    make_brands(state, &mut rng, &members).await?;
     for member in &members {
         let count = rng.gen_range(3..=12).min(members.len() - 1);
         let chosen: Vec<&User> = members
@@ -270,18 +273,138 @@ async fn make_members(
     Ok(members)
 }
 
-async fn make_brands(state: &AppState, members: &[User]) -> AppResult<()> {
+/// A product of a demo store: title, category, topic of its pictures, (SKU name, price in fen).
+type DemoProduct = (
+    &'static str,
+    &'static str,
+    usize,
+    &'static [(&'static str, i64)],
+);
+
+const RED_BEAN_PRODUCTS: &[DemoProduct] = &[
+    (
+        "玫瑰保湿精华 Rose Serum",
+        "beauty",
+        0,
+        &[("30ml", 12_900), ("50ml", 19_900)],
+    ),
+    (
+        "温和洁面乳 Gentle Cleanser",
+        "beauty",
+        0,
+        &[("100g", 6_900)],
+    ),
+    (
+        "清爽防晒 SPF50 Sunscreen",
+        "beauty",
+        0,
+        &[("50ml", 8_900), ("2 × 50ml", 15_900)],
+    ),
+    (
+        "哑光口红 Matte Lipstick",
+        "beauty",
+        1,
+        &[
+            ("#01 豆沙", 9_900),
+            ("#02 正红", 9_900),
+            ("#03 枫叶", 9_900),
+        ],
+    ),
+];
+
+const MOUNTAIN_GEAR_PRODUCTS: &[DemoProduct] = &[
+    (
+        "轻量登山杖 Trekking Poles",
+        "outdoor",
+        3,
+        &[("一对 Pair", 25_900)],
+    ),
+    (
+        "防水冲锋衣 Rain Shell",
+        "outdoor",
+        3,
+        &[("S", 59_900), ("M", 59_900), ("L", 59_900)],
+    ),
+    (
+        "速干T恤 Quick-dry Tee",
+        "outdoor",
+        5,
+        &[("M", 12_900), ("L", 12_900)],
+    ),
+];
+
+async fn make_brands(state: &AppState, rng: &mut StdRng, members: &[User]) -> AppResult<()> {
     let brands = [
-        ("redbean", "红豆美妆 Red Bean Beauty", 0, 3),
-        ("mountaingear", "山野装备 Mountain Gear", 1, 4),
+        (
+            "redbean",
+            "红豆美妆 Red Bean Beauty",
+            0,
+            3,
+            RED_BEAN_PRODUCTS,
+        ),
+        (
+            "mountaingear",
+            "山野装备 Mountain Gear",
+            1,
+            4,
+            MOUNTAIN_GEAR_PRODUCTS,
+        ),
     ];
-    for (slug, name, owner, staff) in brands {
+    for (slug, name, owner, staff, products) in brands {
         let (Some(owner), Some(staff)) = (members.get(owner), members.get(staff)) else {
             continue;
         };
         let brand = orgs::create(state, owner, slug, name).await?;
         orgs::put_member(state, owner, &brand, &staff.handle, StaffRole::Staff).await?;
         crate::orgs::store::set_verified(&state.db, brand.id, true).await?;
+        make_store(state, rng, owner, slug, name, products).await?;
+    }
+    Ok(())
+}
+
+/// The brand's store with its products on sale: free shipping from ¥99, more to far regions.
+async fn make_store(
+    state: &AppState,
+    rng: &mut StdRng,
+    owner: &User,
+    slug: &str,
+    name: &str,
+    products: &[DemoProduct],
+) -> AppResult<()> {
+    let shipping = Shipping {
+        fee: 800,
+        free_over: 9_900,
+        region_fees: [("新疆".to_owned(), 2_000), ("西藏".to_owned(), 2_000)].into(),
+    };
+    let draft = StoreDraft {
+        name: name.to_owned(),
+        description: "官方旗舰店 · Official store".into(),
+        shipping,
+    };
+    let store = shop::open_store(state, owner, slug, &draft).await?;
+    for (i, (title, category, topic, variants)) in products.iter().enumerate() {
+        let picture = picture_of(&TOPICS[*topic], rng, i);
+        let media = crate::media::service::upload(state, owner, picture.into()).await?;
+        let draft = ProductDraft {
+            title: (*title).to_owned(),
+            description: format!("{title} — 品牌直发，七天无理由退货。Ships from the brand."),
+            category: (*category).to_owned(),
+            state: ProductState::OnSale,
+            commission_percent: 10,
+            media_ids: vec![media.id],
+        };
+        let skus: Vec<SkuDraft> = variants
+            .iter()
+            .enumerate()
+            .map(|(v, (name, price))| SkuDraft {
+                code: format!("{slug}-{i}-{v}"),
+                name: (*name).to_owned(),
+                price: *price,
+                stock: rng.gen_range(20..200),
+                weight_g: 300,
+            })
+            .collect();
+        shop::create_product(state, owner, store.id, &draft, &skus).await?;
     }
     Ok(())
 }

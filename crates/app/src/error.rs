@@ -73,6 +73,18 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, detail)])
     }
 
+    /// Both results, or the first failure; when both are invalid, every field of both.
+    pub fn together<A, B>(a: AppResult<A>, b: AppResult<B>) -> AppResult<(A, B)> {
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            (Err(AppError::Validation(mut first)), Err(AppError::Validation(second))) => {
+                first.extend(second);
+                Err(AppError::Validation(first))
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

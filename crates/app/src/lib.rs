@@ -9,8 +9,11 @@ pub mod ledger;
 pub mod media;
 pub mod notes;
 pub mod ops;
+pub mod orders;
 pub mod orgs;
+pub mod payments;
 pub mod search;
+pub mod shop;
 pub mod social;
 pub mod state;
 pub mod web;
@@ -69,7 +72,10 @@ pub fn router(state: AppState) -> Router {
                 .merge(notes::api::router())
                 .merge(social::api::router())
                 .merge(search::api::router())
-                .merge(feed::api::router()),
+                .merge(feed::api::router())
+                .merge(shop::api::router())
+                .merge(orders::api::router())
+                .merge(payments::api::router()),
         )
         .split_for_parts();
     let site = Router::new()
@@ -136,6 +142,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let indexer = tokio::spawn(search::indexer::keep_current(state.clone()));
+    let orders = tokio::spawn(orders::service::keep_orders_moving(state.clone()));
+    if let Ok(address) = listener.local_addr() {
+        state.payments.serving_at(address);
+    }
     let feed_loader = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -150,6 +160,7 @@ pub async fn run(
         .await;
     housekeeping.abort();
     indexer.abort();
+    orders.abort();
     feed_loader.abort();
     state.close().await;
     served.context("the server stopped with an error")

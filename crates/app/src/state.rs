@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::feed::service::Feed;
 use crate::media::service::Objects;
 use crate::notes::cache::NoteCache;
+use crate::payments::service::Payments;
 use crate::search::service::Search;
 use crate::web::metrics::Metrics;
 
@@ -25,6 +26,7 @@ pub struct Shared {
     pub search: Search,
     pub feed: Feed,
     pub note_cache: NoteCache,
+    pub payments: Payments,
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
@@ -49,6 +51,7 @@ impl AppState {
             search,
             feed: Feed::new(config.feed.clone()),
             note_cache: NoteCache::new(config.storage.note_cache),
+            payments: Payments::new(&config.mall),
             ledger,
             media,
             ids: IdGenerator::new(config.server.node_id),

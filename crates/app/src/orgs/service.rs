@@ -1,6 +1,6 @@
 //! The rules of organisations: who may create, staff and verify them.
 
-use kernel::Timestamp;
+use kernel::{Id, Timestamp};
 
 use super::store;
 use super::types::{Member, Org, StaffRole};
@@ -39,7 +39,7 @@ pub async fn by_slug(state: &AppState, slug: &str) -> AppResult<Org> {
 
 /// Staff lists are visible to the organisation's own staff and to administrators.
 pub async fn members(state: &AppState, actor: &User, org: &Org) -> AppResult<Vec<Member>> {
-    if !actor.is_admin() && store::role_of(&state.db, org.id, actor.id).await?.is_none() {
+    if !actor.is_admin() && !is_staff(state, actor, org.id).await? {
         return Err(AppError::Forbidden(
             "only the organisation's staff may see its staff",
         ));
@@ -101,6 +101,11 @@ pub async fn set_verified(
         verified,
         ..org.clone()
     })
+}
+
+/// Whether the user works for the organisation, as owner or staff.
+pub async fn is_staff(state: &AppState, user: &User, org: Id) -> AppResult<bool> {
+    Ok(store::role_of(&state.db, org, user.id).await?.is_some())
 }
 
 pub async fn orgs_of(state: &AppState, user: &User) -> AppResult<Vec<Org>> {

@@ -7,6 +7,7 @@ mod errors;
 mod feed;
 mod helpers;
 mod ledger;
+mod mall;
 mod media;
 mod note_pages;
 mod notes;

@@ -1,0 +1,253 @@
+//! JSON API of buying under `/api/v1`: addresses, the cart, checkout and orders.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use kernel::{Id, Page, PageRequest};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::service;
+use super::types::{
+    Address, AddressDraft, CartItem, CheckoutRequest, LineRequest, Order, OrderStatus,
+};
+use crate::error::{AppError, AppResult, Problem};
+use crate::state::AppState;
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(addresses, add_address))
+        .routes(routes!(delete_address))
+        .routes(routes!(cart))
+        .routes(routes!(put_in_cart, remove_from_cart))
+        .routes(routes!(checkout))
+        .routes(routes!(my_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(cancel))
+        .routes(routes!(ship))
+        .routes(routes!(deliver))
+        .routes(routes!(confirm))
+        .routes(routes!(store_orders))
+}
+
+/// The caller's saved addresses, newest first.
+#[utoipa::path(get, path = "/me/addresses", tag = "orders",
+    responses((status = 200, body = Vec<Address>), (status = 401, body = Problem)))]
+async fn addresses(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<Json<Vec<Address>>> {
+    Ok(Json(service::addresses(&state, &user).await?))
+}
+
+/// Save an address.
+#[utoipa::path(post, path = "/me/addresses", tag = "orders", request_body = AddressDraft,
+    responses((status = 201, body = Address), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn add_address(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(draft): ApiJson<AddressDraft>,
+) -> AppResult<(StatusCode, Json<Address>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::add_address(&state, &user, &draft).await?),
+    ))
+}
+
+/// Delete a saved address (orders keep the address they were sent to).
+#[utoipa::path(delete, path = "/me/addresses/{id}", tag = "orders",
+    params(("id" = Id, Path, description = "The address's id")),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn delete_address(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<StatusCode> {
+    service::delete_address(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's cart, grouped by store.
+#[utoipa::path(get, path = "/me/cart", tag = "orders",
+    responses((status = 200, body = Vec<CartItem>), (status = 401, body = Problem)))]
+async fn cart(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<Json<Vec<CartItem>>> {
+    Ok(Json(service::cart(&state, &user).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Quantity {
+    /// 1–999.
+    pub quantity: i64,
+}
+
+/// Put a SKU in the cart with this quantity.
+#[utoipa::path(put, path = "/me/cart/{sku_id}", tag = "orders", request_body = Quantity,
+    params(("sku_id" = Id, Path, description = "The SKU's id")),
+    responses((status = 200, body = Vec<CartItem>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn put_in_cart(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(sku_id): ApiPath<Id>,
+    ApiJson(req): ApiJson<Quantity>,
+) -> AppResult<Json<Vec<CartItem>>> {
+    let line = LineRequest {
+        sku_id,
+        quantity: req.quantity,
+    };
+    Ok(Json(service::put_in_cart(&state, &user, &line).await?))
+}
+
+/// Take a SKU out of the cart.
+#[utoipa::path(delete, path = "/me/cart/{sku_id}", tag = "orders",
+    params(("sku_id" = Id, Path, description = "The SKU's id")),
+    responses((status = 200, body = Vec<CartItem>)))]
+async fn remove_from_cart(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(sku_id): ApiPath<Id>,
+) -> AppResult<Json<Vec<CartItem>>> {
+    Ok(Json(
+        service::remove_from_cart(&state, &user, sku_id).await?,
+    ))
+}
+
+/// Buy: one order per store, stock reserved until payment. Requires an `Idempotency-Key`
+/// header: repeating the request with the same key returns the same orders (200) instead of
+/// making new ones (201).
+#[utoipa::path(post, path = "/checkout", tag = "orders", request_body = CheckoutRequest,
+    params(("Idempotency-Key" = String, Header, description = "Chosen by the client, once per checkout")),
+    responses((status = 201, body = Vec<Order>), (status = 200, body = Vec<Order>), (status = 400, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn checkout(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CheckoutRequest>,
+) -> AppResult<(StatusCode, Json<Vec<Order>>)> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| AppError::BadRequest("send an Idempotency-Key header".into()))?;
+    let (new, orders) = service::checkout(&state, &user, key, &req).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(orders)))
+}
+
+/// The caller's orders, newest first.
+#[utoipa::path(get, path = "/me/orders", tag = "orders", params(PageRequest),
+    responses((status = 200, body = Page<Order>), (status = 401, body = Problem)))]
+async fn my_orders(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> AppResult<Json<Page<Order>>> {
+    Ok(Json(service::my_orders(&state, &user, &page).await?))
+}
+
+/// An order with its items and timeline (its buyer and its store's staff only).
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders",
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 200, body = Order), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn get_order(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Order>> {
+    Ok(Json(service::order(&state, &user, id).await?))
+}
+
+/// Cancel an unpaid order (its buyer or store); its stock goes back on sale.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders",
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 200, body = Order), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn cancel(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Order>> {
+    Ok(Json(service::cancel(&state, &user, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+/// Ship a paid order (its store's staff only).
+#[utoipa::path(post, path = "/orders/{id}/ship", tag = "orders", request_body = Shipment,
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 200, body = Order), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn ship(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(req): ApiJson<Shipment>,
+) -> AppResult<Json<Order>> {
+    Ok(Json(
+        service::ship(&state, &user, id, &req.carrier, &req.tracking_number).await?,
+    ))
+}
+
+/// Record that the carrier delivered the order (its store's staff only).
+#[utoipa::path(post, path = "/orders/{id}/deliver", tag = "orders",
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 200, body = Order), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn deliver(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Order>> {
+    Ok(Json(service::deliver(&state, &user, id).await?))
+}
+
+/// Confirm receipt (the buyer): the order completes and the store is credited.
+#[utoipa::path(post, path = "/orders/{id}/confirm", tag = "orders",
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 200, body = Order), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn confirm(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Order>> {
+    Ok(Json(service::confirm(&state, &user, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StoreOrderParams {
+    /// Only orders in this status.
+    pub status: Option<OrderStatus>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A store's orders, newest first (its staff only).
+#[utoipa::path(get, path = "/stores/{id}/orders", tag = "orders",
+    params(("id" = Id, Path, description = "The store's id"), StoreOrderParams),
+    responses((status = 200, body = Page<Order>), (status = 403, body = Problem)))]
+async fn store_orders(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiQuery(params): ApiQuery<StoreOrderParams>,
+) -> AppResult<Json<Page<Order>>> {
+    let page = PageRequest {
+        cursor: params.cursor,
+        limit: params.limit,
+    };
+    Ok(Json(
+        service::store_orders(&state, &user, id, params.status, &page).await?,
+    ))
+}

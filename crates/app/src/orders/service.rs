@@ -1,0 +1,663 @@
+//! The rules of buying: addresses, the cart, checkout with stock reservation and idempotency
+//! keys, an order's life from payment to completion, and the money it moves on completion.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use kernel::{Currency, Id, Page, PageRequest, Timestamp};
+use ledger::{Transfer, TransferKind};
+use sha2::{Digest, Sha256};
+
+use super::store::{self, Orders};
+use super::types::{
+    Address, AddressDraft, CartItem, CheckoutRequest, LineRequest, Order, OrderEvent, OrderItem,
+    OrderStatus,
+};
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ledger::service::ensure_account;
+use crate::ledger::types::{AccountKind, TransferCode};
+use crate::shop::service as shop;
+use crate::shop::types::{in_range, MAX_QUANTITY};
+use crate::state::AppState;
+use crate::web::page_bounds;
+
+/// Lines one checkout may hold.
+const MAX_LINES: usize = 100;
+
+pub async fn add_address(
+    state: &AppState,
+    user: &User,
+    draft: &AddressDraft,
+) -> AppResult<Address> {
+    let address = Address {
+        id: state.ids.next_id(),
+        to: draft.parse()?,
+        created_at: Timestamp::now(),
+    };
+    store::insert_address(&state.db, user.id, &address).await?;
+    Ok(address)
+}
+
+pub async fn addresses(state: &AppState, user: &User) -> AppResult<Vec<Address>> {
+    Ok(store::addresses(&state.db, user.id).await?)
+}
+
+pub async fn delete_address(state: &AppState, user: &User, id: Id) -> AppResult<()> {
+    match store::delete_address(&state.db, user.id, id).await? {
+        true => Ok(()),
+        false => Err(AppError::NotFound("address")),
+    }
+}
+
+/// Puts a SKU in the cart with this quantity; it must be on sale.
+pub async fn put_in_cart(
+    state: &AppState,
+    user: &User,
+    line: &LineRequest,
+) -> AppResult<Vec<CartItem>> {
+    in_range("quantity", line.quantity, 1, MAX_QUANTITY).map_err(one)?;
+    let product = crate::shop::store::product_of_sku(&state.db, line.sku_id)
+        .await?
+        .ok_or(AppError::NotFound("sku"))?;
+    shop::product(state, None, product).await?;
+    store::put_in_cart(
+        &state.db,
+        user.id,
+        line.sku_id,
+        line.quantity,
+        Timestamp::now(),
+    )
+    .await?;
+    cart(state, user).await
+}
+
+pub async fn remove_from_cart(state: &AppState, user: &User, sku: Id) -> AppResult<Vec<CartItem>> {
+    let mut tx = state.db.begin_write().await?;
+    store::remove_from_cart(&mut tx, user.id, &[sku]).await?;
+    tx.commit().await?;
+    cart(state, user).await
+}
+
+pub async fn cart(state: &AppState, user: &User) -> AppResult<Vec<CartItem>> {
+    Ok(store::cart(&state.db, user.id).await?)
+}
+
+fn one(error: FieldError) -> AppError {
+    AppError::Validation(vec![error])
+}
+
+/// An idempotency key: 1–100 visible ASCII characters.
+fn parse_key(key: &str) -> AppResult<&str> {
+    let valid = (1..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+    valid.then_some(key).ok_or_else(|| {
+        AppError::BadRequest(
+            "the Idempotency-Key header must be 1 to 100 visible ASCII characters".into(),
+        )
+    })
+}
+
+/// Checks the lines of a checkout: 1–100 of them, each SKU once, quantities 1–999.
+fn check_lines(lines: &[LineRequest]) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        errors.push(FieldError::new(
+            "items",
+            format!("must hold 1 to {MAX_LINES} lines"),
+        ));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if let Err(e) = in_range(
+            &format!("items[{i}].quantity"),
+            line.quantity,
+            1,
+            MAX_QUANTITY,
+        ) {
+            errors.push(e);
+        }
+        if lines[..i].iter().any(|l| l.sku_id == line.sku_id) {
+            errors.push(FieldError::new(
+                format!("items[{i}].sku_id"),
+                "is listed twice",
+            ));
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(AppError::Validation(errors)),
+    }
+}
+
+/// Turns the buyer's items into one order per store, reserving their stock, all in one
+/// transaction. The same `key` with the same request gives back the orders it made the first
+/// time (`false`: nothing new was made); with a different request it is refused.
+pub async fn checkout(
+    state: &AppState,
+    buyer: &User,
+    key: &str,
+    request: &CheckoutRequest,
+) -> AppResult<(bool, Vec<Order>)> {
+    let key = parse_key(key)?;
+    let hash = request_hash(request);
+    if let Some(orders) = earlier_checkout(state, buyer, key, &hash).await? {
+        return Ok((false, orders));
+    }
+    check_lines(&request.items)?;
+    let address = store::address(&state.db, buyer.id, request.address_id)
+        .await?
+        .ok_or_else(|| {
+            one(FieldError::new(
+                "address_id",
+                "is not one of your addresses",
+            ))
+        })?;
+    let now = Timestamp::now();
+    let checkout = state.ids.next_id();
+    let orders = plan_orders(state, buyer, checkout, &address.to, &request.items, now).await?;
+    let mut tx = state.db.begin_write().await?;
+    if !store::insert_checkout(&mut tx, checkout, buyer.id, key, &hash, now).await? {
+        drop(tx);
+        return match earlier_checkout(state, buyer, key, &hash).await? {
+            Some(orders) => Ok((false, orders)),
+            None => Err(AppError::Conflict(
+                "Idempotency-Key",
+                "a checkout with this key is still being made; try again".into(),
+            )),
+        };
+    }
+    for (i, line) in request.items.iter().enumerate() {
+        if !store::reserve(&mut tx, line.sku_id, line.quantity).await? {
+            let left = store::stock(&mut tx, line.sku_id).await?;
+            return Err(AppError::Conflict(
+                "items",
+                format!("items[{i}]: only {left} left"),
+            ));
+        }
+    }
+    for order in &orders {
+        store::insert_order(&mut tx, order).await?;
+        for event in &order.timeline {
+            store::insert_event(&mut tx, order.id, state.ids.next_id(), event).await?;
+        }
+    }
+    let skus: Vec<Id> = request.items.iter().map(|l| l.sku_id).collect();
+    store::remove_from_cart(&mut tx, buyer.id, &skus).await?;
+    tx.commit().await?;
+    Ok((true, orders))
+}
+
+fn request_hash(request: &CheckoutRequest) -> String {
+    let canonical = serde_json::to_vec(request).unwrap_or_default();
+    hex::encode(Sha256::digest(&canonical))
+}
+
+/// The orders a key already made, if it made any; a different request under it is refused.
+async fn earlier_checkout(
+    state: &AppState,
+    buyer: &User,
+    key: &str,
+    hash: &str,
+) -> AppResult<Option<Vec<Order>>> {
+    match store::checkout_by_key(&state.db, buyer.id, key).await? {
+        Some((_, earlier)) if earlier != hash => Err(AppError::Conflict(
+            "Idempotency-Key",
+            "was used for a different checkout".into(),
+        )),
+        Some((id, _)) => {
+            let orders = store::orders(&state.db, &Orders::Checkout(id), None, 100).await?;
+            Ok(Some(orders))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The orders a checkout will make, priced now: one per store, in the order stores first
+/// appear among the lines.
+async fn plan_orders(
+    state: &AppState,
+    buyer: &User,
+    checkout: Id,
+    ship_to: &AddressDraft,
+    lines: &[LineRequest],
+    now: Timestamp,
+) -> AppResult<Vec<Order>> {
+    let skus: Vec<Id> = lines.iter().map(|l| l.sku_id).collect();
+    let found = store::for_sale(&state.db, &skus).await?;
+    let mut errors = Vec::new();
+    let mut by_store: BTreeMap<usize, (Id, Vec<OrderItem>)> = BTreeMap::new();
+    let mut first_seen: HashMap<Id, usize> = HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(sku) = found.iter().find(|s| s.sku == line.sku_id) else {
+            errors.push(FieldError::new(format!("items[{i}].sku_id"), "no such SKU"));
+            continue;
+        };
+        if !sku.on_sale {
+            errors.push(FieldError::new(
+                format!("items[{i}].sku_id"),
+                "is not on sale",
+            ));
+            continue;
+        }
+        let slot = *first_seen.entry(sku.store).or_insert(i);
+        by_store
+            .entry(slot)
+            .or_insert_with(|| (sku.store, Vec::new()))
+            .1
+            .push(OrderItem {
+                sku_id: sku.sku,
+                product_id: sku.product,
+                title: sku.title.clone(),
+                sku_name: sku.sku_name.clone(),
+                unit_price: sku.price,
+                quantity: line.quantity,
+            });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let pay_by = Timestamp::from_millis(
+        now.as_millis() + state.config.mall.pay_within_minutes.max(1) * 60_000,
+    );
+    let mut orders = Vec::new();
+    for (store_id, items) in by_store.into_values() {
+        let store = shop::get_store(state, store_id).await?;
+        let items_total = items
+            .iter()
+            .try_fold(0i64, |sum, i| {
+                sum.checked_add(i.unit_price.checked_mul(i.quantity)?)
+            })
+            .ok_or_else(|| one(FieldError::new("items", "the total is too large")))?;
+        let shipping_fee = store.shipping.fee_for(&ship_to.region, items_total);
+        orders.push(Order {
+            id: state.ids.next_id(),
+            checkout_id: checkout,
+            buyer_id: buyer.id,
+            store_id,
+            store_name: store.name,
+            status: OrderStatus::PendingPayment,
+            currency: store.currency,
+            items_total,
+            shipping_fee,
+            total: items_total + shipping_fee,
+            ship_to: ship_to.clone(),
+            carrier: String::new(),
+            tracking_number: String::new(),
+            pay_by,
+            items,
+            timeline: vec![OrderEvent {
+                status: OrderStatus::PendingPayment,
+                detail: "order placed".into(),
+                at: now,
+            }],
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    Ok(orders)
+}
+
+/// Who is looking at an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Buyer,
+    Merchant,
+}
+
+/// An order as its buyer or its store's staff see it; anyone else is refused.
+pub async fn order_for(state: &AppState, viewer: &User, id: Id) -> AppResult<(Order, Party)> {
+    let order = store::order(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    if order.buyer_id == viewer.id {
+        return Ok((order, Party::Buyer));
+    }
+    match shop::require_staff(state, viewer, order.store_id).await {
+        Ok(()) => Ok((order, Party::Merchant)),
+        Err(_) => Err(AppError::Forbidden(
+            "only the buyer and the store's staff may see this order",
+        )),
+    }
+}
+
+pub async fn order(state: &AppState, viewer: &User, id: Id) -> AppResult<Order> {
+    Ok(order_for(state, viewer, id).await?.0)
+}
+
+pub async fn my_orders(
+    state: &AppState,
+    buyer: &User,
+    page: &PageRequest,
+) -> AppResult<Page<Order>> {
+    let (size, before) = page_bounds(page)?;
+    let rows = store::orders(&state.db, &Orders::Buyer(buyer.id), before, size + 1).await?;
+    Ok(Page::from_rows(rows, size, |o| o.id.as_i64()))
+}
+
+/// A store's orders, newest first, optionally in one status (its staff only).
+pub async fn store_orders(
+    state: &AppState,
+    staff: &User,
+    store_id: Id,
+    status: Option<OrderStatus>,
+    page: &PageRequest,
+) -> AppResult<Page<Order>> {
+    shop::require_staff(state, staff, store_id).await?;
+    let (size, before) = page_bounds(page)?;
+    let which = Orders::Store {
+        store: store_id,
+        status,
+    };
+    let rows = store::orders(&state.db, &which, before, size + 1).await?;
+    Ok(Page::from_rows(rows, size, |o| o.id.as_i64()))
+}
+
+/// Moves an order along, once: from one of `from` to `to`, with a line on its timeline. An
+/// order in any other status is a conflict (409) saying which status it is in.
+pub async fn transition(
+    state: &AppState,
+    order: &Order,
+    from: &[OrderStatus],
+    to: OrderStatus,
+    detail: &str,
+    shipment: Option<(&str, &str)>,
+) -> AppResult<()> {
+    let now = Timestamp::now();
+    let mut tx = state.db.begin_write().await?;
+    if !store::move_status(&mut tx, order.id, from, to, shipment, now).await? {
+        drop(tx);
+        let current = store::order(&state.db, order.id)
+            .await?
+            .map_or(order.status, |o| o.status);
+        return Err(AppError::Conflict(
+            "status",
+            format!(
+                "the order is {} and cannot become {}",
+                current.as_str(),
+                to.as_str()
+            ),
+        ));
+    }
+    match to {
+        OrderStatus::Cancelled => store::release(&mut tx, order.id).await?,
+        OrderStatus::Paid => store::count_sold(&mut tx, order.id).await?,
+        _ => {}
+    }
+    let event = OrderEvent {
+        status: to,
+        detail: detail.to_owned(),
+        at: now,
+    };
+    store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The buyer or the store cancels an order not yet paid; its stock goes back on sale.
+pub async fn cancel(state: &AppState, actor: &User, id: Id) -> AppResult<Order> {
+    let (order, party) = order_for(state, actor, id).await?;
+    let detail = match party {
+        Party::Buyer => "cancelled by the buyer",
+        Party::Merchant => "cancelled by the store",
+    };
+    transition(
+        state,
+        &order,
+        &[OrderStatus::PendingPayment],
+        OrderStatus::Cancelled,
+        detail,
+        None,
+    )
+    .await?;
+    self::order(state, actor, id).await
+}
+
+/// The store ships a paid order with the carrier and tracking number.
+pub async fn ship(
+    state: &AppState,
+    staff: &User,
+    id: Id,
+    carrier: &str,
+    tracking: &str,
+) -> AppResult<Order> {
+    let (order, party) = order_for(state, staff, id).await?;
+    if party != Party::Merchant {
+        return Err(AppError::Forbidden(
+            "only the store's staff may ship an order",
+        ));
+    }
+    let mut fields = crate::accounts::types::Fields::default();
+    let carrier = fields.check(crate::accounts::types::parse_line("carrier", carrier, 40));
+    let tracking = fields.check(crate::accounts::types::parse_line(
+        "tracking_number",
+        tracking,
+        40,
+    ));
+    let (carrier, tracking) = fields.finish(carrier.zip(tracking))?;
+    let detail = format!("shipped with {carrier}, tracking number {tracking}");
+    transition(
+        state,
+        &order,
+        &[OrderStatus::Paid],
+        OrderStatus::Shipped,
+        &detail,
+        Some((&carrier, &tracking)),
+    )
+    .await?;
+    self::order(state, staff, id).await
+}
+
+/// The store records that the carrier delivered the order.
+pub async fn deliver(state: &AppState, staff: &User, id: Id) -> AppResult<Order> {
+    let (order, party) = order_for(state, staff, id).await?;
+    if party != Party::Merchant {
+        return Err(AppError::Forbidden(
+            "only the store's staff may record a delivery",
+        ));
+    }
+    transition(
+        state,
+        &order,
+        &[OrderStatus::Shipped],
+        OrderStatus::Delivered,
+        "delivered",
+        None,
+    )
+    .await?;
+    self::order(state, staff, id).await
+}
+
+/// The buyer confirms receipt: the order completes and the money is split. Confirming again
+/// changes nothing (and makes sure the split was made).
+pub async fn confirm(state: &AppState, buyer: &User, id: Id) -> AppResult<Order> {
+    let (order, party) = order_for(state, buyer, id).await?;
+    if party != Party::Buyer {
+        return Err(AppError::Forbidden("only the buyer may confirm receipt"));
+    }
+    complete(state, &order, "receipt confirmed by the buyer").await?;
+    self::order(state, buyer, id).await
+}
+
+/// Completes a shipped or delivered order and splits its money; an order already completed
+/// only has its split made sure of.
+async fn complete(state: &AppState, order: &Order, detail: &str) -> AppResult<()> {
+    if order.status != OrderStatus::Completed {
+        let from = [OrderStatus::Shipped, OrderStatus::Delivered];
+        transition(state, order, &from, OrderStatus::Completed, detail, None).await?;
+    }
+    settle(state, order).await
+}
+
+/// `amount` × `bp` / 10,000, rounded half up.
+fn basis_points(amount: i64, bp: i64) -> i64 {
+    ((i128::from(amount) * i128::from(bp) + 5_000) / 10_000) as i64
+}
+
+/// What an order's money comes to when it completes: (merchant's share, Hongshu's commission,
+/// the payment channel's fee). They add up to the order's total.
+pub async fn split(state: &AppState, order: &Order) -> AppResult<(i64, i64, i64)> {
+    let mall = &state.config.mall;
+    let mut commission = 0;
+    for (category, total) in store::totals_by_category(&state.db, order.id).await? {
+        let rate = mall
+            .category_commission_bp
+            .get(&category)
+            .copied()
+            .unwrap_or(mall.commission_bp);
+        commission += basis_points(total, rate.clamp(0, 10_000));
+    }
+    let fee = basis_points(order.total, mall.channel_fee_bp.clamp(0, 10_000));
+    let commission = commission.min(order.total - fee);
+    Ok((order.total - fee - commission, commission, fee))
+}
+
+/// On completion the buyer's payment leaves clearing: the store's share to its payable, the
+/// commission and the recovered channel fee to Hongshu's revenue. One linked batch, each
+/// transfer's id chosen once per order, so a repeat moves nothing.
+async fn settle(state: &AppState, order: &Order) -> AppResult<()> {
+    let (share, commission, fee) = split(state, order).await?;
+    let currency = currency_of(order)?;
+    let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
+    let payable = ensure_account(
+        state,
+        AccountKind::MerchantPayable,
+        &format!("store:{}", order.store_id.as_i64()),
+        currency,
+    )
+    .await?;
+    let revenue =
+        ensure_account(state, AccountKind::CommissionRevenue, "platform", currency).await?;
+    let legs = [
+        (
+            "merchant_share",
+            payable.id,
+            share,
+            TransferCode::MerchantShare,
+        ),
+        (
+            "platform_commission",
+            revenue.id,
+            commission,
+            TransferCode::PlatformCommission,
+        ),
+        (
+            "channel_fee_recovered",
+            revenue.id,
+            fee,
+            TransferCode::ChannelFee,
+        ),
+    ];
+    let mut transfers = Vec::new();
+    for (step, credit, amount, code) in legs {
+        if amount > 0 {
+            let id = store::transfer_id(&state.db, order.id, step, state.ids.next_id()).await?;
+            transfers.push(order_transfer(
+                id,
+                clearing.id,
+                credit,
+                amount,
+                currency,
+                code,
+                order,
+            ));
+        }
+    }
+    submit_linked(state, transfers).await
+}
+
+pub fn currency_of(order: &Order) -> AppResult<Currency> {
+    Currency::parse(&order.currency)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("order currency: {e}")))
+}
+
+/// A posted transfer about an order (memo: the order id).
+pub fn order_transfer(
+    id: i64,
+    debit: i64,
+    credit: i64,
+    amount: i64,
+    currency: Currency,
+    code: TransferCode,
+    order: &Order,
+) -> Transfer {
+    Transfer {
+        id,
+        debit_account_id: debit,
+        credit_account_id: credit,
+        amount,
+        currency,
+        code: code.code(),
+        kind: TransferKind::Posted,
+        linked: false,
+        pending_id: None,
+        timeout_seconds: 0,
+        memo: format!("order {}", order.id.as_i64()),
+    }
+}
+
+/// Submits transfers as one linked chain: all of them or none. Transfers made before (a
+/// retry) count as done.
+pub async fn submit_linked(state: &AppState, mut transfers: Vec<Transfer>) -> AppResult<()> {
+    let last = transfers.len().saturating_sub(1);
+    for (i, transfer) in transfers.iter_mut().enumerate() {
+        transfer.linked = i < last;
+    }
+    let results = state
+        .ledger
+        .submit(transfers)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    match results.into_iter().find_map(Result::err) {
+        None => Ok(()),
+        Some(refused) => Err(AppError::Internal(anyhow::anyhow!(
+            "the ledger refused an order's transfer: {refused}"
+        ))),
+    }
+}
+
+/// Cancels orders unpaid past their deadline and completes orders shipped long enough ago,
+/// until the server stops.
+pub async fn keep_orders_moving(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        if let Err(e) = move_overdue(&state).await {
+            tracing::warn!(error = %e, "could not move overdue orders");
+        }
+    }
+}
+
+/// One round of [`keep_orders_moving`]; returns how many orders it moved.
+pub async fn move_overdue(state: &AppState) -> AppResult<usize> {
+    let now = Timestamp::now();
+    let mut moved = 0;
+    for id in store::overdue(&state.db, OrderStatus::PendingPayment, now, 500).await? {
+        if let Some(order) = store::order(&state.db, id).await? {
+            let expired = [OrderStatus::PendingPayment];
+            let detail = "not paid in time";
+            if transition(
+                state,
+                &order,
+                &expired,
+                OrderStatus::Cancelled,
+                detail,
+                None,
+            )
+            .await
+            .is_ok()
+            {
+                moved += 1;
+            }
+        }
+    }
+    let days = state.config.mall.auto_complete_days.max(1);
+    let shipped_before = Timestamp::from_millis(now.as_millis() - days * 86_400_000);
+    for status in [OrderStatus::Shipped, OrderStatus::Delivered] {
+        for id in store::overdue(&state.db, status, shipped_before, 500).await? {
+            if let Some(order) = store::order(&state.db, id).await? {
+                complete(state, &order, "completed automatically").await?;
+                moved += 1;
+            }
+        }
+    }
+    Ok(moved)
+}

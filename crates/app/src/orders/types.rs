@@ -1,0 +1,176 @@
+//! Buying's vocabulary: addresses, the cart, checkout requests, orders and their timeline.
+
+use kernel::{Id, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::accounts::types::{parse_line, Fields};
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Shipped,
+    Delivered,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_db(text: &str) -> OrderStatus {
+        OrderStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .unwrap_or(OrderStatus::Cancelled)
+    }
+}
+
+/// Where an order goes, as the buyer wrote it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct AddressDraft {
+    /// The recipient.
+    pub name: String,
+    pub phone: String,
+    /// Province or region; stores may charge it a shipping fee of its own.
+    pub region: String,
+    /// City, street, building.
+    pub detail: String,
+}
+
+impl AddressDraft {
+    /// The address with every field checked and trimmed.
+    pub fn parse(&self) -> AppResult<AddressDraft> {
+        let mut fields = Fields::default();
+        let name = fields.check(parse_line("name", &self.name, 40));
+        let phone = fields.check(parse_phone(&self.phone));
+        let region = fields.check(parse_line("region", &self.region, 20));
+        let detail = fields.check(parse_line("detail", &self.detail, 200));
+        let (((name, phone), region), detail) =
+            fields.finish(name.zip(phone).zip(region).zip(detail))?;
+        Ok(AddressDraft {
+            name,
+            phone,
+            region,
+            detail,
+        })
+    }
+}
+
+fn parse_phone(input: &str) -> Result<String, crate::error::FieldError> {
+    let phone = input.trim();
+    let digits = phone.trim_start_matches('+');
+    if (6..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        Ok(phone.to_owned())
+    } else {
+        Err(crate::error::FieldError::new(
+            "phone",
+            "must be 6 to 20 digits (dashes and a leading + allowed)",
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Address {
+    pub id: Id,
+    #[serde(flatten)]
+    pub to: AddressDraft,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CartItem {
+    pub sku_id: Id,
+    pub product_id: Id,
+    pub store_id: Id,
+    pub store_name: String,
+    pub title: String,
+    pub sku_name: String,
+    /// In fen, as of now.
+    pub price: i64,
+    pub quantity: i64,
+    /// Units left to buy.
+    pub stock: i64,
+    /// False when the product is no longer on sale.
+    pub on_sale: bool,
+    pub image_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct LineRequest {
+    pub sku_id: Id,
+    /// 1–999.
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct CheckoutRequest {
+    /// One of the buyer's saved addresses.
+    pub address_id: Id,
+    /// What to buy; items of several stores become one order per store.
+    pub items: Vec<LineRequest>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderItem {
+    pub sku_id: Id,
+    pub product_id: Id,
+    pub title: String,
+    pub sku_name: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderEvent {
+    pub status: OrderStatus,
+    pub detail: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Order {
+    pub id: Id,
+    /// Orders placed by one checkout share it.
+    pub checkout_id: Id,
+    pub buyer_id: Id,
+    pub store_id: Id,
+    pub store_name: String,
+    pub status: OrderStatus,
+    pub currency: String,
+    /// In fen: the items, shipping, and what the buyer pays.
+    pub items_total: i64,
+    pub shipping_fee: i64,
+    pub total: i64,
+    pub ship_to: AddressDraft,
+    pub carrier: String,
+    pub tracking_number: String,
+    /// Unpaid by then, the order is cancelled and its stock released.
+    pub pay_by: Timestamp,
+    pub items: Vec<OrderItem>,
+    /// Every status the order went through, oldest first.
+    pub timeline: Vec<OrderEvent>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

@@ -1,0 +1,8 @@
+//! Payments: providers take the buyer's money and tell Hongshu in signed notifications; a
+//! verified notification pays the order once, and the money enters the ledger.
+
+pub mod api;
+pub mod sandbox;
+pub mod service;
+pub mod store;
+pub mod types;

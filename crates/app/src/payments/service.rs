@@ -1,0 +1,233 @@
+//! The rules of paying: starting a payment for one's own order, and applying a provider's
+//! verified notification exactly once, to the order and to the ledger.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use kernel::{Id, Timestamp};
+
+use super::store;
+use super::types::{Payment, PaymentStatus};
+use crate::accounts::types::User;
+use crate::config::MallConfig;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ledger::service::ensure_account;
+use crate::ledger::types::{AccountKind, TransferCode};
+use crate::orders::service::{self as orders, Party};
+use crate::orders::store as order_store;
+use crate::orders::types::{Order, OrderStatus};
+use crate::state::AppState;
+
+/// What the payment providers need at run time.
+pub struct Payments {
+    /// Signs and verifies the sandbox's notifications.
+    pub sandbox_key: Vec<u8>,
+    /// Where this server listens, for the sandbox's notifications to reach it.
+    own_address: OnceLock<SocketAddr>,
+    pub client: reqwest::Client,
+}
+
+impl Payments {
+    pub fn new(config: &MallConfig) -> Payments {
+        let sandbox_key = match config.sandbox_key.as_str() {
+            "" => rand::random::<[u8; 32]>().to_vec(),
+            key => key.as_bytes().to_vec(),
+        };
+        Payments {
+            sandbox_key,
+            own_address: OnceLock::new(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Called once the server listens.
+    pub fn serving_at(&self, address: SocketAddr) {
+        let _ = self.own_address.set(address);
+    }
+
+    pub fn own_address(&self) -> Option<SocketAddr> {
+        self.own_address.get().copied()
+    }
+}
+
+/// The providers a buyer can choose.
+pub const PROVIDERS: [&str; 1] = ["sandbox"];
+
+/// Where the buyer pays: the provider's page.
+pub fn pay_url(provider: &str, payment: Id) -> String {
+    format!("/pay/{provider}/{}", payment.as_i64())
+}
+
+/// The buyer starts paying for their order with a provider.
+pub async fn start(
+    state: &AppState,
+    buyer: &User,
+    order: Id,
+    provider: &str,
+) -> AppResult<Payment> {
+    if !PROVIDERS.contains(&provider) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "provider",
+            format!("must be one of: {}", PROVIDERS.join(", ")),
+        )]));
+    }
+    let order = payable_order(state, buyer, order).await?;
+    let id = state.ids.next_id();
+    let payment = Payment {
+        id,
+        order_id: order.id,
+        provider: provider.to_owned(),
+        amount: order.total,
+        currency: order.currency,
+        status: PaymentStatus::Pending,
+        provider_ref: String::new(),
+        pay_url: pay_url(provider, id),
+        created_at: Timestamp::now(),
+    };
+    store::insert_payment(&state.db, &payment).await?;
+    Ok(payment)
+}
+
+/// The buyer's own order, still awaiting payment and within its time to pay.
+async fn payable_order(state: &AppState, buyer: &User, id: Id) -> AppResult<Order> {
+    let (order, party) = orders::order_for(state, buyer, id).await?;
+    if party != Party::Buyer {
+        return Err(AppError::Forbidden("only the buyer may pay for an order"));
+    }
+    if order.status != OrderStatus::PendingPayment {
+        return Err(AppError::Conflict(
+            "status",
+            format!(
+                "the order is {}; only unpaid orders can be paid",
+                order.status.as_str()
+            ),
+        ));
+    }
+    if order.pay_by < Timestamp::now() {
+        return Err(AppError::Conflict(
+            "status",
+            "the time to pay has run out".into(),
+        ));
+    }
+    Ok(order)
+}
+
+/// A payment the buyer may act on (their own, still pending).
+pub async fn own_pending(state: &AppState, buyer: &User, id: Id) -> AppResult<Payment> {
+    let payment = payment(state, buyer, id).await?;
+    if payment.status != PaymentStatus::Pending {
+        return Err(AppError::Conflict(
+            "status",
+            format!("the payment has {}", payment.status.as_str()),
+        ));
+    }
+    payable_order(state, buyer, payment.order_id).await?;
+    Ok(payment)
+}
+
+/// A payment, for the buyer of its order.
+pub async fn payment(state: &AppState, viewer: &User, id: Id) -> AppResult<Payment> {
+    let payment = store::payment(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    let (_, party) = orders::order_for(state, viewer, payment.order_id).await?;
+    match party {
+        Party::Buyer => Ok(payment),
+        Party::Merchant => Err(AppError::Forbidden("only the buyer may see a payment")),
+    }
+}
+
+/// What a provider's verified notification says.
+pub struct Notice<'a> {
+    pub provider: &'a str,
+    pub payment: Id,
+    pub succeeded: bool,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub provider_ref: &'a str,
+}
+
+/// Applies a verified notification. Every step may be repeated: a retried notification finds
+/// the payment settled, the order paid and the transfers made, and changes nothing.
+pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
+    let payment = store::payment(&state.db, notice.payment)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    if payment.provider != notice.provider
+        || payment.amount != notice.amount
+        || payment.currency != notice.currency
+    {
+        tracing::warn!(
+            payment = payment.id.as_i64(),
+            "a notification does not match its payment"
+        );
+        return Err(AppError::BadRequest(
+            "the notification does not match the payment".into(),
+        ));
+    }
+    let status = match notice.succeeded {
+        true => PaymentStatus::Succeeded,
+        false => PaymentStatus::Failed,
+    };
+    let now = Timestamp::now();
+    store::settle(&state.db, payment.id, status, notice.provider_ref, now).await?;
+    let settled = store::payment(&state.db, payment.id)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    if settled.status != PaymentStatus::Succeeded {
+        return Ok(());
+    }
+    let order = order_store::order(&state.db, payment.order_id)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    if order.status == OrderStatus::PendingPayment {
+        let detail = format!("paid with {}", payment.provider);
+        let pending = [OrderStatus::PendingPayment];
+        if let Err(e) =
+            orders::transition(state, &order, &pending, OrderStatus::Paid, &detail, None).await
+        {
+            // Cancelled meanwhile: the money is still recorded below, and stays in clearing
+            // until it is refunded.
+            tracing::error!(order = order.id.as_i64(), error = %e, "a payment arrived for an order that cannot take it");
+        }
+    }
+    record_money(state, &order, &payment).await
+}
+
+/// The money of a successful payment: from the provider into clearing, and the provider's fee.
+async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> AppResult<()> {
+    let currency = orders::currency_of(order)?;
+    let provider = format!("provider:{}", payment.provider);
+    let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
+    let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
+    let fees = ensure_account(state, AccountKind::ChannelFees, "platform", currency).await?;
+    let (_, _, fee) = orders::split(state, order).await?;
+    let pid = payment.id.as_i64();
+    let step = |name: &str| format!("{name}:{pid}");
+    let received =
+        order_store::transfer_id(&state.db, order.id, &step("payment"), state.ids.next_id())
+            .await?;
+    let mut transfers = vec![orders::order_transfer(
+        received,
+        cash.id,
+        clearing.id,
+        payment.amount,
+        currency,
+        TransferCode::OrderPayment,
+        order,
+    )];
+    if fee > 0 {
+        let kept = order_store::transfer_id(&state.db, order.id, &step("fee"), state.ids.next_id())
+            .await?;
+        transfers.push(orders::order_transfer(
+            kept,
+            fees.id,
+            cash.id,
+            fee,
+            currency,
+            TransferCode::ChannelFee,
+            order,
+        ));
+    }
+    orders::submit_linked(state, transfers).await
+}

@@ -1,0 +1,66 @@
+//! The SQL of payments.
+
+use kernel::{Id, Timestamp};
+use store::{query, query_as, Db};
+
+use super::types::{Payment, PaymentStatus};
+
+pub async fn insert_payment(db: &Db, payment: &Payment) -> Result<(), sqlx::Error> {
+    query(
+        "INSERT INTO payments (id, order_id, provider, amount, currency, status, provider_ref, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, '', $7, $7)",
+    )
+    .bind(payment.id.as_i64())
+    .bind(payment.order_id.as_i64())
+    .bind(&payment.provider)
+    .bind(payment.amount)
+    .bind(&payment.currency)
+    .bind(payment.status.as_str())
+    .bind(payment.created_at.as_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn payment(db: &Db, id: Id) -> Result<Option<Payment>, sqlx::Error> {
+    type Row = (i64, i64, String, i64, String, String, String, i64);
+    let row: Option<Row> = query_as(
+        "SELECT id, order_id, provider, amount, currency, status, provider_ref, created_at \
+         FROM payments WHERE id = $1",
+    )
+    .bind(id.as_i64())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|r| Payment {
+        id: Id::from_i64(r.0),
+        order_id: Id::from_i64(r.1),
+        pay_url: super::service::pay_url(&r.2, Id::from_i64(r.0)),
+        provider: r.2,
+        amount: r.3,
+        currency: r.4,
+        status: PaymentStatus::from_db(&r.5),
+        provider_ref: r.6,
+        created_at: Timestamp::from_millis(r.7),
+    }))
+}
+
+/// Settles a pending payment as succeeded or failed; false when it was settled before.
+pub async fn settle(
+    db: &Db,
+    id: Id,
+    status: PaymentStatus,
+    provider_ref: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = query(
+        "UPDATE payments SET status = $1, provider_ref = $2, updated_at = $3 \
+         WHERE id = $4 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(provider_ref)
+    .bind(now.as_millis())
+    .bind(id.as_i64())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

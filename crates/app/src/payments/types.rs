@@ -1,0 +1,48 @@
+//! Payments' vocabulary.
+
+use kernel::{Id, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Succeeded => "succeeded",
+            PaymentStatus::Failed => "failed",
+        }
+    }
+
+    pub fn from_db(text: &str) -> PaymentStatus {
+        match text {
+            "succeeded" => PaymentStatus::Succeeded,
+            "failed" => PaymentStatus::Failed,
+            _ => PaymentStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Payment {
+    pub id: Id,
+    pub order_id: Id,
+    /// `sandbox` (the demo's provider).
+    pub provider: String,
+    /// In fen.
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    /// The provider's own reference, once it has one.
+    pub provider_ref: String,
+    /// Where the buyer goes to pay.
+    pub pay_url: String,
+    pub created_at: Timestamp,
+}

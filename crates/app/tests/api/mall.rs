@@ -1,0 +1,664 @@
+use std::time::Duration;
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, spawn_app, spawn_app_with, TestApp};
+
+/// A merchant and their store.
+struct Merchant {
+    token: String,
+    store: String,
+}
+
+impl TestApp {
+    /// A member who founds an organisation and opens its store (¥10 shipping, free from ¥99,
+    /// ¥25 to Xinjiang).
+    async fn merchant(&self, handle: &str) -> Merchant {
+        let token = self.member(handle).await;
+        let org = json!({"slug": format!("{handle}_co"), "name": format!("{handle} Co")});
+        let made = self
+            .send_as(Method::POST, &token, "/api/v1/orgs", Some(org))
+            .await;
+        assert_eq!(made.status(), StatusCode::CREATED);
+        let draft = json!({"name": format!("{handle} store"), "description": "Good things",
+            "shipping": {"fee": 1000, "free_over": 9900, "region_fees": {"新疆": 2500}}});
+        let opened = self
+            .send_as(
+                Method::POST,
+                &token,
+                &format!("/api/v1/orgs/{handle}_co/store"),
+                Some(draft),
+            )
+            .await;
+        assert_eq!(opened.status(), StatusCode::CREATED);
+        let store: Value = opened.json().await.unwrap();
+        Merchant {
+            token,
+            store: store["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A product on sale with one SKU per (price, stock); returns the product.
+    async fn product(&self, merchant: &Merchant, title: &str, skus: &[(i64, i64)]) -> Value {
+        self.product_in(merchant, title, "beauty", skus).await
+    }
+
+    async fn product_in(
+        &self,
+        merchant: &Merchant,
+        title: &str,
+        category: &str,
+        skus: &[(i64, i64)],
+    ) -> Value {
+        let image = self.image_id(&merchant.token).await;
+        let skus: Vec<Value> = skus
+            .iter()
+            .enumerate()
+            .map(|(i, (price, stock))| {
+                json!({"code": format!("SKU-{i}"), "name": format!("Variant {i}"), "price": price, "stock": stock})
+            })
+            .collect();
+        let body = json!({"title": title, "category": category, "state": "on_sale",
+            "media_ids": [image], "skus": skus});
+        let path = format!("/api/v1/stores/{}/products", merchant.store);
+        let made = self
+            .send_as(Method::POST, &merchant.token, &path, Some(body))
+            .await;
+        assert_eq!(made.status(), StatusCode::CREATED);
+        made.json().await.unwrap()
+    }
+
+    async fn address(&self, token: &str, region: &str) -> String {
+        let body = json!({"name": "Li Na", "phone": "13800138000", "region": region,
+            "detail": "1 Nanjing Road, Shanghai"});
+        let saved = self
+            .send_as(Method::POST, token, "/api/v1/me/addresses", Some(body))
+            .await;
+        assert_eq!(saved.status(), StatusCode::CREATED);
+        let address: Value = saved.json().await.unwrap();
+        address["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn checkout(&self, token: &str, key: &str, body: &Value) -> Response {
+        self.api
+            .post(self.url("/api/v1/checkout"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The order, asked for until `done` holds (payment notifications arrive in the background).
+    async fn order_until(&self, token: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut order = Value::Null;
+        for _ in 0..50 {
+            order = self
+                .get_json_as(token, &format!("/api/v1/orders/{id}"))
+                .await;
+            if done(&order) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        order
+    }
+
+    /// Pays an order in the sandbox and waits until it is paid.
+    async fn pay(&self, token: &str, order: &str) -> Value {
+        let path = format!("/api/v1/orders/{order}/payments");
+        let started = self
+            .send_as(
+                Method::POST,
+                token,
+                &path,
+                Some(json!({"provider": "sandbox"})),
+            )
+            .await;
+        assert_eq!(started.status(), StatusCode::CREATED);
+        let payment: Value = started.json().await.unwrap();
+        assert!(payment["pay_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/pay/sandbox/"));
+        let pay = format!(
+            "/api/v1/payments/{}/sandbox",
+            payment["id"].as_str().unwrap()
+        );
+        let decided = self
+            .send_as(
+                Method::POST,
+                token,
+                &pay,
+                Some(json!({"outcome": "succeed"})),
+            )
+            .await;
+        assert_eq!(decided.status(), StatusCode::ACCEPTED);
+        let paid = self
+            .order_until(token, order, |o| o["status"] == "paid")
+            .await;
+        assert_eq!(paid["status"], "paid", "{paid}");
+        payment
+    }
+
+    /// A ledger balance (credits − debits, posted) of an account of the chart, 0 when unopened.
+    async fn balance(&self, kind: i64, owner: &str) -> i64 {
+        let account = self
+            .state
+            .ledger
+            .account_of(kind, owner, kernel::Currency::CNY)
+            .await
+            .unwrap();
+        account.map_or(0, |a| a.balance.credits_posted - a.balance.debits_posted)
+    }
+
+    async fn stock(&self, product: &str) -> i64 {
+        let product = self.get_json(&format!("/api/v1/products/{product}")).await;
+        product["skus"][0]["stock"].as_i64().unwrap()
+    }
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("glow").await;
+    let other = app.merchant("tea").await;
+    let buyer = app.member("shopper").await;
+    let serum = app
+        .product(&merchant, "Glow serum", &[(4500, 10), (8000, 5)])
+        .await;
+    let tea = app
+        .product_in(&other, "Longjing tea", "tea", &[(3000, 50)])
+        .await;
+    let mall = app.get_json("/api/v1/products?category=BEAUTY").await;
+    assert_eq!(mall["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mall["items"][0]["title"], "Glow serum");
+
+    let serum_sku = serum["skus"][0]["id"].as_str().unwrap();
+    let tea_sku = tea["skus"][0]["id"].as_str().unwrap();
+    let cart = app
+        .send_as(
+            Method::PUT,
+            &buyer,
+            &format!("/api/v1/me/cart/{serum_sku}"),
+            Some(json!({"quantity": 2})),
+        )
+        .await;
+    assert_eq!(cart.status(), StatusCode::OK);
+    app.send_as(
+        Method::PUT,
+        &buyer,
+        &format!("/api/v1/me/cart/{tea_sku}"),
+        Some(json!({"quantity": 1})),
+    )
+    .await;
+    let cart = app.get_json_as(&buyer, "/api/v1/me/cart").await;
+    assert_eq!(cart.as_array().unwrap().len(), 2);
+
+    let address = app.address(&buyer, "新疆").await;
+    let body = json!({"address_id": address, "items": [
+        {"sku_id": serum_sku, "quantity": 2}, {"sku_id": tea_sku, "quantity": 1}]});
+    let placed = app.checkout(&buyer, "checkout-1", &body).await;
+    assert_eq!(placed.status(), StatusCode::CREATED);
+    let orders: Value = placed.json().await.unwrap();
+    let orders = orders.as_array().unwrap();
+    assert_eq!(orders.len(), 2, "one order per store");
+    let glow = &orders[0];
+    assert_eq!(glow["items_total"], 9000);
+    assert_eq!(glow["shipping_fee"], 2500, "Xinjiang's own fee");
+    assert_eq!(glow["total"], 11500);
+    assert_eq!(orders[1]["shipping_fee"], 2500);
+    assert_eq!(app.stock(&id(&serum)).await, 8, "stock reserved");
+    assert_eq!(
+        app.get_json_as(&buyer, "/api/v1/me/cart").await,
+        json!([]),
+        "bought items leave the cart"
+    );
+
+    let order = id(glow);
+    app.pay(&buyer, &order).await;
+    assert_eq!(
+        app.balance(110, "platform").await,
+        11500,
+        "the payment waits in clearing"
+    );
+    assert_eq!(
+        app.balance(100, "provider:sandbox").await,
+        -(11500 - 69),
+        "less the 0.6 % fee"
+    );
+
+    let shipped = app
+        .send_as(
+            Method::POST,
+            &merchant.token,
+            &format!("/api/v1/orders/{order}/ship"),
+            Some(json!({"carrier": "SF Express", "tracking_number": "SF1234567890"})),
+        )
+        .await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    let confirm = format!("/api/v1/orders/{order}/confirm");
+    let done: Value = app
+        .send_as(Method::POST, &buyer, &confirm, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "completed");
+    let timeline: Vec<&str> = done["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        timeline,
+        ["pending_payment", "paid", "shipped", "completed"]
+    );
+    assert_eq!(done["tracking_number"], "SF1234567890");
+
+    // 5 % of the items (450) and the 0.6 % channel fee (69) to Hongshu, the rest to the store.
+    let store_owner = format!("store:{}", merchant.store.parse::<i64>().unwrap());
+    assert_eq!(app.balance(200, &store_owner).await, 11500 - 450 - 69);
+    assert_eq!(app.balance(400, "platform").await, 450 + 69);
+    assert_eq!(
+        app.balance(110, "platform").await,
+        0,
+        "clearing is empty again"
+    );
+    let again = app.send_as(Method::POST, &buyer, &confirm, None).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(
+        app.balance(200, &store_owner).await,
+        11500 - 450 - 69,
+        "confirming twice moves nothing"
+    );
+    let sold = app
+        .get_json(&format!("/api/v1/products/{}", id(&serum)))
+        .await;
+    assert_eq!(sold["sold"], 2);
+    assert!(ledger::audit::violations(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_and_nothing_is_reserved() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("brush").await;
+    let buyer = app.member("picky").await;
+    let stranger = app.member("stranger").await;
+    let product = app.product(&merchant, "Brush set", &[(1999, 5)]).await;
+    let sku = product["skus"][0]["id"].as_str().unwrap();
+    let address = app.address(&buyer, "上海").await;
+
+    for quantity in [
+        json!(0),
+        json!(-3),
+        json!(1000),
+        json!(9_223_372_036_854_775_807i64),
+    ] {
+        let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": quantity}]});
+        let refused = problem(app.checkout(&buyer, &format!("q{quantity}"), &body).await).await;
+        assert_eq!(refused["status"], 422, "{quantity}");
+        assert_eq!(refused["errors"][0]["field"], "items[0].quantity");
+    }
+    let body = json!({"address_id": address, "items": [{"sku_id": "123", "quantity": 1}]});
+    let unknown = problem(app.checkout(&buyer, "unknown", &body).await).await;
+    assert_eq!(unknown["errors"][0]["field"], "items[0].sku_id");
+    let others = app.address(&stranger, "上海").await;
+    let body = json!({"address_id": others, "items": [{"sku_id": sku, "quantity": 1}]});
+    let theirs = problem(app.checkout(&buyer, "theirs", &body).await).await;
+    assert_eq!(theirs["errors"][0]["field"], "address_id");
+    let no_key = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            "/api/v1/checkout",
+            Some(json!({"address_id": address, "items": []})),
+        )
+        .await;
+    assert_eq!(no_key.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.stock(&id(&product)).await, 5);
+
+    let image = app.image_id(&merchant.token).await;
+    let absurd = json!({"title": "Gold", "category": "beauty", "media_ids": [image],
+        "commission_percent": 95,
+        "skus": [{"code": "A", "name": "A", "price": 9_223_372_036_854_775_807i64, "stock": -1}]});
+    let path = format!("/api/v1/stores/{}/products", merchant.store);
+    let refused = problem(
+        app.send_as(Method::POST, &merchant.token, &path, Some(absurd.clone()))
+            .await,
+    )
+    .await;
+    let fields: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["commission_percent", "skus[0].price", "skus[0].stock"]
+    );
+    let outsider = app.send_as(Method::POST, &buyer, &path, Some(absurd)).await;
+    assert_eq!(outsider.status(), StatusCode::FORBIDDEN);
+
+    // A SKU of another store's draft cannot be smuggled into an order.
+    let rival = app.merchant("rival").await;
+    let image = app.image_id(&rival.token).await;
+    let draft = json!({"title": "Unreleased", "category": "beauty", "media_ids": [image],
+        "skus": [{"code": "X", "name": "X", "price": 100, "stock": 9}]});
+    let path = format!("/api/v1/stores/{}/products", rival.store);
+    let hidden: Value = app
+        .send_as(Method::POST, &rival.token, &path, Some(draft))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hidden["state"], "draft");
+    let body = json!({"address_id": address, "items": [{"sku_id": hidden["skus"][0]["id"], "quantity": 1}]});
+    let smuggled = problem(app.checkout(&buyer, "smuggled", &body).await).await;
+    assert_eq!(smuggled["errors"][0]["detail"], "is not on sale");
+    assert_eq!(
+        app.get_as(&buyer, &format!("/api/v1/products/{}", id(&hidden)))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn orders_are_private_and_move_only_forward() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("lamp").await;
+    let buyer = app.member("reader").await;
+    let stranger = app.member("nosy").await;
+    let product = app.product(&merchant, "Desk lamp", &[(12900, 3)]).await;
+    let address = app.address(&buyer, "北京").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}]});
+    let orders: Value = app
+        .checkout(&buyer, "k1", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = id(&orders[0]);
+    assert_eq!(orders[0]["shipping_fee"], 0, "free over ¥99");
+
+    let path = format!("/api/v1/orders/{order}");
+    assert_eq!(
+        app.get_as(&stranger, &path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let pay = app
+        .send_as(
+            Method::POST,
+            &stranger,
+            &format!("{path}/payments"),
+            Some(json!({"provider": "sandbox"})),
+        )
+        .await;
+    assert_eq!(pay.status(), StatusCode::FORBIDDEN);
+    let ship = json!({"carrier": "SF", "tracking_number": "1"});
+    let by_buyer = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &format!("{path}/ship"),
+            Some(ship.clone()),
+        )
+        .await;
+    assert_eq!(by_buyer.status(), StatusCode::FORBIDDEN);
+    let unpaid = app
+        .send_as(
+            Method::POST,
+            &merchant.token,
+            &format!("{path}/ship"),
+            Some(ship.clone()),
+        )
+        .await;
+    assert_eq!(unpaid.status(), StatusCode::CONFLICT);
+
+    let cancelled = app
+        .send_as(Method::POST, &buyer, &format!("{path}/cancel"), None)
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        app.stock(&id(&product)).await,
+        3,
+        "cancelling releases the stock"
+    );
+    let late = problem(
+        app.send_as(
+            Method::POST,
+            &merchant.token,
+            &format!("{path}/ship"),
+            Some(ship),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(late["status"], 409);
+    assert!(
+        late["detail"].as_str().unwrap().contains("cancelled"),
+        "{late}"
+    );
+    let twice = app
+        .send_as(Method::POST, &buyer, &format!("{path}/cancel"), None)
+        .await;
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+    let listed = app
+        .get_json_as(
+            &merchant.token,
+            &format!("/api/v1/stores/{}/orders?status=cancelled", merchant.store),
+        )
+        .await;
+    assert_eq!(listed["items"][0]["id"], order.as_str());
+}
+
+#[tokio::test]
+async fn sixty_four_buyers_for_the_last_unit_make_exactly_one_order() {
+    // 64 sign-ins from one address would meet the per-address sign-in limit.
+    let app = spawn_app_with(|c| c.auth.login_address_burst = 100).await;
+    let merchant = app.merchant("drop").await;
+    let product = app.product(&merchant, "Last pair", &[(59900, 1)]).await;
+    let sku = product["skus"][0]["id"].clone();
+    let mut buyers = Vec::new();
+    for i in 0..64 {
+        let token = app.member(&format!("buyer{i}")).await;
+        let address = app.address(&token, "上海").await;
+        buyers.push((token, address));
+    }
+    let attempts = buyers.iter().map(|(token, address)| {
+        let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": 1}]});
+        let app = &app;
+        async move { app.checkout(token, "race", &body).await.status() }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let won = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let lost = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((won, lost), (1, 63), "{statuses:?}");
+    assert_eq!(app.stock(&id(&product)).await, 0);
+}
+
+#[tokio::test]
+async fn one_key_twice_is_one_order_and_a_different_request_under_it_is_refused() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("mug").await;
+    let buyer = app.member("clicker").await;
+    let product = app.product(&merchant, "Mug", &[(2500, 10)]).await;
+    let address = app.address(&buyer, "上海").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 2}]});
+    let (first, second) = tokio::join!(
+        app.checkout(&buyer, "double", &body),
+        app.checkout(&buyer, "double", &body)
+    );
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    let first: Value = first.json().await.unwrap();
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first[0]["id"], second[0]["id"]);
+    assert_eq!(app.stock(&id(&product)).await, 8, "reserved once");
+    let mine = app.get_json_as(&buyer, "/api/v1/me/orders").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+
+    let changed = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 3}]});
+    let refused = problem(app.checkout(&buyer, "double", &changed).await).await;
+    assert_eq!(refused["status"], 409);
+}
+
+#[tokio::test]
+async fn a_notification_delivered_five_times_pays_once_and_a_forged_one_changes_nothing() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("candle").await;
+    let buyer = app.member("payer").await;
+    let product = app.product(&merchant, "Candle", &[(8800, 4)]).await;
+    let address = app.address(&buyer, "上海").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}]});
+    let orders: Value = app.checkout(&buyer, "k", &body).await.json().await.unwrap();
+    let order = id(&orders[0]);
+    let total = orders[0]["total"].as_i64().unwrap();
+    let payment: Value = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &format!("/api/v1/orders/{order}/payments"),
+            Some(json!({"provider": "sandbox"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let notice = |amount: i64| {
+        serde_json::to_vec(
+            &json!({"payment_id": payment["id"], "outcome": "succeeded", "amount": amount,
+            "currency": "CNY", "trade_no": "T1", "sent_at": 0}),
+        )
+        .unwrap()
+    };
+    let send = |body: Vec<u8>, signature: String| {
+        let app = &app;
+        async move {
+            app.api
+                .post(app.url("/api/v1/payments/notify/sandbox"))
+                .header("Hongshu-Sandbox-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let key = &app.state.payments.sandbox_key;
+    let forged = send(
+        notice(total),
+        app::payments::sandbox::sign(b"not the key", &notice(total)),
+    )
+    .await;
+    assert_eq!(forged.as_u16(), 400);
+    let altered = send(notice(1), app::payments::sandbox::sign(key, &notice(1))).await;
+    assert_eq!(altered.as_u16(), 400, "an amount that is not the payment's");
+    let unpaid = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
+        .await;
+    assert_eq!(unpaid["status"], "pending_payment");
+    assert_eq!(app.balance(110, "platform").await, 0);
+
+    let signature = app::payments::sandbox::sign(key, &notice(total));
+    let deliveries = (0..5).map(|_| send(notice(total), signature.clone()));
+    let statuses = futures_util::future::join_all(deliveries).await;
+    assert!(statuses.iter().all(|s| s.as_u16() == 204), "{statuses:?}");
+    let paid = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
+        .await;
+    assert_eq!(paid["status"], "paid");
+    let paid_events = paid["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "paid")
+        .count();
+    assert_eq!(paid_events, 1);
+    assert_eq!(
+        app.balance(110, "platform").await,
+        total,
+        "the money arrived once"
+    );
+    let shown = app
+        .get_json_as(
+            &buyer,
+            &format!("/api/v1/payments/{}", payment["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        (shown["status"].as_str(), shown["provider_ref"].as_str()),
+        (Some("succeeded"), Some("T1"))
+    );
+}
+
+#[tokio::test]
+async fn unpaid_orders_are_cancelled_when_their_time_runs_out() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("scarf").await;
+    let buyer = app.member("forgetful").await;
+    let product = app.product(&merchant, "Silk scarf", &[(15900, 2)]).await;
+    let address = app.address(&buyer, "上海").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 2}]});
+    let orders: Value = app.checkout(&buyer, "k", &body).await.json().await.unwrap();
+    let order = id(&orders[0]);
+    assert_eq!(
+        app::orders::service::move_overdue(&app.state)
+            .await
+            .unwrap(),
+        0,
+        "not yet due"
+    );
+    assert_eq!(app.stock(&id(&product)).await, 0);
+
+    // Fifteen minutes pass.
+    store::query("UPDATE orders SET pay_by = pay_by - 900001")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app::orders::service::move_overdue(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let expired = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
+        .await;
+    assert_eq!(expired["status"], "cancelled");
+    assert_eq!(expired["timeline"][1]["detail"], "not paid in time");
+    assert_eq!(
+        app.stock(&id(&product)).await,
+        2,
+        "the stock is back on sale"
+    );
+    let pay = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &format!("/api/v1/orders/{order}/payments"),
+            Some(json!({"provider": "sandbox"})),
+        )
+        .await;
+    assert_eq!(pay.status(), StatusCode::CONFLICT);
+}
