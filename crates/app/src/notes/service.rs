@@ -264,6 +264,7 @@ pub async fn public(state: &AppState, viewer: Option<&User>, ids: &[i64]) -> App
             None => missing.push(*id),
         }
     }
+    state.metrics.note_cache(found.len(), missing.len());
     if !missing.is_empty() {
         let epoch = state.note_cache.epoch();
         let rows = store::public_by_ids(&state.db, &missing).await?;

@@ -81,18 +81,18 @@ fn region_fees(shipping: &Shipping) -> String {
 }
 
 pub async fn store_by_id(db: &Db, id: Id) -> Result<Option<Store>, sqlx::Error> {
-    let sql = format!("{STORE_SELECT} WHERE s.id = $1");
-    let row: Option<StoreRow> = query_as(&sql)
-        .bind(id.as_i64())
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(to_store))
+    store_where(db, "s.id", id).await
 }
 
 pub async fn store_of_org(db: &Db, org: Id) -> Result<Option<Store>, sqlx::Error> {
-    let sql = format!("{STORE_SELECT} WHERE s.org_id = $1");
+    store_where(db, "s.org_id", org).await
+}
+
+/// The store whose `column` holds `id`.
+async fn store_where(db: &Db, column: &str, id: Id) -> Result<Option<Store>, sqlx::Error> {
+    let sql = format!("{STORE_SELECT} WHERE {column} = $1");
     let row: Option<StoreRow> = query_as(&sql)
-        .bind(org.as_i64())
+        .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
     Ok(row.map(to_store))

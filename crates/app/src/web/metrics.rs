@@ -16,6 +16,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    note_cache: IntCounterVec,
 }
 
 impl Metrics {
@@ -31,9 +32,19 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
-        registry
-            .register(Box::new(requests.clone()))
-            .expect("registered once");
+        let note_cache = IntCounterVec::new(
+            Opts::new(
+                "note_cache_lookups_total",
+                "Notes looked up in the note cache",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for metric in [&requests, &note_cache] {
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("registered once");
+        }
         registry
             .register(Box::new(latency.clone()))
             .expect("registered once");
@@ -41,7 +52,18 @@ impl Metrics {
             registry,
             requests,
             latency,
+            note_cache,
         }
+    }
+
+    /// Notes found in the note cache and notes read from the database instead.
+    pub fn note_cache(&self, hits: usize, misses: usize) {
+        self.note_cache
+            .with_label_values(&["hit"])
+            .inc_by(hits as u64);
+        self.note_cache
+            .with_label_values(&["miss"])
+            .inc_by(misses as u64);
     }
 
     /// Everything registered, in Prometheus' text format.
