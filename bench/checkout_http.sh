@@ -26,7 +26,7 @@ db_flag=()
 (cd "$work" && HONGSHU__LOG__FORMAT=text exec "$bin/hongshu" --data-dir "$work" "${db_flag[@]}" serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1) &
 server=$!
 for _ in $(seq 1 600); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.5; done
-echo "backend: ${database:+postgres}${database:-sqlite}"
+if [ -n "$database" ]; then echo "backend: postgres"; else echo "backend: sqlite"; fi
 echo "warm-up:"; "$bin/examples/http_load" "$base" "$rate" 5 checkout "$work/mall-buyers.txt" "$work/mall-skus.txt" >/dev/null
 echo "checkout, $rate/s for ${seconds}s:"; "$bin/examples/http_load" "$base" "$rate" "$seconds" checkout "$work/mall-buyers.txt" "$work/mall-skus.txt"
 echo "floor (/healthz), $rate/s for ${seconds}s:"; "$bin/examples/http_load" "$base" "$rate" "$seconds" /healthz
