@@ -82,14 +82,19 @@ def api_member(handle):
     return api("POST", "/api/v1/auth/login", body={"handle": handle, "password": PASSWORD})["token"]
 
 
-def api_post_note(token, title, body, picture):
-    """Uploads the picture and posts a public note with it through the API."""
+def api_upload(token, picture):
+    """Uploads a picture through the API; returns its media id."""
     boundary = uuid.uuid4().hex
     with open(picture, "rb") as image:
         form = (f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"photo.png\"\r\n"
                 f"content-type: image/png\r\n\r\n").encode() + image.read() + f"\r\n--{boundary}--\r\n".encode()
-    media = api("POST", "/api/v1/media", token, form, f"multipart/form-data; boundary={boundary}")
-    return api("POST", "/api/v1/notes", token, {"title": title, "body": body, "media_ids": [media["id"]]})
+    return api("POST", "/api/v1/media", token, form, f"multipart/form-data; boundary={boundary}")["id"]
+
+
+def api_post_note(token, title, body, picture):
+    """Uploads the picture and posts a public note with it through the API."""
+    media = api_upload(token, picture)
+    return api("POST", "/api/v1/notes", token, {"title": title, "body": body, "media_ids": [media]})
 
 
 def patient_wait(browser):
@@ -118,6 +123,13 @@ class Visitor:
         field = self.find(field_id)
         field.clear()
         field.send_keys(text)
+
+    def sign_in(self, handle):
+        self.open("/login")
+        self.fill("handle", handle)
+        self.fill("password", PASSWORD)
+        self.browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.wait.until(lambda b: "/login" not in b.current_url)
 
     def sign_up(self, handle, name):
         self.open("/signup")

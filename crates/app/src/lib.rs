@@ -87,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         .merge(social::pages::router())
         .merge(search::pages::router())
         .merge(feed::pages::router())
+        .merge(shop::pages::router())
+        .merge(orders::pages::router())
+        .merge(payments::pages::router())
         .merge(media::api::files());
     Router::new()
         .merge(api)

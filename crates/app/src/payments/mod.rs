@@ -2,6 +2,7 @@
 //! verified notification pays the order once, and the money enters the ledger.
 
 pub mod api;
+pub mod pages;
 pub mod sandbox;
 pub mod service;
 pub mod store;

@@ -38,6 +38,27 @@ impl PageCtx {
         ASSET_VERSION
     }
 
+    /// An amount in fen as people read it: `¥129.00`.
+    pub fn yuan(&self, fen: impl std::borrow::Borrow<i64>) -> String {
+        let fen = *fen.borrow();
+        let sign = if fen < 0 { "-" } else { "" };
+        let fen = fen.unsigned_abs();
+        format!("{sign}¥{}.{:02}", fen / 100, fen % 100)
+    }
+
+    /// An order's status in this page's language.
+    pub fn status_text(&self, status: &crate::orders::types::OrderStatus) -> &'static str {
+        use crate::orders::types::OrderStatus as S;
+        match status {
+            S::PendingPayment => self.t.status_pending_payment,
+            S::Paid => self.t.status_paid,
+            S::Shipped => self.t.status_shipped,
+            S::Delivered => self.t.status_delivered,
+            S::Completed => self.t.status_completed,
+            S::Cancelled => self.t.status_cancelled,
+        }
+    }
+
     /// A field-error detail in this page's language.
     pub fn detail(&self, detail: &str) -> String {
         super::i18n::translate_detail(self.lang, detail)

@@ -662,3 +662,26 @@ async fn unpaid_orders_are_cancelled_when_their_time_runs_out() {
         .await;
     assert_eq!(pay.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_shop_front_and_product_pages_show_what_is_on_sale() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("pages").await;
+    let product = app
+        .product(&merchant, "Jade roller", &[(6900, 3), (9900, 0)])
+        .await;
+    let browser = app.browser();
+    let shop = app.page(&browser, "/shop?category=beauty").await;
+    assert!(
+        shop.contains("Jade roller") && shop.contains("¥69.00"),
+        "{shop}"
+    );
+    let page = app
+        .page(&browser, &format!("/products/{}", id(&product)))
+        .await;
+    assert!(page.contains("Variant 0") && page.contains("Variant 1"));
+    assert!(page.contains("Sold out"), "a SKU without stock says so");
+    let cart = browser.get(app.url("/cart")).send().await.unwrap();
+    let to = cart.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with("/login"), "the cart needs signing in");
+}

@@ -1,0 +1,262 @@
+//! Buying's pages: the cart and checkout, the buyer's orders, an order with its timeline and
+//! what its buyer or its store can do next, and a store's orders for its staff.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kernel::{Id, PageRequest};
+use serde::Deserialize;
+
+use super::service::{self, Party};
+use super::types::{
+    Address, AddressDraft, CartItem, CheckoutRequest, LineRequest, Order, OrderStatus,
+};
+use crate::accounts::service::random_secret;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
+use crate::web::pages::{render, PageCtx};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cart", get(cart_page).post(add_to_cart))
+        .route("/cart/{sku}/remove", post(remove_from_cart))
+        .route("/addresses", post(add_address))
+        .route("/checkout", post(checkout))
+        .route("/orders", get(orders_page))
+        .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/{action}", post(order_action))
+        .route("/stores/{id}/orders", get(store_orders_page))
+}
+
+#[derive(Template)]
+#[template(path = "cart.html")]
+struct CartPage {
+    ctx: PageCtx,
+    items: Vec<CartItem>,
+    addresses: Vec<Address>,
+    /// This rendering's idempotency key: submitting the page twice places one order.
+    key: String,
+}
+
+impl CartPage {
+    fn total(&self) -> i64 {
+        self.items.iter().map(|i| i.price * i.quantity).sum()
+    }
+}
+
+async fn cart_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+) -> AppResult<Response> {
+    let view = CartPage {
+        items: service::cart(&state, &user).await?,
+        addresses: service::addresses(&state, &user).await?,
+        key: random_secret(),
+        ctx,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+struct AddForm {
+    sku_id: Id,
+    quantity: i64,
+    /// `checkout` goes on to the cart to buy; anything else returns to the product.
+    then: Option<String>,
+}
+
+async fn add_to_cart(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    CsrfForm(form): CsrfForm<AddForm>,
+) -> AppResult<Response> {
+    let line = LineRequest {
+        sku_id: form.sku_id,
+        quantity: form.quantity,
+    };
+    let cart = service::put_in_cart(&state, &user, &line).await?;
+    let product = cart
+        .iter()
+        .find(|i| i.sku_id == form.sku_id)
+        .map(|i| i.product_id);
+    let target = match (form.then.as_deref(), product) {
+        (Some("checkout"), _) | (_, None) => "/cart".to_owned(),
+        (_, Some(product)) => format!("/products/{product}"),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn remove_from_cart(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(sku): ApiPath<Id>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    service::remove_from_cart(&state, &user, sku).await?;
+    Ok(Redirect::to("/cart").into_response())
+}
+
+async fn add_address(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    CsrfForm(draft): CsrfForm<AddressDraft>,
+) -> AppResult<Response> {
+    service::add_address(&state, &user, &draft).await?;
+    Ok(Redirect::to("/cart").into_response())
+}
+
+#[derive(Deserialize)]
+struct CheckoutForm {
+    address_id: Id,
+    key: String,
+}
+
+/// Places the orders for everything in the cart.
+async fn checkout(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    CsrfForm(form): CsrfForm<CheckoutForm>,
+) -> AppResult<Response> {
+    let items = service::cart(&state, &user)
+        .await?
+        .into_iter()
+        .map(|i| LineRequest {
+            sku_id: i.sku_id,
+            quantity: i.quantity,
+        })
+        .collect();
+    let request = CheckoutRequest {
+        address_id: form.address_id,
+        items,
+    };
+    if request.items.is_empty() {
+        // Nothing left to buy: most likely this page was submitted twice and the first
+        // submission emptied the cart; its orders are on the orders page.
+        return Ok(Redirect::to("/orders").into_response());
+    }
+    let (_, orders) = service::checkout(&state, &user, &form.key, &request).await?;
+    let target = match orders.as_slice() {
+        [one] => format!("/orders/{}", one.id),
+        _ => "/orders".to_owned(),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    ctx: PageCtx,
+    title: &'static str,
+    orders: Vec<Order>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    cursor: Option<String>,
+    status: Option<OrderStatus>,
+}
+
+async fn orders_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> AppResult<Response> {
+    let page = PageRequest {
+        cursor: params.cursor,
+        limit: Some(20),
+    };
+    let found = service::my_orders(&state, &user, &page).await?;
+    let view = OrdersPage {
+        title: ctx.t.orders_title,
+        ctx,
+        orders: found.items,
+        next_cursor: found.next_cursor,
+    };
+    render(StatusCode::OK, &view)
+}
+
+async fn store_orders_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+    ApiPath(store): ApiPath<Id>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> AppResult<Response> {
+    let page = PageRequest {
+        cursor: params.cursor,
+        limit: Some(20),
+    };
+    let found = service::store_orders(&state, &user, store, params.status, &page).await?;
+    let view = OrdersPage {
+        title: ctx.t.store_orders,
+        ctx,
+        orders: found.items,
+        next_cursor: found.next_cursor,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    ctx: PageCtx,
+    order: Order,
+    buyer: bool,
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Response> {
+    let (order, party) = service::order_for(&state, &user, id).await?;
+    let view = OrderPage {
+        ctx,
+        order,
+        buyer: party == Party::Buyer,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+}
+
+/// The buttons of the order page: pay, cancel, confirm receipt; ship and mark delivered.
+async fn order_action(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath((id, action)): ApiPath<(Id, String)>,
+    CsrfForm(form): CsrfForm<ActionForm>,
+) -> AppResult<Response> {
+    let back = format!("/orders/{id}");
+    match action.as_str() {
+        "pay" => {
+            let payment = crate::payments::service::start(&state, &user, id, "sandbox").await?;
+            return Ok(Redirect::to(&payment.pay_url).into_response());
+        }
+        "cancel" => drop(service::cancel(&state, &user, id).await?),
+        "confirm" => drop(service::confirm(&state, &user, id).await?),
+        "deliver" => drop(service::deliver(&state, &user, id).await?),
+        "ship" => {
+            let carrier = form.carrier.unwrap_or_default();
+            let tracking = form.tracking_number.unwrap_or_default();
+            drop(service::ship(&state, &user, id, &carrier, &tracking).await?);
+        }
+        _ => return Err(crate::error::AppError::NotFound("page")),
+    }
+    Ok(Redirect::to(&back).into_response())
+}
