@@ -507,7 +507,7 @@ impl Engine {
     }
 
     fn topic_candidates(&self, topic: TopicId, now_ms: i64) -> Vec<(NoteId, Reason)> {
-        self.topic_notes(topic, now_ms, self.config.recall.topics)
+        self.topic_notes(topic, now_ms, self.config.recall.topics, |_| true)
             .into_iter()
             .map(|id| (id, Reason::PopularInTopic { topic }))
             .collect()
@@ -581,7 +581,13 @@ impl Engine {
     }
 
     /// A topic's most popular notes among its newest.
-    fn topic_notes(&self, topic: TopicId, now_ms: i64, size: usize) -> Vec<NoteId> {
+    fn topic_notes(
+        &self,
+        topic: TopicId,
+        now_ms: i64,
+        size: usize,
+        keep: impl Fn(NoteId) -> bool,
+    ) -> Vec<NoteId> {
         let Some(ids) = self.by_topic.get(&topic) else {
             return Vec::new();
         };
@@ -592,7 +598,7 @@ impl Engine {
             .take(TOPIC_SCAN)
             .filter_map(|id| {
                 let note = &self.notes[id];
-                (note.created_ms >= oldest && !note.capped)
+                (note.created_ms >= oldest && !note.capped && keep(*id))
                     .then(|| (self.popularity(note, now_ms), *id))
             })
             .collect();
@@ -605,6 +611,9 @@ impl Engine {
         let sizes = &self.config.recall;
         let mut out: Vec<(NoteId, Reason)> = Vec::new();
         let oldest = self.oldest_ms(now_ms);
+        // Sources that rank their notes skip what the reader has seen, so that a reader who
+        // scrolls on gets the next best instead of the same candidates filtered away again.
+        let unseen = |id: NoteId| !reader.seen.as_ref().is_some_and(|s| s.contains(id));
         if !reader.impersonal {
             for author in &reader.follows {
                 let Some(ids) = self.by_author.get(author) else {
@@ -639,7 +648,7 @@ impl Engine {
             topics.sort_by(|a, b| b.1.total_cmp(a.1));
             let per_topic = sizes.topics / TOPICS_RECALLED;
             for (topic, _) in topics.into_iter().take(TOPICS_RECALLED) {
-                for id in self.topic_notes(*topic, now_ms, per_topic) {
+                for id in self.topic_notes(*topic, now_ms, per_topic, unseen) {
                     out.push((id, Reason::PopularInTopic { topic: *topic }));
                 }
             }
@@ -655,7 +664,7 @@ impl Engine {
             .rev()
             .filter(|id| {
                 let note = &self.notes[*id];
-                note.created_ms >= oldest && interested(note)
+                note.created_ms >= oldest && interested(note) && unseen(**id)
             })
             .take(sizes.fresh)
             .map(|id| (*id, Reason::New));
@@ -664,7 +673,7 @@ impl Engine {
             .trending
             .iter()
             .rev()
-            .filter(|(_, id)| self.notes[id].created_ms >= oldest)
+            .filter(|(_, id)| self.notes[id].created_ms >= oldest && unseen(*id))
             .take(sizes.trending)
             .map(|(_, id)| (*id, Reason::Trending));
         out.extend(trending);

@@ -223,3 +223,20 @@ fn a_replayed_history_teaches_what_the_same_signals_one_by_one_do() {
     }
     assert_eq!(one_by_one.stats(), replayed.stats());
 }
+
+#[test]
+fn a_reader_who_scrolls_on_keeps_getting_full_pages_of_unseen_notes() {
+    let mut engine = Engine::new(FeedConfig::default());
+    for id in 1..=600 {
+        engine.add_note(note(id, 1_000 + id % 150, 7, id % 48));
+    }
+    engine.signal(1, 1, Signal::Like, NOW);
+    let mut shown = HashSet::new();
+    for page in 1..=25 {
+        let cards = engine.explore(1, NOW, 20);
+        assert_eq!(cards.len(), 20, "page {page} is full");
+        for card in &cards {
+            assert!(shown.insert(card.note), "note {} shown twice", card.note);
+        }
+    }
+}

@@ -199,23 +199,42 @@ impl CardReason {
     }
 }
 
+impl Inner {
+    /// Cards with their reasons, which name topics.
+    fn with_reasons(&self, cards: Vec<Card>) -> Vec<(Card, CardReason)> {
+        cards
+            .into_iter()
+            .map(|card| {
+                let reason = CardReason::of(&card, &self.topic_names);
+                (card, reason)
+            })
+            .collect()
+    }
+}
+
+/// Asks the engine for cards on a blocking thread: a page holds the engine's lock for a fraction
+/// of a millisecond, and a request waiting for it must not stall the async workers, which serve
+/// every other request meanwhile.
+async fn cards_from<T: Send + 'static>(
+    state: &AppState,
+    ask: impl FnOnce(&mut Inner) -> T + Send + 'static,
+) -> AppResult<T> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || state.feed.with(ask))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
 /// Turns cards into notes the viewer may see, in card order.
 async fn hydrate(
     state: &AppState,
     viewer: Option<&User>,
-    cards: Vec<Card>,
+    cards: Vec<(Card, CardReason)>,
 ) -> AppResult<Vec<FeedCard>> {
-    let ids: Vec<i64> = cards.iter().map(|c| c.note).collect();
+    let ids: Vec<i64> = cards.iter().map(|(c, _)| c.note).collect();
     let notes = crate::notes::service::public(state, viewer, &ids).await?;
-    let reasons: Vec<CardReason> = state.feed.with(|inner| {
-        cards
-            .iter()
-            .map(|card| CardReason::of(card, &inner.topic_names))
-            .collect()
-    });
     Ok(cards
-        .iter()
-        .zip(reasons)
+        .into_iter()
         .filter_map(|(card, mut reason)| {
             let note = notes.iter().find(|n| n.id.as_i64() == card.note)?;
             reason.text = reason.describe(&i18n::EN, &note.author.display_name);
@@ -236,10 +255,15 @@ pub async fn explore(
     let (size, offset) = page_bounds(page)?;
     let now = Timestamp::now().as_millis();
     let offset = offset.unwrap_or(0).max(0) as usize;
-    let cards = state.feed.with(|inner| match viewer {
-        Some(v) => inner.engine.explore(v.id.as_i64(), now, size as usize),
-        None => inner.engine.popular(now, offset, size as usize),
-    });
+    let reader = viewer.map(|v| v.id.as_i64());
+    let cards = cards_from(state, move |inner| {
+        let cards = match reader {
+            Some(reader) => inner.engine.explore(reader, now, size as usize),
+            None => inner.engine.popular(now, offset, size as usize),
+        };
+        inner.with_reasons(cards)
+    })
+    .await?;
     ranked_page(state, viewer, cards, size as usize, offset).await
 }
 
@@ -248,7 +272,7 @@ pub async fn explore(
 async fn ranked_page(
     state: &AppState,
     viewer: Option<&User>,
-    cards: Vec<Card>,
+    cards: Vec<(Card, CardReason)>,
     size: usize,
     offset: usize,
 ) -> AppResult<Page<FeedCard>> {
@@ -271,13 +295,14 @@ pub async fn following(
     page: &PageRequest,
 ) -> AppResult<Page<FeedCard>> {
     let (size, before) = page_bounds(page)?;
-    let cards = state.feed.with(|inner| {
-        inner
-            .engine
-            .following(viewer.id.as_i64(), before, size as usize)
-    });
+    let reader = viewer.id.as_i64();
+    let cards = cards_from(state, move |inner| {
+        let cards = inner.engine.following(reader, before, size as usize);
+        inner.with_reasons(cards)
+    })
+    .await?;
     let last = (cards.len() == size as usize)
-        .then(|| cards.last().map(|c| c.note))
+        .then(|| cards.last().map(|(c, _)| c.note))
         .flatten();
     let items = hydrate(state, Some(viewer), cards).await?;
     Ok(Page {
@@ -297,15 +322,19 @@ pub async fn topic(
     let (size, offset) = page_bounds(page)?;
     let now = Timestamp::now().as_millis();
     let offset = offset.unwrap_or(0).max(0) as usize;
-    let cards = state.feed.with(|inner| {
-        let topic = inner.topic_id(name)?;
-        Ok::<_, AppError>(match viewer {
-            Some(v) => inner.engine.topic(v.id.as_i64(), topic, now, size as usize),
+    let reader = viewer.map(|v| v.id.as_i64());
+    let name = name.to_owned();
+    let cards = cards_from(state, move |inner| {
+        let topic = inner.topic_id(&name)?;
+        let cards = match reader {
+            Some(reader) => inner.engine.topic(reader, topic, now, size as usize),
             None => inner
                 .engine
                 .topic_for_anyone(topic, now, offset, size as usize),
-        })
-    })?;
+        };
+        Ok::<_, AppError>(inner.with_reasons(cards))
+    })
+    .await??;
     ranked_page(state, viewer, cards, size as usize, offset).await
 }
 
