@@ -1,5 +1,6 @@
-"""Browser test: a buyer finds a product in the shop, checks out, pays in the sandbox; the
-merchant ships; the buyer confirms receipt."""
+"""Browser test: a buyer finds a product through a creator's note, checks out, pays in the
+sandbox; the merchant ships; the buyer confirms receipt; the creator's earnings show the
+commission."""
 
 import secrets
 import unittest
@@ -19,23 +20,31 @@ def open_store(handle):
     title = f"Rose serum {handle[-4:]}"
     product = api("POST", f"/api/v1/stores/{store['id']}/products", token, {
         "title": title, "category": "beauty", "state": "on_sale", "media_ids": [media],
+        "commission_percent": 10,
         "skus": [{"code": "S", "name": "30ml", "price": 12900, "stock": 5},
                  {"code": "L", "name": "50ml", "price": 19900, "stock": 5}]})
     return product["id"], title
 
 
 class BuyingFromTheShop(unittest.TestCase):
-    def test_a_buyer_pays_in_the_sandbox_and_the_merchant_ships(self):
+    def test_a_buyer_finds_a_product_through_a_note_and_the_creator_earns(self):
         suffix = secrets.token_hex(3)
         merchant = f"merchant_{suffix}"
         product, title = open_store(merchant)
+        creator = f"creator_{suffix}"
+        creator_token = api_member(creator)
+        picture = api_upload(creator_token, png_file(120, 160, (240, 200, 210)))
+        note = api("POST", "/api/v1/notes", creator_token, {
+            "title": "My night routine", "body": "Love this #skincare", "media_ids": [picture],
+            "product_ids": [product]})
 
         buyer = Visitor()
         seller = Visitor()
+        writer = Visitor()
         try:
             buyer.sign_up(f"buyer_{suffix}", "Buyer")
-            buyer.open("/shop")
-            buyer.browser.find_element(By.CSS_SELECTOR, f"[data-product='{product}']").click()
+            buyer.open(f"/notes/{note['id']}")
+            buyer.find(f"buy-{product}").click()
             buyer.wait.until(lambda b: b.find_element(By.ID, "product-title").text == title)
             buyer.browser.find_elements(By.CSS_SELECTOR, "input[name=sku_id]")[1].click()
             buyer.find("buy-now").click()
@@ -80,9 +89,20 @@ class BuyingFromTheShop(unittest.TestCase):
             status_becomes(buyer, "completed")
             steps = buyer.browser.find_elements(By.CSS_SELECTOR, "#timeline li")
             self.assertEqual(len(steps), 4, "placed, paid, shipped, completed")
+            review = buyer.find("review-0")
+            review.find_element(By.NAME, "body").send_keys("Lovely texture")
+            review.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            buyer.wait.until(lambda b: b.find_element(By.ID, "product-title").text == title)
+            self.assertIn("Lovely texture", buyer.find("reviews").text)
+            self.assertIn("Verified purchase", buyer.find("reviews").text)
+
+            writer.sign_in(creator)
+            writer.open("/earnings")
+            self.assertIn("19.90", writer.find("earnings-balance").text, "10 % of ¥199.00")
         finally:
             buyer.quit()
             seller.quit()
+            writer.quit()
 
 
 if __name__ == "__main__":

@@ -439,6 +439,7 @@ async fn make_note(
         media_ids: &media,
         visibility: Visibility::Public,
         draft: false,
+        product_ids: &[],
     };
     Ok(notes::create(state, author, &draft).await?.id)
 }

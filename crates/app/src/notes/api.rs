@@ -42,6 +42,9 @@ pub struct NoteRequest {
     pub visibility: Visibility,
     #[serde(default)]
     pub draft: bool,
+    /// Up to 5 products on sale to tag; the note's page offers them to buy.
+    #[serde(default)]
+    pub product_ids: Vec<Id>,
 }
 
 impl NoteRequest {
@@ -53,6 +56,7 @@ impl NoteRequest {
             media_ids: &self.media_ids,
             visibility: self.visibility,
             draft: self.draft,
+            product_ids: &self.product_ids,
         }
     }
 }

@@ -51,6 +51,8 @@ struct NotePage {
     comments: Vec<Comment>,
     reply_to: String,
     reported: bool,
+    /// Products the note tags that are on sale.
+    products: Vec<crate::shop::types::Product>,
 }
 
 impl NotePage {
@@ -96,7 +98,9 @@ async fn note_page(
         Some(v) if !is_author => social::is_following(&state, v, note.author.id).await?,
         _ => false,
     };
+    let products = crate::shop::service::tagged_in(&state, viewer.as_ref(), id).await?;
     let page = NotePage {
+        products,
         spans: body_spans(&note.body),
         summary: note.body.chars().take(120).collect(),
         date: note.created_at.to_rfc3339().chars().take(10).collect(),
@@ -249,6 +253,11 @@ async fn save(
     editing: Option<Id>,
 ) -> AppResult<Response> {
     let media = form.media();
+    // The composer has no product picker yet: an edit keeps the products the note tags.
+    let products = match editing {
+        Some(id) => store::tagged_products(&state.db, id).await?,
+        None => Vec::new(),
+    };
     let draft = Draft {
         title: &form.title,
         body: &form.body,
@@ -260,6 +269,7 @@ async fn save(
             Visibility::Public
         },
         draft: form.draft.is_some(),
+        product_ids: &products,
     };
     let saved = match editing {
         Some(id) => service::update(state, user, id, &draft).await,

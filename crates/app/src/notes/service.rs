@@ -25,7 +25,12 @@ pub struct Draft<'a> {
     pub media_ids: &'a [Id],
     pub visibility: Visibility,
     pub draft: bool,
+    /// Products to tag, at most [`MAX_PRODUCTS`], each on sale.
+    pub product_ids: &'a [Id],
 }
+
+/// The most products one note may tag.
+pub const MAX_PRODUCTS: usize = 5;
 
 /// Checks every field at once; returns the cleaned text and the note's kind.
 async fn check(
@@ -38,8 +43,29 @@ async fn check(
     let body = fields.check(parse_text("body", draft.body, MAX_BODY, false));
     let place = fields.check(parse_text("place", draft.place, MAX_PLACE, false));
     let kind = fields.check(media_kind(state, author, draft.media_ids).await?);
+    fields.check(taggable(state, draft.product_ids).await?);
     let (((title, body), place), kind) = fields.finish(title.zip(body).zip(place).zip(kind))?;
     Ok((title, body, place, kind))
+}
+
+/// A note may tag up to five distinct products that are on sale.
+async fn taggable(state: &AppState, ids: &[Id]) -> AppResult<Result<(), FieldError>> {
+    let fail = |why: &str| Ok(Err(FieldError::new("product_ids", why)));
+    if ids.len() > MAX_PRODUCTS {
+        return fail("may name at most 5 products");
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return fail("must not repeat a product");
+        }
+        if crate::shop::service::product(state, None, *id)
+            .await
+            .is_err()
+        {
+            return fail("must be products on sale");
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// An image note has 1–18 of the author's images; a video note has one video then its cover.
@@ -110,6 +136,7 @@ impl Checked {
             media: draft.media_ids,
             topics: &self.topics,
             topic_ids: &self.topic_ids,
+            products: draft.product_ids,
         }
     }
 }

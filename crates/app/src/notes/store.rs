@@ -93,6 +93,8 @@ pub struct Content<'a> {
     pub topics: &'a [String],
     /// Fresh ids, one per topic, for topics used for the first time.
     pub topic_ids: &'a [Id],
+    /// Products the note tags, in order.
+    pub products: &'a [Id],
 }
 
 pub async fn insert(
@@ -143,7 +145,7 @@ pub async fn update(
     .bind(id.as_i64())
     .execute(&mut **tx)
     .await?;
-    for table in ["note_media", "note_topics"] {
+    for table in ["note_media", "note_topics", "note_products"] {
         query(&format!("DELETE FROM {table} WHERE note_id = $1"))
             .bind(id.as_i64())
             .execute(&mut **tx)
@@ -167,6 +169,14 @@ async fn attach(
             .execute(&mut **tx)
             .await?;
     }
+    for (position, product) in content.products.iter().enumerate() {
+        query("INSERT INTO note_products (note_id, position, product_id) VALUES ($1, $2, $3)")
+            .bind(id.as_i64())
+            .bind(position as i64)
+            .bind(product.as_i64())
+            .execute(&mut **tx)
+            .await?;
+    }
     for (position, (topic, topic_id)) in content.topics.iter().zip(content.topic_ids).enumerate() {
         query("INSERT INTO topics (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(topic_id.as_i64())
@@ -185,6 +195,16 @@ async fn attach(
         .await?;
     }
     Ok(())
+}
+
+/// The products a note tags, in order.
+pub async fn tagged_products(db: &Db, note: Id) -> Result<Vec<Id>, sqlx::Error> {
+    let ids: Vec<i64> =
+        query_scalar("SELECT product_id FROM note_products WHERE note_id = $1 ORDER BY position")
+            .bind(note.as_i64())
+            .fetch_all(db.pool())
+            .await?;
+    Ok(ids.into_iter().map(Id::from_i64).collect())
 }
 
 pub async fn delete(tx: &mut Tx, id: Id) -> Result<(), sqlx::Error> {

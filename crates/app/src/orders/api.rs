@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::service;
+use super::service::{self, Earnings};
 use super::types::{
-    Address, AddressDraft, CartItem, CheckoutRequest, LineRequest, Order, OrderStatus,
+    Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, CheckoutRequest, LineRequest, Order,
+    OrderStatus, Review, ReviewDraft,
 };
 use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
@@ -31,6 +32,118 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deliver))
         .routes(routes!(confirm))
         .routes(routes!(store_orders))
+        .routes(routes!(earnings))
+        .routes(routes!(review))
+        .routes(routes!(product_reviews))
+        .routes(routes!(ask_after_sale, after_sales))
+        .routes(routes!(approve_after_sale))
+        .routes(routes!(reject_after_sale))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AfterSaleRequest {
+    pub kind: AfterSaleKind,
+    /// 1–200 characters.
+    pub reason: String,
+}
+
+/// Ask for a refund (paid, not shipped) or a return and refund (shipped); one open per order.
+#[utoipa::path(post, path = "/orders/{id}/after-sales", tag = "orders", request_body = AfterSaleRequest,
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 201, body = AfterSale), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn ask_after_sale(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(req): ApiJson<AfterSaleRequest>,
+) -> AppResult<(StatusCode, Json<AfterSale>)> {
+    let request = service::ask_after_sale(&state, &user, id, req.kind, &req.reason).await?;
+    Ok((StatusCode::CREATED, Json(request)))
+}
+
+/// An order's after-sales requests, newest first (its buyer and its store's staff).
+#[utoipa::path(get, path = "/orders/{id}/after-sales", tag = "orders",
+    params(("id" = Id, Path, description = "The order's id")),
+    responses((status = 200, body = Vec<AfterSale>), (status = 403, body = Problem)))]
+async fn after_sales(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Vec<AfterSale>>> {
+    Ok(Json(service::after_sales(&state, &user, id).await?))
+}
+
+/// Approve a request (the store's staff): the buyer is refunded through the payment provider.
+#[utoipa::path(post, path = "/after-sales/{id}/approve", tag = "orders",
+    params(("id" = Id, Path, description = "The request's id")),
+    responses((status = 200, body = AfterSale), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn approve_after_sale(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<AfterSale>> {
+    Ok(Json(service::approve_after_sale(&state, &user, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Rejection {
+    /// Why, 1–200 characters; the buyer sees it.
+    pub answer: String,
+}
+
+/// Reject a request with a reason (the store's staff).
+#[utoipa::path(post, path = "/after-sales/{id}/reject", tag = "orders", request_body = Rejection,
+    params(("id" = Id, Path, description = "The request's id")),
+    responses((status = 200, body = AfterSale), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn reject_after_sale(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(req): ApiJson<Rejection>,
+) -> AppResult<Json<AfterSale>> {
+    Ok(Json(
+        service::reject_after_sale(&state, &user, id, &req.answer).await?,
+    ))
+}
+
+/// Review an item of one's order after delivery (`position`: the item's place in the order,
+/// from 0); once per item.
+#[utoipa::path(post, path = "/orders/{id}/items/{position}/review", tag = "orders", request_body = ReviewDraft,
+    params(("id" = Id, Path, description = "The order's id"), ("position" = usize, Path, description = "The item, from 0")),
+    responses((status = 201, body = Review), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn review(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath((id, position)): ApiPath<(Id, usize)>,
+    ApiJson(draft): ApiJson<ReviewDraft>,
+) -> AppResult<(StatusCode, Json<Review>)> {
+    let review = service::review(&state, &user, id, position, &draft).await?;
+    Ok((StatusCode::CREATED, Json(review)))
+}
+
+/// A product's reviews, newest first; every one is a verified purchase.
+#[utoipa::path(get, path = "/products/{id}/reviews", tag = "orders",
+    params(("id" = Id, Path, description = "The product's id"), PageRequest),
+    responses((status = 200, body = Page<Review>)))]
+async fn product_reviews(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Id>,
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> AppResult<Json<Page<Review>>> {
+    Ok(Json(service::reviews(&state, id, &page).await?))
+}
+
+/// What the caller has earned in commissions on sales from their notes.
+#[utoipa::path(get, path = "/me/earnings", tag = "orders",
+    responses((status = 200, body = Earnings), (status = 401, body = Problem)))]
+async fn earnings(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<Json<Earnings>> {
+    Ok(Json(service::earnings(&state, &user).await?))
 }
 
 /// The caller's saved addresses, newest first.
@@ -84,6 +197,9 @@ async fn cart(
 pub struct Quantity {
     /// 1–999.
     pub quantity: i64,
+    /// The note the product was found in (it must tag the product).
+    #[serde(default)]
+    pub note_id: Option<Id>,
 }
 
 /// Put a SKU in the cart with this quantity.
@@ -99,6 +215,7 @@ async fn put_in_cart(
     let line = LineRequest {
         sku_id,
         quantity: req.quantity,
+        note_id: req.note_id,
     };
     Ok(Json(service::put_in_cart(&state, &user, &line).await?))
 }

@@ -10,9 +10,10 @@ use axum::Router;
 use kernel::{Id, PageRequest};
 use serde::Deserialize;
 
-use super::service::{self, Party};
+use super::service::{self, Earnings, Party};
 use super::types::{
-    Address, AddressDraft, CartItem, CheckoutRequest, LineRequest, Order, OrderStatus,
+    Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, CheckoutRequest, LineRequest, Order,
+    OrderStatus, ReviewDraft,
 };
 use crate::accounts::service::random_secret;
 use crate::error::AppResult;
@@ -29,7 +30,26 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders_page))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/{action}", post(order_action))
+        .route("/orders/{id}/items/{position}/review", post(review))
+        .route("/after-sales/{id}/{answer}", post(answer_after_sale))
         .route("/stores/{id}/orders", get(store_orders_page))
+        .route("/earnings", get(earnings_page))
+}
+
+#[derive(Template)]
+#[template(path = "earnings.html")]
+struct EarningsPage {
+    ctx: PageCtx,
+    earnings: Earnings,
+}
+
+async fn earnings_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+) -> AppResult<Response> {
+    let earnings = service::earnings(&state, &user).await?;
+    render(StatusCode::OK, &EarningsPage { ctx, earnings })
 }
 
 #[derive(Template)]
@@ -66,6 +86,8 @@ async fn cart_page(
 struct AddForm {
     sku_id: Id,
     quantity: i64,
+    /// The note the product was found in.
+    note_id: Option<Id>,
     /// `checkout` goes on to the cart to buy; anything else returns to the product.
     then: Option<String>,
 }
@@ -78,6 +100,7 @@ async fn add_to_cart(
     let line = LineRequest {
         sku_id: form.sku_id,
         quantity: form.quantity,
+        note_id: form.note_id,
     };
     let cart = service::put_in_cart(&state, &user, &line).await?;
     let product = cart
@@ -131,6 +154,7 @@ async fn checkout(
         .map(|i| LineRequest {
             sku_id: i.sku_id,
             quantity: i.quantity,
+            note_id: i.note_id,
         })
         .collect();
     let request = CheckoutRequest {
@@ -212,6 +236,9 @@ struct OrderPage {
     ctx: PageCtx,
     order: Order,
     buyer: bool,
+    /// Per item: whether the buyer may still review it.
+    reviewable: Vec<bool>,
+    after_sales: Vec<AfterSale>,
 }
 
 async fn order_page(
@@ -221,18 +248,75 @@ async fn order_page(
     ApiPath(id): ApiPath<Id>,
 ) -> AppResult<Response> {
     let (order, party) = service::order_for(&state, &user, id).await?;
+    let reviewed = super::store::reviewed(&state.db, order.id).await?;
+    let delivered = matches!(
+        order.status,
+        OrderStatus::Delivered | OrderStatus::Completed
+    );
+    let reviewable = (0..order.items.len())
+        .map(|i| party == Party::Buyer && delivered && !reviewed.contains(&(i as i64)))
+        .collect();
+    let after_sales = super::store::after_sales_of(&state.db, order.id).await?;
     let view = OrderPage {
         ctx,
         order,
         buyer: party == Party::Buyer,
+        reviewable,
+        after_sales,
     };
     render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    rating: i64,
+    #[serde(default)]
+    body: String,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath((id, position)): ApiPath<(Id, usize)>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
+) -> AppResult<Response> {
+    let draft = ReviewDraft {
+        rating: form.rating,
+        body: form.body,
+        media_ids: Vec::new(),
+    };
+    let review = service::review(&state, &user, id, position, &draft).await?;
+    Ok(Redirect::to(&format!("/products/{}", review.product_id)).into_response())
 }
 
 #[derive(Deserialize)]
 struct ActionForm {
     carrier: Option<String>,
     tracking_number: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    answer: Option<String>,
+}
+
+/// The store approves or rejects an after-sales request from the order page.
+async fn answer_after_sale(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath((id, answer)): ApiPath<(Id, String)>,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+) -> AppResult<Response> {
+    let request = match answer.as_str() {
+        "approve" => service::approve_after_sale(&state, &user, id).await?,
+        "reject" => {
+            let why = form.answer.unwrap_or_default();
+            service::reject_after_sale(&state, &user, id, &why).await?
+        }
+        _ => return Err(crate::error::AppError::NotFound("page")),
+    };
+    Ok(Redirect::to(&format!("/orders/{}", request.order_id)).into_response())
 }
 
 /// The buttons of the order page: pay, cancel, confirm receipt; ship and mark delivered.
@@ -249,6 +333,14 @@ async fn order_action(
             return Ok(Redirect::to(&payment.pay_url).into_response());
         }
         "cancel" => drop(service::cancel(&state, &user, id).await?),
+        "refund" | "return" => {
+            let kind = match action.as_str() {
+                "refund" => AfterSaleKind::RefundOnly,
+                _ => AfterSaleKind::ReturnAndRefund,
+            };
+            let reason = form.reason.unwrap_or_default();
+            drop(service::ask_after_sale(&state, &user, id, kind, &reason).await?);
+        }
         "confirm" => drop(service::confirm(&state, &user, id).await?),
         "deliver" => drop(service::deliver(&state, &user, id).await?),
         "ship" => {

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::store::{self, Orders};
 use super::types::{
-    Address, AddressDraft, CartItem, CheckoutRequest, LineRequest, Order, OrderEvent, OrderItem,
-    OrderStatus,
+    Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, CheckoutRequest, LineRequest, Order,
+    OrderEvent, OrderItem, OrderStatus, Review, ReviewDraft,
 };
 use crate::accounts::types::User;
 use crate::error::{AppError, AppResult, FieldError};
@@ -61,14 +61,12 @@ pub async fn put_in_cart(
         .await?
         .ok_or(AppError::NotFound("sku"))?;
     shop::product(state, None, product).await?;
-    store::put_in_cart(
-        &state.db,
-        user.id,
-        line.sku_id,
-        line.quantity,
-        Timestamp::now(),
-    )
-    .await?;
+    if let Some(note) = line.note_id {
+        if store::tagged_by(&state.db, note, product).await?.is_none() {
+            return Err(one(FieldError::new("note_id", "does not tag this product")));
+        }
+    }
+    store::put_in_cart(&state.db, user.id, line, Timestamp::now()).await?;
     cart(state, user).await
 }
 
@@ -238,6 +236,20 @@ async fn plan_orders(
             ));
             continue;
         }
+        // Bought from a note: its author earns the commission, unless they bought it themselves.
+        let creator = match line.note_id {
+            Some(note) => match store::tagged_by(&state.db, note, sku.product).await? {
+                Some(author) => (author != buyer.id).then_some(author),
+                None => {
+                    errors.push(FieldError::new(
+                        format!("items[{i}].note_id"),
+                        "does not tag this product",
+                    ));
+                    continue;
+                }
+            },
+            None => None,
+        };
         let slot = *first_seen.entry(sku.store).or_insert(i);
         by_store
             .entry(slot)
@@ -250,6 +262,13 @@ async fn plan_orders(
                 sku_name: sku.sku_name.clone(),
                 unit_price: sku.price,
                 quantity: line.quantity,
+                note_id: line.note_id,
+                creator_id: creator,
+                commission_bp: if creator.is_some() {
+                    sku.commission_bp
+                } else {
+                    0
+                },
             });
     }
     if !errors.is_empty() {
@@ -378,7 +397,7 @@ pub async fn transition(
         ));
     }
     match to {
-        OrderStatus::Cancelled => store::release(&mut tx, order.id).await?,
+        OrderStatus::Cancelled | OrderStatus::Refunded => store::release(&mut tx, order.id).await?,
         OrderStatus::Paid => store::count_sold(&mut tx, order.id).await?,
         _ => {}
     }
@@ -480,6 +499,13 @@ pub async fn confirm(state: &AppState, buyer: &User, id: Id) -> AppResult<Order>
 /// Completes a shipped or delivered order and splits its money; an order already completed
 /// only has its split made sure of.
 async fn complete(state: &AppState, order: &Order, detail: &str) -> AppResult<()> {
+    let open = store::after_sales_of(&state.db, order.id).await?;
+    if open.iter().any(|r| r.status == "requested") {
+        return Err(AppError::Conflict(
+            "status",
+            "the order has an after-sales request open".into(),
+        ));
+    }
     if order.status != OrderStatus::Completed {
         let from = [OrderStatus::Shipped, OrderStatus::Delivered];
         transition(state, order, &from, OrderStatus::Completed, detail, None).await?;
@@ -492,9 +518,19 @@ fn basis_points(amount: i64, bp: i64) -> i64 {
     ((i128::from(amount) * i128::from(bp) + 5_000) / 10_000) as i64
 }
 
-/// What an order's money comes to when it completes: (merchant's share, Hongshu's commission,
-/// the payment channel's fee). They add up to the order's total.
-pub async fn split(state: &AppState, order: &Order) -> AppResult<(i64, i64, i64)> {
+/// What an order's money comes to when it completes. The parts add up to the order's total.
+pub struct Split {
+    /// The store's share.
+    pub share: i64,
+    /// Hongshu's commission.
+    pub commission: i64,
+    /// The payment channel's fee, borne by the store.
+    pub fee: i64,
+    /// Each creator whose note sold an item, and their commission.
+    pub creators: Vec<(Id, i64)>,
+}
+
+pub async fn split(state: &AppState, order: &Order) -> AppResult<Split> {
     let mall = &state.config.mall;
     let mut commission = 0;
     for (category, total) in store::totals_by_category(&state.db, order.id).await? {
@@ -507,14 +543,29 @@ pub async fn split(state: &AppState, order: &Order) -> AppResult<(i64, i64, i64)
     }
     let fee = basis_points(order.total, mall.channel_fee_bp.clamp(0, 10_000));
     let commission = commission.min(order.total - fee);
-    Ok((order.total - fee - commission, commission, fee))
+    let mut left = order.total - fee - commission;
+    let mut creators: Vec<(Id, i64)> = Vec::new();
+    for (creator, bp, total) in store::creator_totals(&state.db, order.id).await? {
+        let earned = basis_points(total, bp.clamp(0, 8_000)).min(left);
+        left -= earned;
+        match creators.last_mut() {
+            Some((last, sum)) if last.as_i64() == creator => *sum += earned,
+            _ => creators.push((Id::from_i64(creator), earned)),
+        }
+    }
+    Ok(Split {
+        share: left,
+        commission,
+        fee,
+        creators,
+    })
 }
 
 /// On completion the buyer's payment leaves clearing: the store's share to its payable, the
 /// commission and the recovered channel fee to Hongshu's revenue. One linked batch, each
 /// transfer's id chosen once per order, so a repeat moves nothing.
 async fn settle(state: &AppState, order: &Order) -> AppResult<()> {
-    let (share, commission, fee) = split(state, order).await?;
+    let split = split(state, order).await?;
     let currency = currency_of(order)?;
     let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
     let payable = ensure_account(
@@ -526,30 +577,37 @@ async fn settle(state: &AppState, order: &Order) -> AppResult<()> {
     .await?;
     let revenue =
         ensure_account(state, AccountKind::CommissionRevenue, "platform", currency).await?;
-    let legs = [
+    let mut legs = vec![
         (
-            "merchant_share",
+            "merchant_share".to_owned(),
             payable.id,
-            share,
+            split.share,
             TransferCode::MerchantShare,
         ),
         (
-            "platform_commission",
+            "platform_commission".to_owned(),
             revenue.id,
-            commission,
+            split.commission,
             TransferCode::PlatformCommission,
         ),
         (
-            "channel_fee_recovered",
+            "channel_fee_recovered".to_owned(),
             revenue.id,
-            fee,
+            split.fee,
             TransferCode::ChannelFee,
         ),
     ];
+    for (creator, amount) in &split.creators {
+        let owner = format!("user:{}", creator.as_i64());
+        let earnings =
+            ensure_account(state, AccountKind::CreatorEarnings, &owner, currency).await?;
+        let step = format!("creator_commission:{}", creator.as_i64());
+        legs.push((step, earnings.id, *amount, TransferCode::CreatorCommission));
+    }
     let mut transfers = Vec::new();
     for (step, credit, amount, code) in legs {
         if amount > 0 {
-            let id = store::transfer_id(&state.db, order.id, step, state.ids.next_id()).await?;
+            let id = store::transfer_id(&state.db, order.id, &step, state.ids.next_id()).await?;
             transfers.push(order_transfer(
                 id,
                 clearing.id,
@@ -562,6 +620,26 @@ async fn settle(state: &AppState, order: &Order) -> AppResult<()> {
         }
     }
     submit_linked(state, transfers).await
+}
+
+/// What a creator has earned in commissions and may be paid out, in fen.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Earnings {
+    pub currency: String,
+    pub balance: i64,
+}
+
+pub async fn earnings(state: &AppState, creator: &User) -> AppResult<Earnings> {
+    let owner = format!("user:{}", creator.id.as_i64());
+    let account = state
+        .ledger
+        .account_of(AccountKind::CreatorEarnings.code(), &owner, Currency::CNY)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Earnings {
+        currency: Currency::CNY.code().to_owned(),
+        balance: account.map_or(0, |a| a.balance.credits_posted - a.balance.debits_posted),
+    })
 }
 
 pub fn currency_of(order: &Order) -> AppResult<Currency> {
@@ -653,11 +731,229 @@ pub async fn move_overdue(state: &AppState) -> AppResult<usize> {
     let shipped_before = Timestamp::from_millis(now.as_millis() - days * 86_400_000);
     for status in [OrderStatus::Shipped, OrderStatus::Delivered] {
         for id in store::overdue(&state.db, status, shipped_before, 500).await? {
-            if let Some(order) = store::order(&state.db, id).await? {
-                complete(state, &order, "completed automatically").await?;
+            let Some(order) = store::order(&state.db, id).await? else {
+                continue;
+            };
+            // An order with an after-sales request open waits for its answer.
+            if complete(state, &order, "completed automatically")
+                .await
+                .is_ok()
+            {
                 moved += 1;
             }
         }
     }
     Ok(moved)
+}
+
+/// The buyer reviews an item of their order once it was delivered; each item once.
+pub async fn review(
+    state: &AppState,
+    buyer: &User,
+    order: Id,
+    position: usize,
+    draft: &ReviewDraft,
+) -> AppResult<Review> {
+    let (order, party) = order_for(state, buyer, order).await?;
+    if party != Party::Buyer {
+        return Err(AppError::Forbidden("only the buyer may review an order"));
+    }
+    let item = order
+        .items
+        .get(position)
+        .ok_or(AppError::NotFound("item"))?;
+    if !matches!(
+        order.status,
+        OrderStatus::Delivered | OrderStatus::Completed
+    ) {
+        return Err(AppError::Conflict(
+            "status",
+            format!(
+                "the order is {}; items are reviewed after delivery",
+                order.status.as_str()
+            ),
+        ));
+    }
+    let mut fields = crate::accounts::types::Fields::default();
+    let rating = fields.check(in_range("rating", draft.rating, 1, 5));
+    let body = fields.check(crate::notes::types::parse_text(
+        "body",
+        &draft.body,
+        500,
+        false,
+    ));
+    let media = fields.check(review_media(state, buyer, &draft.media_ids).await?);
+    let ((rating, body), media) = fields.finish(rating.zip(body).zip(media))?;
+    let review = Review {
+        id: state.ids.next_id(),
+        product_id: item.product_id,
+        buyer: crate::notes::types::Author {
+            id: buyer.id,
+            handle: buyer.handle.clone(),
+            display_name: buyer.display_name.clone(),
+        },
+        sku_name: item.sku_name.clone(),
+        rating,
+        body,
+        media,
+        verified_purchase: true,
+        created_at: Timestamp::now(),
+    };
+    let mut tx = state.db.begin_write().await?;
+    if !store::insert_review(&mut tx, &review, order.id, position as i64).await? {
+        return Err(AppError::Conflict(
+            "item",
+            "this item is reviewed already".into(),
+        ));
+    }
+    tx.commit().await?;
+    Ok(review)
+}
+
+/// Up to nine of the buyer's own images.
+async fn review_media(
+    state: &AppState,
+    buyer: &User,
+    ids: &[Id],
+) -> AppResult<Result<Vec<crate::media::types::Media>, FieldError>> {
+    if ids.len() > 9 {
+        return Ok(Err(FieldError::new("media_ids", "at most 9 images")));
+    }
+    let owned = crate::notes::store::owned_media(&state.db, buyer.id, ids).await?;
+    let ordered: Option<Vec<_>> = ids
+        .iter()
+        .map(|id| owned.iter().find(|m| m.id == *id).cloned())
+        .collect();
+    Ok(ordered.ok_or_else(|| FieldError::new("media_ids", "must be images you uploaded")))
+}
+
+/// A product's reviews, newest first.
+pub async fn reviews(state: &AppState, product: Id, page: &PageRequest) -> AppResult<Page<Review>> {
+    let (size, before) = page_bounds(page)?;
+    let rows = store::reviews(&state.db, product, before, size + 1).await?;
+    Ok(Page::from_rows(rows, size, |r| r.id.as_i64()))
+}
+
+/// The buyer asks for their money back: refund only while the order is paid and not shipped,
+/// return and refund once it was shipped. One open request per order.
+pub async fn ask_after_sale(
+    state: &AppState,
+    buyer: &User,
+    order: Id,
+    kind: AfterSaleKind,
+    reason: &str,
+) -> AppResult<AfterSale> {
+    let (order, party) = order_for(state, buyer, order).await?;
+    if party != Party::Buyer {
+        return Err(AppError::Forbidden("only the buyer may ask for a refund"));
+    }
+    let allowed = match kind {
+        AfterSaleKind::RefundOnly => order.status == OrderStatus::Paid,
+        AfterSaleKind::ReturnAndRefund => matches!(
+            order.status,
+            OrderStatus::Shipped | OrderStatus::Delivered | OrderStatus::Completed
+        ),
+    };
+    if !allowed {
+        return Err(AppError::Conflict(
+            "kind",
+            format!(
+                "the order is {}; {} is not possible",
+                order.status.as_str(),
+                kind.as_str()
+            ),
+        ));
+    }
+    let reason = crate::accounts::types::parse_line("reason", reason, 200).map_err(one)?;
+    let now = Timestamp::now();
+    let request = AfterSale {
+        id: state.ids.next_id(),
+        order_id: order.id,
+        kind,
+        status: "requested".into(),
+        reason,
+        answer: String::new(),
+        amount: order.total,
+        created_at: now,
+        updated_at: now,
+    };
+    if !store::insert_after_sale(&state.db, &request).await? {
+        return Err(AppError::Conflict(
+            "order",
+            "the order has an after-sales request open".into(),
+        ));
+    }
+    Ok(request)
+}
+
+/// An after-sales request with its order, for the store's staff.
+async fn for_store(state: &AppState, staff: &User, id: Id) -> AppResult<(AfterSale, Order)> {
+    let request = store::after_sale(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("after-sales request"))?;
+    let (order, party) = order_for(state, staff, request.order_id).await?;
+    if party != Party::Merchant {
+        return Err(AppError::Forbidden(
+            "only the store's staff answer after-sales requests",
+        ));
+    }
+    if request.status != "requested" {
+        return Err(AppError::Conflict(
+            "status",
+            format!("the request is {} already", request.status),
+        ));
+    }
+    Ok((request, order))
+}
+
+/// The store rejects a request, saying why.
+pub async fn reject_after_sale(
+    state: &AppState,
+    staff: &User,
+    id: Id,
+    answer: &str,
+) -> AppResult<AfterSale> {
+    let (request, _) = for_store(state, staff, id).await?;
+    let answer = crate::accounts::types::parse_line("answer", answer, 200).map_err(one)?;
+    let mut tx = state.db.begin_write().await?;
+    if !store::answer_after_sale(&mut tx, id, "rejected", &answer, Timestamp::now()).await? {
+        return Err(AppError::Conflict(
+            "status",
+            "the request was answered meanwhile".into(),
+        ));
+    }
+    tx.commit().await?;
+    Ok(AfterSale {
+        status: "rejected".into(),
+        answer,
+        ..request
+    })
+}
+
+/// The store approves: the money goes back through the provider and the ledger, the order is
+/// refunded and its units return to stock. Approving again after a failure finishes the job.
+pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppResult<AfterSale> {
+    let (request, order) = for_store(state, staff, id).await?;
+    crate::payments::service::refund(state, &order).await?;
+    let now = Timestamp::now();
+    let mut tx = state.db.begin_write().await?;
+    store::answer_after_sale(&mut tx, id, "refunded", "", now).await?;
+    tx.commit().await?;
+    let from = [
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+    ];
+    let detail = format!("refunded: {}", request.reason);
+    transition(state, &order, &from, OrderStatus::Refunded, &detail, None).await?;
+    Ok(AfterSale {
+        status: "refunded".into(),
+        ..request
+    })
+}
+
+pub async fn after_sales(state: &AppState, viewer: &User, order: Id) -> AppResult<Vec<AfterSale>> {
+    let (order, _) = order_for(state, viewer, order).await?;
+    Ok(store::after_sales_of(&state.db, order.id).await?)
 }

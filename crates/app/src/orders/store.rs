@@ -3,8 +3,12 @@
 use kernel::{Id, Timestamp};
 use store::{query, query_as, query_scalar, Db, Tx};
 
-use super::types::{Address, AddressDraft, CartItem, Order, OrderEvent, OrderItem, OrderStatus};
+use super::types::{
+    Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, LineRequest, Order, OrderEvent,
+    OrderItem, OrderStatus, Review,
+};
 use crate::media::types::object_url;
+use crate::notes::types::Author;
 
 pub async fn insert_address(db: &Db, user: Id, address: &Address) -> Result<(), sqlx::Error> {
     query(
@@ -75,17 +79,18 @@ pub async fn delete_address(db: &Db, user: Id, id: Id) -> Result<bool, sqlx::Err
 pub async fn put_in_cart(
     db: &Db,
     user: Id,
-    sku: Id,
-    quantity: i64,
+    line: &LineRequest,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     query(
-        "INSERT INTO cart_items (user_id, sku_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, sku_id) DO UPDATE SET quantity = excluded.quantity",
+        "INSERT INTO cart_items (user_id, sku_id, quantity, note_id, added_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id, sku_id) DO UPDATE SET quantity = excluded.quantity, \
+         note_id = COALESCE(excluded.note_id, cart_items.note_id)",
     )
     .bind(user.as_i64())
-    .bind(sku.as_i64())
-    .bind(quantity)
+    .bind(line.sku_id.as_i64())
+    .bind(line.quantity)
+    .bind(line.note_id.map(Id::as_i64))
     .bind(now.as_millis())
     .execute(db.pool())
     .await?;
@@ -117,11 +122,12 @@ pub async fn cart(db: &Db, user: Id) -> Result<Vec<CartItem>, sqlx::Error> {
         i64,
         String,
         Option<String>,
+        Option<i64>,
     );
     let rows: Vec<Row> = query_as(
         "SELECT k.id, p.id, s.id, s.name, p.title, k.name, k.price, c.quantity, k.stock, p.state, \
          (SELECT m.card_key FROM product_media pm JOIN media m ON m.id = pm.media_id \
-          WHERE pm.product_id = p.id ORDER BY pm.position LIMIT 1) \
+          WHERE pm.product_id = p.id ORDER BY pm.position LIMIT 1), c.note_id \
          FROM cart_items c JOIN skus k ON k.id = c.sku_id JOIN products p ON p.id = k.product_id \
          JOIN stores s ON s.id = p.store_id WHERE c.user_id = $1 ORDER BY s.id, c.added_at",
     )
@@ -142,6 +148,7 @@ pub async fn cart(db: &Db, user: Id) -> Result<Vec<CartItem>, sqlx::Error> {
             stock: r.8,
             on_sale: r.9 == "on_sale",
             image_url: r.10.map(|key| object_url(&key)),
+            note_id: r.11.map(Id::from_i64),
         })
         .collect())
 }
@@ -195,6 +202,7 @@ pub struct ForSale {
     pub sku_name: String,
     pub price: i64,
     pub on_sale: bool,
+    pub commission_bp: i64,
 }
 
 pub async fn for_sale(db: &Db, skus: &[Id]) -> Result<Vec<ForSale>, sqlx::Error> {
@@ -202,11 +210,11 @@ pub async fn for_sale(db: &Db, skus: &[Id]) -> Result<Vec<ForSale>, sqlx::Error>
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT k.id, p.id, p.store_id, p.title, k.name, k.price, p.state \
+        "SELECT k.id, p.id, p.store_id, p.title, k.name, k.price, p.state, p.commission_bp \
          FROM skus k JOIN products p ON p.id = k.product_id WHERE k.id IN {}",
         store::values_placeholders(db.backend(), 1, skus.len())
     );
-    type Row = (i64, i64, i64, String, String, i64, String);
+    type Row = (i64, i64, i64, String, String, i64, String, i64);
     let rows: Vec<Row> = store::bind_all(query_as(&sql), skus.iter().map(|s| s.as_i64()))
         .fetch_all(db.pool())
         .await?;
@@ -220,8 +228,22 @@ pub async fn for_sale(db: &Db, skus: &[Id]) -> Result<Vec<ForSale>, sqlx::Error>
             sku_name: r.4,
             price: r.5,
             on_sale: r.6 == "on_sale",
+            commission_bp: r.7,
         })
         .collect())
+}
+
+/// The author of a published public note that tags the product, if it does.
+pub async fn tagged_by(db: &Db, note: Id, product: Id) -> Result<Option<Id>, sqlx::Error> {
+    let author: Option<i64> = query_scalar(
+        "SELECT n.author_id FROM note_products t JOIN notes n ON n.id = t.note_id \
+         WHERE t.note_id = $1 AND t.product_id = $2 AND n.visibility = 'public' AND n.draft = 0",
+    )
+    .bind(note.as_i64())
+    .bind(product.as_i64())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(author.map(Id::from_i64))
 }
 
 /// Takes `quantity` units of a SKU if that many are left; false otherwise.
@@ -291,7 +313,8 @@ pub async fn insert_order(tx: &mut Tx, order: &Order) -> Result<(), sqlx::Error>
     for (position, item) in order.items.iter().enumerate() {
         query(
             "INSERT INTO order_items (order_id, position, sku_id, product_id, title, sku_name, \
-             unit_price, quantity, commission_bp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
+             unit_price, quantity, note_id, creator_id, commission_bp) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(order.id.as_i64())
         .bind(position as i64)
@@ -301,6 +324,9 @@ pub async fn insert_order(tx: &mut Tx, order: &Order) -> Result<(), sqlx::Error>
         .bind(&item.sku_name)
         .bind(item.unit_price)
         .bind(item.quantity)
+        .bind(item.note_id.map(Id::as_i64))
+        .bind(item.creator_id.map(Id::as_i64))
+        .bind(item.commission_bp)
         .execute(&mut **tx)
         .await?;
     }
@@ -465,10 +491,21 @@ async fn complete(db: &Db, mut orders: Vec<Order>) -> Result<Vec<Order>, sqlx::E
     let ids: Vec<i64> = orders.iter().map(|o| o.id.as_i64()).collect();
     let list = store::values_placeholders(db.backend(), 1, ids.len());
     let sql = format!(
-        "SELECT order_id, sku_id, product_id, title, sku_name, unit_price, quantity \
-         FROM order_items WHERE order_id IN {list} ORDER BY order_id, position"
+        "SELECT order_id, sku_id, product_id, title, sku_name, unit_price, quantity, note_id, \
+         creator_id, commission_bp FROM order_items WHERE order_id IN {list} ORDER BY order_id, position"
     );
-    type ItemRow = (i64, i64, i64, String, String, i64, i64);
+    type ItemRow = (
+        i64,
+        i64,
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    );
     let items: Vec<ItemRow> = store::bind_all(query_as(&sql), ids.iter().copied())
         .fetch_all(db.pool())
         .await?;
@@ -492,6 +529,9 @@ async fn complete(db: &Db, mut orders: Vec<Order>) -> Result<Vec<Order>, sqlx::E
                 sku_name: i.4.clone(),
                 unit_price: i.5,
                 quantity: i.6,
+                note_id: i.7.map(Id::from_i64),
+                creator_id: i.8.map(Id::from_i64),
+                commission_bp: i.9,
             })
             .collect();
         order.timeline = events
@@ -550,6 +590,19 @@ pub async fn transfer_id(db: &Db, order: Id, step: &str, fresh: Id) -> Result<i6
         .await
 }
 
+/// An order's items bought from notes, totalled per creator and commission rate:
+/// (creator, basis points, items total).
+pub async fn creator_totals(db: &Db, order: Id) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    query_as(
+        "SELECT creator_id, commission_bp, CAST(SUM(unit_price * quantity) AS BIGINT) \
+         FROM order_items WHERE order_id = $1 AND creator_id IS NOT NULL AND commission_bp > 0 \
+         GROUP BY creator_id, commission_bp ORDER BY creator_id, commission_bp",
+    )
+    .bind(order.as_i64())
+    .fetch_all(db.pool())
+    .await
+}
+
 /// An order's items totalled per product category, for the platform's commission.
 pub async fn totals_by_category(db: &Db, order: Id) -> Result<Vec<(String, i64)>, sqlx::Error> {
     query_as(
@@ -559,4 +612,198 @@ pub async fn totals_by_category(db: &Db, order: Id) -> Result<Vec<(String, i64)>
     .bind(order.as_i64())
     .fetch_all(db.pool())
     .await
+}
+
+/// Saves a review with its pictures; false when the item was reviewed before.
+pub async fn insert_review(
+    tx: &mut Tx,
+    review: &Review,
+    order: Id,
+    position: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = query(
+        "INSERT INTO reviews (id, order_id, position, product_id, buyer_id, sku_name, rating, body, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (order_id, position) DO NOTHING",
+    )
+    .bind(review.id.as_i64())
+    .bind(order.as_i64())
+    .bind(position)
+    .bind(review.product_id.as_i64())
+    .bind(review.buyer.id.as_i64())
+    .bind(&review.sku_name)
+    .bind(review.rating)
+    .bind(&review.body)
+    .bind(review.created_at.as_millis())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    for (i, media) in review.media.iter().enumerate() {
+        query("INSERT INTO review_media (review_id, position, media_id) VALUES ($1, $2, $3)")
+            .bind(review.id.as_i64())
+            .bind(i as i64)
+            .bind(media.id.as_i64())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// A product's reviews, newest first, with their pictures.
+pub async fn reviews(
+    db: &Db,
+    product: Id,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Review>, sqlx::Error> {
+    type Row = (i64, i64, String, String, String, i64, String, i64);
+    let rows: Vec<Row> = query_as(
+        "SELECT r.id, u.id, u.handle, u.display_name, r.sku_name, r.rating, r.body, r.created_at \
+         FROM reviews r JOIN users u ON u.id = r.buyer_id \
+         WHERE r.product_id = $1 AND r.id < $2 ORDER BY r.id DESC LIMIT $3",
+    )
+    .bind(product.as_i64())
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    let mut reviews: Vec<Review> = rows
+        .into_iter()
+        .map(|r| Review {
+            id: Id::from_i64(r.0),
+            product_id: product,
+            buyer: Author {
+                id: Id::from_i64(r.1),
+                handle: r.2,
+                display_name: r.3,
+            },
+            sku_name: r.4,
+            rating: r.5,
+            body: r.6,
+            media: Vec::new(),
+            verified_purchase: true,
+            created_at: Timestamp::from_millis(r.7),
+        })
+        .collect();
+    if reviews.is_empty() {
+        return Ok(reviews);
+    }
+    let ids: Vec<i64> = reviews.iter().map(|r| r.id.as_i64()).collect();
+    let sql = format!(
+        "SELECT review_id, media_id FROM review_media WHERE review_id IN {} \
+         ORDER BY review_id, position",
+        store::values_placeholders(db.backend(), 1, ids.len())
+    );
+    let links: Vec<(i64, i64)> = store::bind_all(query_as(&sql), ids.iter().copied())
+        .fetch_all(db.pool())
+        .await?;
+    let media_ids: Vec<Id> = links.iter().map(|l| Id::from_i64(l.1)).collect();
+    let media = crate::media::store::by_ids(db, &media_ids).await?;
+    for review in &mut reviews {
+        review.media = links
+            .iter()
+            .filter(|l| l.0 == review.id.as_i64())
+            .filter_map(|l| media.iter().find(|m| m.id.as_i64() == l.1).cloned())
+            .collect();
+    }
+    Ok(reviews)
+}
+
+/// The positions of an order's items that have a review.
+pub async fn reviewed(db: &Db, order: Id) -> Result<Vec<i64>, sqlx::Error> {
+    query_scalar("SELECT position FROM reviews WHERE order_id = $1")
+        .bind(order.as_i64())
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Records an after-sales request; false when the order has one open already.
+pub async fn insert_after_sale(db: &Db, request: &AfterSale) -> Result<bool, sqlx::Error> {
+    let inserted = query(
+        "INSERT INTO after_sales (id, order_id, kind, status, reason, answer, amount, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $7)",
+    )
+    .bind(request.id.as_i64())
+    .bind(request.order_id.as_i64())
+    .bind(request.kind.as_str())
+    .bind(&request.status)
+    .bind(&request.reason)
+    .bind(request.amount)
+    .bind(request.created_at.as_millis())
+    .execute(db.pool())
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if store::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+type AfterSaleRow = (i64, i64, String, String, String, String, i64, i64, i64);
+
+const AFTER_SALE_SELECT: &str = "SELECT id, order_id, kind, status, reason, answer, amount, \
+    created_at, updated_at FROM after_sales";
+
+fn to_after_sale(r: AfterSaleRow) -> AfterSale {
+    AfterSale {
+        id: Id::from_i64(r.0),
+        order_id: Id::from_i64(r.1),
+        kind: AfterSaleKind::from_db(&r.2),
+        status: r.3,
+        reason: r.4,
+        answer: r.5,
+        amount: r.6,
+        created_at: Timestamp::from_millis(r.7),
+        updated_at: Timestamp::from_millis(r.8),
+    }
+}
+
+pub async fn after_sale(db: &Db, id: Id) -> Result<Option<AfterSale>, sqlx::Error> {
+    let row: Option<AfterSaleRow> = query_as(&format!("{AFTER_SALE_SELECT} WHERE id = $1"))
+        .bind(id.as_i64())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(to_after_sale))
+}
+
+/// An order's after-sales requests, newest first.
+pub async fn after_sales_of(db: &Db, order: Id) -> Result<Vec<AfterSale>, sqlx::Error> {
+    let rows: Vec<AfterSaleRow> = query_as(&format!(
+        "{AFTER_SALE_SELECT} WHERE order_id = $1 ORDER BY id DESC"
+    ))
+    .bind(order.as_i64())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(to_after_sale).collect())
+}
+
+/// Answers a request still open; false when it was answered before.
+pub async fn answer_after_sale(
+    tx: &mut Tx,
+    id: Id,
+    status: &str,
+    answer: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = query(
+        "UPDATE after_sales SET status = $1, answer = $2, updated_at = $3 \
+         WHERE id = $4 AND status = 'requested'",
+    )
+    .bind(status)
+    .bind(answer)
+    .bind(now.as_millis())
+    .bind(id.as_i64())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The ledger transfer ids an order has chosen, by step.
+pub async fn transfer_steps(db: &Db, order: Id) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    query_as("SELECT step, transfer_id FROM order_transfers WHERE order_id = $1 ORDER BY step")
+        .bind(order.as_i64())
+        .fetch_all(db.pool())
+        .await
 }

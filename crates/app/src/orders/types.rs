@@ -16,16 +16,19 @@ pub enum OrderStatus {
     Delivered,
     Completed,
     Cancelled,
+    /// The buyer was refunded in full after an after-sales request.
+    Refunded,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 6] = [
+    pub const ALL: [OrderStatus; 7] = [
         OrderStatus::PendingPayment,
         OrderStatus::Paid,
         OrderStatus::Shipped,
         OrderStatus::Delivered,
         OrderStatus::Completed,
         OrderStatus::Cancelled,
+        OrderStatus::Refunded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl OrderStatus {
             OrderStatus::Delivered => "delivered",
             OrderStatus::Completed => "completed",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -115,6 +119,8 @@ pub struct CartItem {
     /// False when the product is no longer on sale.
     pub on_sale: bool,
     pub image_url: Option<String>,
+    /// The note it was found in, if any.
+    pub note_id: Option<Id>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -122,6 +128,9 @@ pub struct LineRequest {
     pub sku_id: Id,
     /// 1–999.
     pub quantity: i64,
+    /// The note the product was found in: its author earns the product's commission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_id: Option<Id>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -140,6 +149,13 @@ pub struct OrderItem {
     pub sku_name: String,
     pub unit_price: i64,
     pub quantity: i64,
+    /// Bought from this note.
+    pub note_id: Option<Id>,
+    /// The note's author, who earns `commission_bp` of the item (none for their own purchase).
+    #[serde(skip)]
+    pub creator_id: Option<Id>,
+    #[serde(skip)]
+    pub commission_bp: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -171,6 +187,74 @@ pub struct Order {
     pub items: Vec<OrderItem>,
     /// Every status the order went through, oldest first.
     pub timeline: Vec<OrderEvent>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ReviewDraft {
+    /// 1–5 stars.
+    pub rating: i64,
+    /// Up to 500 characters.
+    #[serde(default)]
+    pub body: String,
+    /// Up to 9 of the buyer's images.
+    #[serde(default)]
+    pub media_ids: Vec<Id>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Review {
+    pub id: Id,
+    pub product_id: Id,
+    pub buyer: crate::notes::types::Author,
+    /// The variant bought.
+    pub sku_name: String,
+    pub rating: i64,
+    pub body: String,
+    pub media: Vec<crate::media::types::Media>,
+    /// Always true: only the buyer of the item can review it.
+    pub verified_purchase: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterSaleKind {
+    /// Before shipping: the money back, nothing to return.
+    RefundOnly,
+    /// After shipping: the goods go back, then the money.
+    ReturnAndRefund,
+}
+
+impl AfterSaleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AfterSaleKind::RefundOnly => "refund_only",
+            AfterSaleKind::ReturnAndRefund => "return_and_refund",
+        }
+    }
+
+    pub fn from_db(text: &str) -> AfterSaleKind {
+        match text {
+            "refund_only" => AfterSaleKind::RefundOnly,
+            _ => AfterSaleKind::ReturnAndRefund,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AfterSale {
+    pub id: Id,
+    pub order_id: Id,
+    pub kind: AfterSaleKind,
+    /// `requested`, `rejected` or `refunded`.
+    pub status: String,
+    pub reason: String,
+    /// The store's reason, when it rejected the request.
+    pub answer: String,
+    /// In fen: the whole order.
+    pub amount: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

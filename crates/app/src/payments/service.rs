@@ -201,7 +201,7 @@ async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> App
     let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
     let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
     let fees = ensure_account(state, AccountKind::ChannelFees, "platform", currency).await?;
-    let (_, _, fee) = orders::split(state, order).await?;
+    let fee = orders::split(state, order).await?.fee;
     let pid = payment.id.as_i64();
     let step = |name: &str| format!("{name}:{pid}");
     let received =
@@ -230,4 +230,88 @@ async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> App
         ));
     }
     orders::submit_linked(state, transfers).await
+}
+
+/// Gives a paid order's money back through its provider, exactly reversing what the ledger
+/// holds for it: from clearing when the order had not completed, else taking back the store's
+/// share, Hongshu's commission and fee and each creator's commission. Linked, and each transfer's
+/// id chosen once, so a retry moves nothing twice. The sandbox pays refunds out at once; a real
+/// provider confirms them asynchronously.
+pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
+    let paid = store::succeeded_for(&state.db, order.id)
+        .await?
+        .ok_or_else(|| AppError::Conflict("status", "the order was never paid".into()))?;
+    let payment = store::payment(&state.db, paid)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    let currency = orders::currency_of(order)?;
+    let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
+    let provider = format!("provider:{}", payment.provider);
+    let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
+    let mut legs: Vec<(String, i64, i64, TransferCode)> = Vec::new();
+    for (step, id) in completion_transfers(state, order).await? {
+        let Some(made) = state
+            .ledger
+            .transfer(id)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+        else {
+            continue;
+        };
+        let code = match step.starts_with("creator_commission") {
+            true => TransferCode::CommissionClawback,
+            false => TransferCode::Refund,
+        };
+        legs.push((
+            format!("refund:{step}"),
+            made.transfer.credit_account_id,
+            made.transfer.amount,
+            code,
+        ));
+    }
+    if legs.is_empty() {
+        let clearing =
+            ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
+        legs.push((
+            "refund:clearing".into(),
+            clearing.id,
+            payment.amount,
+            TransferCode::Refund,
+        ));
+    }
+    let mut transfers = Vec::new();
+    for (step, debit, amount, code) in legs {
+        let id = order_store::transfer_id(&state.db, order.id, &step, state.ids.next_id()).await?;
+        transfers.push(orders::order_transfer(
+            id, debit, refunds.id, amount, currency, code, order,
+        ));
+    }
+    let paid_out =
+        order_store::transfer_id(&state.db, order.id, "refund:paid_out", state.ids.next_id())
+            .await?;
+    transfers.push(orders::order_transfer(
+        paid_out,
+        refunds.id,
+        cash.id,
+        payment.amount,
+        currency,
+        TransferCode::Refund,
+        order,
+    ));
+    orders::submit_linked(state, transfers).await
+}
+
+/// The transfers that split an order's money when it completed, by step.
+async fn completion_transfers(state: &AppState, order: &Order) -> AppResult<Vec<(String, i64)>> {
+    let completion = [
+        "merchant_share",
+        "platform_commission",
+        "channel_fee_recovered",
+        "creator_commission",
+    ];
+    Ok(order_store::transfer_steps(&state.db, order.id)
+        .await?
+        .into_iter()
+        .filter(|(step, _)| completion.iter().any(|c| step.starts_with(c)))
+        .collect())
 }

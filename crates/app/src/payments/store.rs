@@ -64,3 +64,14 @@ pub async fn settle(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The payment that paid an order.
+pub async fn succeeded_for(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error> {
+    let id: Option<i64> = store::query_scalar(
+        "SELECT id FROM payments WHERE order_id = $1 AND status = 'succeeded' ORDER BY id LIMIT 1",
+    )
+    .bind(order.as_i64())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(id.map(Id::from_i64))
+}

@@ -26,6 +26,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_product, update_product))
         .routes(routes!(add_sku))
         .routes(routes!(update_sku))
+        .routes(routes!(note_products))
+}
+
+/// The products on sale that a note tags, to buy from the note.
+#[utoipa::path(get, path = "/notes/{id}/products", tag = "shop",
+    params(("id" = Id, Path, description = "The note's id")),
+    responses((status = 200, body = Vec<Product>), (status = 404, body = Problem)))]
+async fn note_products(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Vec<Product>>> {
+    Ok(Json(service::tagged_in(&state, viewer.as_ref(), id).await?))
 }
 
 /// Open the organisation's store (its staff only; one store per organisation).

@@ -71,19 +71,35 @@ struct ProductPage {
     ctx: PageCtx,
     product: Product,
     verified: bool,
+    /// The note the reader came from: its author earns the commission on what they buy.
+    from_note: Option<Id>,
+    reviews: Vec<crate::orders::types::Review>,
+}
+
+#[derive(Deserialize)]
+struct ProductParams {
+    note: Option<Id>,
 }
 
 async fn product_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     ApiPath(id): ApiPath<Id>,
+    ApiQuery(params): ApiQuery<ProductParams>,
 ) -> AppResult<Response> {
     let product = service::product(&state, ctx.user.as_ref(), id).await?;
     let store = service::get_store(&state, product.store_id).await?;
+    let first = PageRequest {
+        cursor: None,
+        limit: Some(20),
+    };
+    let reviews = crate::orders::service::reviews(&state, product.id, &first).await?;
     let view = ProductPage {
         ctx,
         product,
         verified: store.verified,
+        from_note: params.note,
+        reviews: reviews.items,
     };
     render(StatusCode::OK, &view)
 }

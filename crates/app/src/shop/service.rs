@@ -380,6 +380,23 @@ pub async fn product(state: &AppState, viewer: Option<&User>, id: Id) -> AppResu
     }
 }
 
+/// The products on sale that a note the viewer may see tags.
+pub async fn tagged_in(
+    state: &AppState,
+    viewer: Option<&User>,
+    note: Id,
+) -> AppResult<Vec<Product>> {
+    crate::notes::service::get(state, viewer, note).await?;
+    let listing = Listing::TaggedIn(note);
+    Ok(store::products(
+        &state.db,
+        &listing,
+        None,
+        crate::notes::service::MAX_PRODUCTS as u32,
+    )
+    .await?)
+}
+
 /// Products on sale, newest first: in one store, one category, or the whole mall. A store's
 /// staff also see its drafts and products off sale.
 pub async fn products(

@@ -260,6 +260,8 @@ pub enum Listing {
     OnSale,
     /// On sale, in one category.
     Category(String),
+    /// On sale, tagged in this note.
+    TaggedIn(Id),
 }
 
 /// A page of products, newest first, with media and SKUs.
@@ -280,6 +282,14 @@ pub async fn products(
         Listing::Category(category) => (
             "p.state = 'on_sale' AND p.category = $3".to_owned(),
             Some(category.as_str()),
+        ),
+        Listing::TaggedIn(note) => (
+            format!(
+                "p.state = 'on_sale' AND p.id IN \
+                 (SELECT product_id FROM note_products WHERE note_id = {})",
+                note.as_i64()
+            ),
+            None,
         ),
     };
     let sql = format!("{PRODUCT_SELECT} WHERE {filter} AND p.id < $1 ORDER BY p.id DESC LIMIT $2");

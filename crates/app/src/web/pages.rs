@@ -56,6 +56,7 @@ impl PageCtx {
             S::Delivered => self.t.status_delivered,
             S::Completed => self.t.status_completed,
             S::Cancelled => self.t.status_cancelled,
+            S::Refunded => self.t.status_refunded,
         }
     }
 

@@ -243,6 +243,15 @@ async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger
         )
         .await;
     assert_eq!(shipped.status(), StatusCode::OK);
+    let review = format!("/api/v1/orders/{order}/items/0/review");
+    let early = app
+        .send_as(Method::POST, &buyer, &review, Some(json!({"rating": 5})))
+        .await;
+    assert_eq!(
+        early.status(),
+        StatusCode::CONFLICT,
+        "reviews come after delivery"
+    );
     let confirm = format!("/api/v1/orders/{order}/confirm");
     let done: Value = app
         .send_as(Method::POST, &buyer, &confirm, None)
@@ -283,6 +292,37 @@ async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger
         .get_json(&format!("/api/v1/products/{}", id(&serum)))
         .await;
     assert_eq!(sold["sold"], 2);
+
+    let nosy = app.member("nosy_reviewer").await;
+    let theirs = app
+        .send_as(Method::POST, &nosy, &review, Some(json!({"rating": 1})))
+        .await;
+    assert_eq!(theirs.status(), StatusCode::FORBIDDEN);
+    let stars = problem(
+        app.send_as(Method::POST, &buyer, &review, Some(json!({"rating": 6})))
+            .await,
+    )
+    .await;
+    assert_eq!(stars["errors"][0]["field"], "rating");
+    let written = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &review,
+            Some(json!({"rating": 5, "body": "Glowing!"})),
+        )
+        .await;
+    assert_eq!(written.status(), StatusCode::CREATED);
+    let again = app
+        .send_as(Method::POST, &buyer, &review, Some(json!({"rating": 4})))
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "one review per item");
+    let reviews = app
+        .get_json(&format!("/api/v1/products/{}/reviews", id(&serum)))
+        .await;
+    assert_eq!(reviews["items"][0]["body"], "Glowing!");
+    assert_eq!(reviews["items"][0]["verified_purchase"], true);
+    assert_eq!(reviews["items"][0]["sku_name"], "Variant 0");
     assert!(ledger::audit::violations(&app.state.db)
         .await
         .unwrap()
@@ -684,4 +724,294 @@ async fn the_shop_front_and_product_pages_show_what_is_on_sale() {
     let cart = browser.get(app.url("/cart")).send().await.unwrap();
     let to = cart.headers()["location"].to_str().unwrap();
     assert!(to.starts_with("/login"), "the cart needs signing in");
+}
+
+#[tokio::test]
+async fn a_creator_earns_the_commission_on_what_their_note_sold() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("serum").await;
+    let creator = app.member("creator").await;
+    let buyer = app.member("follower").await;
+    let product = app.product(&merchant, "Night serum", &[(20000, 10)]).await;
+    let path = format!("/api/v1/products/{}", id(&product));
+    let commission = json!({"title": "Night serum", "category": "beauty", "state": "on_sale",
+        "commission_percent": 10, "media_ids": [product["media"][0]["id"]]});
+    let changed = app
+        .send_as(Method::PATCH, &merchant.token, &path, Some(commission))
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+
+    let image = app.image_id(&creator).await;
+    let tagged = json!({"title": "My night routine", "body": "#skincare", "media_ids": [image],
+        "product_ids": [product["id"]]});
+    let note: Value = app
+        .send_as(Method::POST, &creator, "/api/v1/notes", Some(tagged))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shown = app
+        .get_json(&format!("/api/v1/notes/{}/products", id(&note)))
+        .await;
+    assert_eq!(shown[0]["title"], "Night serum");
+    let untaggable = json!({"title": "x", "body": "y", "media_ids": [app.image_id(&creator).await],
+        "product_ids": ["42"]});
+    let refused = problem(
+        app.send_as(Method::POST, &creator, "/api/v1/notes", Some(untaggable))
+            .await,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "product_ids");
+
+    let sku = product["skus"][0]["id"].as_str().unwrap();
+    let other_note = app.post_note(&creator, "Unrelated", "#food").await;
+    let wrong = json!({"quantity": 1, "note_id": other_note["id"]});
+    let cart = format!("/api/v1/me/cart/{sku}");
+    let refused = problem(app.send_as(Method::PUT, &buyer, &cart, Some(wrong)).await).await;
+    assert_eq!(refused["errors"][0]["field"], "note_id");
+    let from_note = json!({"quantity": 2, "note_id": note["id"]});
+    let added = app
+        .send_as(Method::PUT, &buyer, &cart, Some(from_note))
+        .await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let line: Value = app.get_json_as(&buyer, "/api/v1/me/cart").await[0].clone();
+    assert_eq!(line["note_id"], note["id"]);
+
+    let address = app.address(&buyer, "上海").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": 2, "note_id": note["id"]}]});
+    let orders: Value = app
+        .checkout(&buyer, "from-note", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = id(&orders[0]);
+    assert_eq!(orders[0]["items"][0]["note_id"], note["id"]);
+    app.pay(&buyer, &order).await;
+    let ship = json!({"carrier": "SF", "tracking_number": "SF1"});
+    app.send_as(
+        Method::POST,
+        &merchant.token,
+        &format!("/api/v1/orders/{order}/ship"),
+        Some(ship),
+    )
+    .await;
+    let earnings = app.get_json_as(&creator, "/api/v1/me/earnings").await;
+    assert_eq!(earnings["balance"], 0, "nothing before the buyer confirms");
+    app.send_as(
+        Method::POST,
+        &buyer,
+        &format!("/api/v1/orders/{order}/confirm"),
+        None,
+    )
+    .await;
+
+    // Items ¥400: 10 % to the creator (4,000), 5 % to Hongshu (2,000), the 0.6 % fee (240).
+    let earnings = app.get_json_as(&creator, "/api/v1/me/earnings").await;
+    assert_eq!(earnings["balance"], 4000);
+    let store_owner = format!("store:{}", merchant.store.parse::<i64>().unwrap());
+    assert_eq!(
+        app.balance(200, &store_owner).await,
+        40000 - 4000 - 2000 - 240
+    );
+    assert_eq!(app.balance(110, "platform").await, 0);
+
+    // A creator buying through their own note earns nothing.
+    let own = app.address(&creator, "上海").await;
+    let body = json!({"address_id": own, "items": [{"sku_id": sku, "quantity": 1, "note_id": note["id"]}]});
+    let orders: Value = app
+        .checkout(&creator, "own", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = id(&orders[0]);
+    app.pay(&creator, &order).await;
+    let ship = json!({"carrier": "SF", "tracking_number": "SF2"});
+    app.send_as(
+        Method::POST,
+        &merchant.token,
+        &format!("/api/v1/orders/{order}/ship"),
+        Some(ship),
+    )
+    .await;
+    app.send_as(
+        Method::POST,
+        &creator,
+        &format!("/api/v1/orders/{order}/confirm"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.get_json_as(&creator, "/api/v1/me/earnings").await["balance"],
+        4000
+    );
+    assert!(ledger::audit::violations(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn refunds_give_the_money_back_exactly_and_take_back_the_commission() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("refund").await;
+    let creator = app.member("refund_creator").await;
+    let buyer = app.member("refund_buyer").await;
+    let product = app.product(&merchant, "Clay mask", &[(10000, 10)]).await;
+    let path = format!("/api/v1/products/{}", id(&product));
+    let commission = json!({"title": "Clay mask", "category": "beauty", "state": "on_sale",
+        "commission_percent": 20, "media_ids": [product["media"][0]["id"]]});
+    app.send_as(Method::PATCH, &merchant.token, &path, Some(commission))
+        .await;
+    let image = app.image_id(&creator).await;
+    let tagged = json!({"title": "Mask day", "body": "#skincare", "media_ids": [image],
+        "product_ids": [product["id"]]});
+    let note: Value = app
+        .send_as(Method::POST, &creator, "/api/v1/notes", Some(tagged))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let address = app.address(&buyer, "上海").await;
+    let sku = product["skus"][0]["id"].clone();
+    let buy = |key: &'static str| {
+        let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": 1, "note_id": note["id"]}]});
+        let app = &app;
+        let buyer = &buyer;
+        async move {
+            let orders: Value = app.checkout(buyer, key, &body).await.json().await.unwrap();
+            id(&orders[0])
+        }
+    };
+    let store_owner = format!("store:{}", merchant.store.parse::<i64>().unwrap());
+    let creator_owner = format!(
+        "user:{}",
+        app.get_json_as(&creator, "/api/v1/me").await["id"]
+            .as_str()
+            .unwrap()
+    );
+
+    // Refund only, before shipping: from clearing, the stock back on sale.
+    let first = buy("first").await;
+    app.pay(&buyer, &first).await;
+    let ask = |order: &str, kind: &str| {
+        let path = format!("/api/v1/orders/{order}/after-sales");
+        let body = json!({"kind": kind, "reason": "Changed my mind"});
+        let app = &app;
+        let buyer = &buyer;
+        async move { app.send_as(Method::POST, buyer, &path, Some(body)).await }
+    };
+    assert_eq!(
+        ask(&first, "return_and_refund").await.status(),
+        StatusCode::CONFLICT,
+        "nothing shipped to return"
+    );
+    let request: Value = ask(&first, "refund_only").await.json().await.unwrap();
+    assert_eq!(
+        ask(&first, "refund_only").await.status(),
+        StatusCode::CONFLICT,
+        "one open request"
+    );
+    let approve = format!("/api/v1/after-sales/{}/approve", id(&request));
+    assert_eq!(
+        app.send_as(Method::POST, &buyer, &approve, None)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let approved: Value = app
+        .send_as(Method::POST, &merchant.token, &approve, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approved["status"], "refunded");
+    let refunded = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{first}"))
+        .await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(app.stock(&id(&product)).await, 10);
+    assert_eq!(app.balance(110, "platform").await, 0);
+    assert_eq!(app.balance(240, "platform").await, 0, "refunds paid out");
+    assert_eq!(
+        app.balance(100, "provider:sandbox").await,
+        60,
+        "the provider keeps its fee"
+    );
+    let again = app
+        .send_as(Method::POST, &merchant.token, &approve, None)
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // Return and refund after completion: the split is reversed to the fen.
+    let second = buy("second").await;
+    app.pay(&buyer, &second).await;
+    let ship = json!({"carrier": "SF", "tracking_number": "SF9"});
+    app.send_as(
+        Method::POST,
+        &merchant.token,
+        &format!("/api/v1/orders/{second}/ship"),
+        Some(ship),
+    )
+    .await;
+    app.send_as(
+        Method::POST,
+        &buyer,
+        &format!("/api/v1/orders/{second}/confirm"),
+        None,
+    )
+    .await;
+    assert_eq!(app.balance(210, &creator_owner).await, 2000);
+    assert_eq!(
+        app.balance(200, &store_owner).await,
+        10000 - 2000 - 500 - 60
+    );
+    let request: Value = ask(&second, "return_and_refund")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reject = format!("/api/v1/after-sales/{}/reject", id(&request));
+    let rejected: Value = app
+        .send_as(
+            Method::POST,
+            &merchant.token,
+            &reject,
+            Some(json!({"answer": "Opened and used"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["answer"].as_str()),
+        (Some("rejected"), Some("Opened and used"))
+    );
+    let request: Value = ask(&second, "return_and_refund")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approve = format!("/api/v1/after-sales/{}/approve", id(&request));
+    let approved = app
+        .send_as(Method::POST, &merchant.token, &approve, None)
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    assert_eq!(
+        app.balance(210, &creator_owner).await,
+        0,
+        "the commission is clawed back"
+    );
+    assert_eq!(app.balance(200, &store_owner).await, 0);
+    assert_eq!(app.balance(400, "platform").await, 0);
+    assert_eq!(app.balance(240, "platform").await, 0);
+    let history = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{second}/after-sales"))
+        .await;
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert!(ledger::audit::violations(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -156,6 +156,14 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/payments/{id}", "get"),
         ("/api/v1/payments/{id}/sandbox", "post"),
         ("/api/v1/payments/notify/sandbox", "post"),
+        ("/api/v1/notes/{id}/products", "get"),
+        ("/api/v1/me/earnings", "get"),
+        ("/api/v1/orders/{id}/items/{position}/review", "post"),
+        ("/api/v1/products/{id}/reviews", "get"),
+        ("/api/v1/orders/{id}/after-sales", "post"),
+        ("/api/v1/orders/{id}/after-sales", "get"),
+        ("/api/v1/after-sales/{id}/approve", "post"),
+        ("/api/v1/after-sales/{id}/reject", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
