@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::service::{self, Earnings};
+use super::service::{self, Earnings, Statement};
 use super::types::{
     Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, CheckoutRequest, LineRequest, Order,
     OrderStatus, Review, ReviewDraft,
@@ -38,6 +38,30 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ask_after_sale, after_sales))
         .routes(routes!(approve_after_sale))
         .routes(routes!(reject_after_sale))
+        .routes(routes!(statement))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// Unix milliseconds, included.
+    pub from: i64,
+    /// Unix milliseconds, not included.
+    pub to: i64,
+}
+
+/// A store's settlement statement for a period, from the ledger (its staff only).
+#[utoipa::path(get, path = "/stores/{id}/statement", tag = "orders", params(("id" = Id, Path, description = "The store's id"), Period),
+    responses((status = 200, body = Statement), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn statement(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiQuery(period): ApiQuery<Period>,
+) -> AppResult<Json<Statement>> {
+    Ok(Json(
+        service::statement(&state, &user, id, period.from, period.to).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

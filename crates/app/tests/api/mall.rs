@@ -1015,3 +1015,88 @@ async fn refunds_give_the_money_back_exactly_and_take_back_the_commission() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn the_settlement_statement_reconciles_with_the_ledger_to_the_fen() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("ledgerly").await;
+    let buyer = app.member("statement_buyer").await;
+    let product = app.product(&merchant, "Tea set", &[(12345, 20)]).await;
+    let address = app.address(&buyer, "新疆").await;
+    let started = kernel::Timestamp::now().as_millis();
+    let sku = product["skus"][0]["id"].clone();
+    let mut completed = Vec::new();
+    for (i, quantity) in [1, 2, 3].into_iter().enumerate() {
+        let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": quantity}]});
+        let orders: Value = app
+            .checkout(&buyer, &format!("s{i}"), &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let order = id(&orders[0]);
+        app.pay(&buyer, &order).await;
+        let ship = json!({"carrier": "SF", "tracking_number": format!("SF{i}")});
+        app.send_as(
+            Method::POST,
+            &merchant.token,
+            &format!("/api/v1/orders/{order}/ship"),
+            Some(ship),
+        )
+        .await;
+        app.send_as(
+            Method::POST,
+            &buyer,
+            &format!("/api/v1/orders/{order}/confirm"),
+            None,
+        )
+        .await;
+        completed.push(order);
+    }
+    let ask = json!({"kind": "return_and_refund", "reason": "Cracked lid"});
+    let request: Value = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &format!("/api/v1/orders/{}/after-sales", completed[0]),
+            Some(ask),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.send_as(
+        Method::POST,
+        &merchant.token,
+        &format!("/api/v1/after-sales/{}/approve", id(&request)),
+        None,
+    )
+    .await;
+    let ended = kernel::Timestamp::now().as_millis() + 1;
+
+    let path = format!(
+        "/api/v1/stores/{}/statement?from={started}&to={ended}",
+        merchant.store
+    );
+    let statement = app.get_json_as(&merchant.token, &path).await;
+    let n = |k: &str| statement[k].as_i64().unwrap();
+    assert_eq!(n("orders_completed"), 3);
+    assert_eq!(
+        n("sales"),
+        12345 * 6,
+        "free shipping from ¥99, so the items"
+    );
+    assert_eq!(
+        n("sales") - n("commission") - n("channel_fees") - n("creator_commissions") - n("refunded"),
+        n("payable")
+    );
+    let store_owner = format!("store:{}", merchant.store.parse::<i64>().unwrap());
+    assert_eq!(
+        n("payable"),
+        app.balance(200, &store_owner).await,
+        "the ledger agrees"
+    );
+    assert!(n("refunded") > 0);
+    let buyer_view = app.get_as(&buyer, &path).await;
+    assert_eq!(buyer_view.status(), StatusCode::FORBIDDEN);
+}

@@ -164,6 +164,7 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/orders/{id}/after-sales", "get"),
         ("/api/v1/after-sales/{id}/approve", "post"),
         ("/api/v1/after-sales/{id}/reject", "post"),
+        ("/api/v1/stores/{id}/statement", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
