@@ -37,6 +37,39 @@ pub struct MallConfig {
     pub channel_fee_bp: i64,
     /// Signs the sandbox provider's notifications; empty: a random key per start (one node).
     pub sandbox_key: String,
+    /// Alipay, offered when `app_id` is set.
+    pub alipay: AlipayConfig,
+    /// WeChat Pay (API v3), offered when `mch_id` is set.
+    pub wechatpay: WechatPayConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlipayConfig {
+    pub app_id: String,
+    /// The merchant's RSA private key (PKCS#8 PEM, or its base64 body as Alipay hands it out).
+    pub private_key: String,
+    /// Alipay's RSA public key (SPKI PEM or base64 body), to verify notifications.
+    pub alipay_public_key: String,
+    /// Empty: `https://openapi.alipay.com/gateway.do`.
+    pub gateway: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct WechatPayConfig {
+    pub mch_id: String,
+    pub app_id: String,
+    /// Serial number of the merchant's API certificate.
+    pub serial_no: String,
+    /// The merchant's API private key (PKCS#8 PEM).
+    pub private_key: String,
+    /// WeChat Pay's platform public key (SPKI PEM), to verify notifications.
+    pub platform_public_key: String,
+    /// The 32-byte API v3 key that encrypts notification resources.
+    pub apiv3_key: String,
+    /// Empty: `https://api.mch.weixin.qq.com`.
+    pub api_base: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -169,6 +202,8 @@ impl Default for Config {
                 category_commission_bp: Default::default(),
                 channel_fee_bp: 60,
                 sandbox_key: String::new(),
+                alipay: AlipayConfig::default(),
+                wechatpay: WechatPayConfig::default(),
             },
             log: LogConfig {
                 level: "info,sqlx=warn".into(),
@@ -234,8 +269,15 @@ impl Config {
     pub fn redacted(&self) -> Config {
         let mut copy = self.clone();
         copy.storage.database_url = redact_url_password(&copy.storage.database_url);
-        if !copy.mall.sandbox_key.is_empty() {
-            copy.mall.sandbox_key = "***".into();
+        for secret in [
+            &mut copy.mall.sandbox_key,
+            &mut copy.mall.alipay.private_key,
+            &mut copy.mall.wechatpay.private_key,
+            &mut copy.mall.wechatpay.apiv3_key,
+        ] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         if !copy.media.s3_secret_access_key.is_empty() {
             copy.media.s3_secret_access_key = "***".into();

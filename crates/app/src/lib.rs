@@ -134,7 +134,9 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         half_life_days: config.search.half_life_days,
     };
     let search = search::service::Search::new(weights).context("cannot start search")?;
-    Ok(AppState::new(db, ledger, media, search, config))
+    let payments = payments::service::Payments::new(&config.mall)
+        .context("cannot set up the payment providers")?;
+    Ok(AppState::new(db, ledger, media, search, payments, config))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

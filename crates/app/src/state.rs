@@ -45,13 +45,14 @@ impl AppState {
         ledger: DurableLedger,
         media: Objects,
         search: Search,
+        payments: Payments,
         config: Config,
     ) -> Self {
         AppState(Arc::new(Shared {
             search,
             feed: Feed::new(config.feed.clone()),
             note_cache: NoteCache::new(config.storage.note_cache),
-            payments: Payments::new(&config.mall),
+            payments,
             ledger,
             media,
             ids: IdGenerator::new(config.server.node_id),

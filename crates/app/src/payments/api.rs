@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::types::Payment;
-use super::{sandbox, service};
+use super::{alipay, sandbox, service, wechatpay};
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
 use crate::web::created;
@@ -24,6 +24,30 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_payment))
         .routes(routes!(sandbox_decide))
         .routes(routes!(sandbox_notify))
+        .routes(routes!(alipay_notify))
+        .routes(routes!(wechatpay_notify))
+}
+
+/// Alipay's asynchronous notification (a signed form). Answered `success` once applied, as
+/// Alipay expects; a bad signature changes nothing (400).
+#[utoipa::path(post, path = "/payments/notify/alipay", tag = "payments",
+    responses((status = 200, body = String), (status = 400, body = Problem)))]
+async fn alipay_notify(State(state): State<AppState>, body: Bytes) -> AppResult<&'static str> {
+    alipay::receive(&state, &body).await?;
+    Ok("success")
+}
+
+/// WeChat Pay's notification (API v3: signed headers, an encrypted resource). A bad signature,
+/// a stale one or a resource that does not decrypt changes nothing (400).
+#[utoipa::path(post, path = "/payments/notify/wechatpay", tag = "payments",
+    responses((status = 204), (status = 400, body = Problem)))]
+async fn wechatpay_notify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<StatusCode> {
+    wechatpay::receive(&state, &headers, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,9 +1,12 @@
 //! Payments: providers take the buyer's money and tell Hongshu in signed notifications; a
 //! verified notification pays the order once, and the money enters the ledger.
 
+pub mod alipay;
 pub mod api;
+mod keys;
 pub mod pages;
 pub mod sandbox;
 pub mod service;
 pub mod store;
 pub mod types;
+pub mod wechatpay;

@@ -4,10 +4,14 @@
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
+use anyhow::Context;
+
 use kernel::{Id, Timestamp};
 
+use super::alipay::Alipay;
 use super::store;
 use super::types::{Payment, PaymentStatus};
+use super::wechatpay::WechatPay;
 use crate::accounts::types::User;
 use crate::config::MallConfig;
 use crate::error::{AppError, AppResult, FieldError};
@@ -25,19 +29,32 @@ pub struct Payments {
     /// Where this server listens, for the sandbox's notifications to reach it.
     own_address: OnceLock<SocketAddr>,
     pub client: reqwest::Client,
+    pub alipay: Option<Alipay>,
+    pub wechatpay: Option<WechatPay>,
 }
 
 impl Payments {
-    pub fn new(config: &MallConfig) -> Payments {
+    /// The providers as configured; a configured provider whose keys do not parse is an error.
+    pub fn new(config: &MallConfig) -> anyhow::Result<Payments> {
         let sandbox_key = match config.sandbox_key.as_str() {
             "" => rand::random::<[u8; 32]>().to_vec(),
             key => key.as_bytes().to_vec(),
         };
-        Payments {
+        Ok(Payments {
             sandbox_key,
             own_address: OnceLock::new(),
             client: reqwest::Client::new(),
-        }
+            alipay: Alipay::from_config(&config.alipay).context("mall.alipay")?,
+            wechatpay: WechatPay::from_config(&config.wechatpay).context("mall.wechatpay")?,
+        })
+    }
+
+    /// The providers a buyer can choose here.
+    pub fn providers(&self) -> Vec<&'static str> {
+        let mut providers = vec!["sandbox"];
+        providers.extend(self.alipay.as_ref().map(|_| "alipay"));
+        providers.extend(self.wechatpay.as_ref().map(|_| "wechatpay"));
+        providers
     }
 
     /// Called once the server listens.
@@ -50,12 +67,12 @@ impl Payments {
     }
 }
 
-/// The providers a buyer can choose.
-pub const PROVIDERS: [&str; 1] = ["sandbox"];
-
-/// Where the buyer pays: the provider's page.
+/// Where the buyer pays the sandbox; a real provider's address is given when the payment starts.
 pub fn pay_url(provider: &str, payment: Id) -> String {
-    format!("/pay/{provider}/{}", payment.as_i64())
+    match provider {
+        "sandbox" => format!("/pay/sandbox/{}", payment.as_i64()),
+        _ => String::new(),
+    }
 }
 
 /// The buyer starts paying for their order with a provider.
@@ -65,15 +82,16 @@ pub async fn start(
     order: Id,
     provider: &str,
 ) -> AppResult<Payment> {
-    if !PROVIDERS.contains(&provider) {
+    let providers = state.payments.providers();
+    if !providers.contains(&provider) {
         return Err(AppError::Validation(vec![FieldError::new(
             "provider",
-            format!("must be one of: {}", PROVIDERS.join(", ")),
+            format!("must be one of: {}", providers.join(", ")),
         )]));
     }
     let order = payable_order(state, buyer, order).await?;
     let id = state.ids.next_id();
-    let payment = Payment {
+    let mut payment = Payment {
         id,
         order_id: order.id,
         provider: provider.to_owned(),
@@ -85,6 +103,23 @@ pub async fn start(
         created_at: Timestamp::now(),
     };
     store::insert_payment(&state.db, &payment).await?;
+    let site = state.config.server.public_url.trim_end_matches('/');
+    let notify_url = format!("{site}/api/v1/payments/notify/{provider}");
+    let subject = match order.items.as_slice() {
+        [one] => one.title.clone(),
+        [first, ..] => format!("{} and {} more", first.title, order.items.len() - 1),
+        [] => order.store_name.clone(),
+    };
+    if let (Some(alipay), "alipay") = (&state.payments.alipay, provider) {
+        let return_url = format!("{site}/orders/{}", order.id);
+        payment.pay_url = alipay.pay_url(&payment, &subject, &notify_url, &return_url);
+    }
+    if let (Some(wechat), "wechatpay") = (&state.payments.wechatpay, provider) {
+        payment.pay_url = wechat
+            .native_pay(&state.payments.client, &payment, &subject, &notify_url)
+            .await
+            .map_err(|e| AppError::Internal(e.context("WeChat Pay did not take the payment")))?;
+    }
     Ok(payment)
 }
 

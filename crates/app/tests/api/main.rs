@@ -14,5 +14,6 @@ mod notes;
 mod ops;
 mod orgs;
 mod pages;
+mod payments;
 mod search;
 mod social;

@@ -156,6 +156,8 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/payments/{id}", "get"),
         ("/api/v1/payments/{id}/sandbox", "post"),
         ("/api/v1/payments/notify/sandbox", "post"),
+        ("/api/v1/payments/notify/alipay", "post"),
+        ("/api/v1/payments/notify/wechatpay", "post"),
         ("/api/v1/notes/{id}/products", "get"),
         ("/api/v1/me/earnings", "get"),
         ("/api/v1/orders/{id}/items/{position}/review", "post"),
