@@ -1,7 +1,7 @@
 //! Hongshu's shared vocabulary. Every crate speaks in these types; none of them does I/O.
 
 mod id;
-mod money;
+pub mod money;
 mod page;
 mod time;
 

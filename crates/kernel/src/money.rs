@@ -76,6 +76,26 @@ impl Money {
     }
 }
 
+/// An amount written with up to two decimals (`123.45`, `123.4`, `123`) in minor units;
+/// anything else (signs, exponents, a third decimal, absurd sizes) is refused.
+pub fn minor_units(text: &str) -> Option<i64> {
+    let (whole, part) = match text.split_once('.') {
+        Some((_, "")) => return None,
+        Some(split) => split,
+        None => (text, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || part.len() > 2 || !(part.is_empty() || digits(part)) {
+        return None;
+    }
+    let cents: i64 = format!("{part:0<2}").parse().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let per = self.currency.minor_per_major();
@@ -95,6 +115,25 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_amounts_are_read_exactly_or_refused() {
+        assert_eq!(minor_units("123.45"), Some(12_345));
+        assert_eq!(minor_units("0.5"), Some(50));
+        assert_eq!(minor_units("88"), Some(8_800));
+        for bad in [
+            "",
+            "1.234",
+            "-1",
+            "1e3",
+            "abc",
+            ".5",
+            "12.",
+            "99999999999999",
+        ] {
+            assert_eq!(minor_units(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn money_prints_in_major_units() {

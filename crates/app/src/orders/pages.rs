@@ -34,6 +34,44 @@ pub fn router() -> Router<AppState> {
         .route("/after-sales/{id}/{answer}", post(answer_after_sale))
         .route("/stores/{id}/orders", get(store_orders_page))
         .route("/earnings", get(earnings_page))
+        .route("/stores/{id}/statement", get(statement_page))
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+struct StatementPage {
+    ctx: PageCtx,
+    store: Id,
+    statement: service::Statement,
+}
+
+#[derive(Deserialize)]
+struct StatementParams {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// A store's statement; by default for the last 30 days.
+async fn statement_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+    ApiPath(store): ApiPath<Id>,
+    ApiQuery(params): ApiQuery<StatementParams>,
+) -> AppResult<Response> {
+    let to = params
+        .to
+        .unwrap_or(kernel::Timestamp::now().as_millis() + 1);
+    let from = params.from.unwrap_or(to - 30 * 86_400_000);
+    let statement = service::statement(&state, &user, store, from, to).await?;
+    render(
+        StatusCode::OK,
+        &StatementPage {
+            ctx,
+            store,
+            statement,
+        },
+    )
 }
 
 #[derive(Template)]

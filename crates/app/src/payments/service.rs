@@ -270,8 +270,8 @@ async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> App
 /// Gives a paid order's money back through its provider, exactly reversing what the ledger
 /// holds for it: from clearing when the order had not completed, else taking back the store's
 /// share, Hongshu's commission and fee and each creator's commission. Linked, and each transfer's
-/// id chosen once, so a retry moves nothing twice. The sandbox pays refunds out at once; a real
-/// provider confirms them asynchronously.
+/// id chosen once, so a retry moves nothing twice. Only the sandbox, which pays refunds out at
+/// once, is supported so far.
 pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
     let paid = store::succeeded_for(&state.db, order.id)
         .await?
@@ -279,6 +279,14 @@ pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
     let payment = store::payment(&state.db, paid)
         .await?
         .ok_or(AppError::NotFound("payment"))?;
+    if payment.provider != "sandbox" {
+        // Alipay's and WeChat Pay's refund requests are not made yet: refusing is better than
+        // recording money as returned that was not.
+        return Err(AppError::Conflict(
+            "provider",
+            format!("refunds through {} are not supported yet", payment.provider),
+        ));
+    }
     let currency = orders::currency_of(order)?;
     let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
     let provider = format!("provider:{}", payment.provider);

@@ -125,6 +125,15 @@ pub async fn store_of_org(state: &AppState, org_slug: &str) -> AppResult<Store> 
         .ok_or(AppError::NotFound("store"))
 }
 
+/// The stores of the organisations a member works for.
+pub async fn stores_of(state: &AppState, member: &User) -> AppResult<Vec<Store>> {
+    let mut stores = Vec::new();
+    for org in orgs::orgs_of(state, member).await? {
+        stores.extend(store::store_of_org(&state.db, org.id).await?);
+    }
+    Ok(stores)
+}
+
 pub async fn stores(state: &AppState) -> AppResult<Vec<Store>> {
     Ok(store::stores(&state.db, 50).await?)
 }
@@ -275,6 +284,25 @@ pub async fn update_product(
         state: draft.state,
         commission_percent,
         media,
+        updated_at: Timestamp::now(),
+        ..current
+    };
+    let mut tx = state.db.begin_write().await?;
+    store::update_product(&mut tx, &product).await?;
+    tx.commit().await?;
+    Ok(product)
+}
+
+/// Puts a product on sale, takes it off sale, or back to draft.
+pub async fn set_state(
+    state: &AppState,
+    actor: &User,
+    id: Id,
+    to: ProductState,
+) -> AppResult<Product> {
+    let current = staff_product(state, actor, id).await?;
+    let product = Product {
+        state: to,
         updated_at: Timestamp::now(),
         ..current
     };

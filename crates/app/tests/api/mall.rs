@@ -1100,3 +1100,81 @@ async fn the_settlement_statement_reconciles_with_the_ledger_to_the_fen() {
     let buyer_view = app.get_as(&buyer, &path).await;
     assert_eq!(buyer_view.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_back_office_changes_prices_stock_and_state_and_shows_the_statement() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("office").await;
+    let product = app.product(&merchant, "Teapot", &[(9900, 4)]).await;
+    let sku = product["skus"][0]["id"].as_str().unwrap();
+    let browser = app.browser();
+    let csrf = crate::helpers::csrf_of(&app.page(&browser, "/login").await);
+    let login = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "office"),
+        ("password", crate::helpers::PASSWORD),
+    ];
+    app.submit(&browser, "/login", &login).await;
+    let manage = format!("/stores/{}/manage", merchant.store);
+    let page = app.page(&browser, &manage).await;
+    assert!(
+        page.contains("Teapot") && page.contains("value=\"99.00\""),
+        "{page}"
+    );
+    let csrf = crate::helpers::csrf_of(&page);
+
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("price", "129.50"),
+        ("stock", "40"),
+    ];
+    let edited = app
+        .submit(&browser, &format!("/skus/{sku}/edit"), &edit)
+        .await;
+    assert_eq!(edited.status(), StatusCode::SEE_OTHER);
+    let now = app
+        .get_json(&format!("/api/v1/products/{}", id(&product)))
+        .await;
+    assert_eq!(
+        (
+            now["skus"][0]["price"].as_i64(),
+            now["skus"][0]["stock"].as_i64()
+        ),
+        (Some(12950), Some(40))
+    );
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("price", "12.345"),
+        ("stock", "1"),
+    ];
+    let refused = app
+        .submit(&browser, &format!("/skus/{sku}/edit"), &bad)
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let off = [("_csrf", csrf.as_str()), ("state", "off_sale")];
+    app.submit(&browser, &format!("/products/{}/state", id(&product)), &off)
+        .await;
+    let hidden = app
+        .api
+        .get(app.url(&format!("/api/v1/products/{}", id(&product))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hidden.status(),
+        StatusCode::NOT_FOUND,
+        "off sale, hidden from buyers"
+    );
+    let statement = app
+        .page(&browser, &format!("/stores/{}/statement", merchant.store))
+        .await;
+    assert!(
+        statement.contains("id=\"statement-payable\">¥0.00"),
+        "{statement}"
+    );
+
+    let stranger = app.browser();
+    let other = app.page(&stranger, &manage).await;
+    assert!(!other.contains("Teapot"), "only the store's staff");
+}
