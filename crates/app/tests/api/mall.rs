@@ -154,6 +154,50 @@ impl TestApp {
         account.map_or(0, |a| a.balance.credits_posted - a.balance.debits_posted)
     }
 
+    /// The merchant ships the order and the buyer confirms receipt.
+    async fn ship_and_confirm(&self, merchant: &Merchant, buyer: &str, order: &str) {
+        let ship = json!({"carrier": "SF Express", "tracking_number": format!("SF{order}")});
+        let path = format!("/api/v1/orders/{order}");
+        let shipped = self
+            .send_as(
+                Method::POST,
+                &merchant.token,
+                &format!("{path}/ship"),
+                Some(ship),
+            )
+            .await;
+        assert_eq!(shipped.status(), StatusCode::OK);
+        let confirmed = self
+            .send_as(Method::POST, buyer, &format!("{path}/confirm"), None)
+            .await;
+        assert_eq!(confirmed.status(), StatusCode::OK);
+    }
+
+    /// The merchant sets the product's creator commission; the creator posts a note tagging it.
+    async fn tagged_note(
+        &self,
+        merchant: &Merchant,
+        creator: &str,
+        product: &Value,
+        percent: i64,
+    ) -> Value {
+        let path = format!("/api/v1/products/{}", id(product));
+        let commission = json!({"title": product["title"], "category": product["category"],
+            "state": "on_sale", "commission_percent": percent, "media_ids": [product["media"][0]["id"]]});
+        let changed = self
+            .send_as(Method::PATCH, &merchant.token, &path, Some(commission))
+            .await;
+        assert_eq!(changed.status(), StatusCode::OK);
+        let image = self.image_id(creator).await;
+        let tagged = json!({"title": "My routine", "body": "#skincare", "media_ids": [image],
+            "product_ids": [product["id"]]});
+        let posted = self
+            .send_as(Method::POST, creator, "/api/v1/notes", Some(tagged))
+            .await;
+        assert_eq!(posted.status(), StatusCode::CREATED);
+        posted.json().await.unwrap()
+    }
+
     async fn stock(&self, product: &str) -> i64 {
         let product = self.get_json(&format!("/api/v1/products/{product}")).await;
         product["skus"][0]["stock"].as_i64().unwrap()
@@ -733,23 +777,7 @@ async fn a_creator_earns_the_commission_on_what_their_note_sold() {
     let creator = app.member("creator").await;
     let buyer = app.member("follower").await;
     let product = app.product(&merchant, "Night serum", &[(20000, 10)]).await;
-    let path = format!("/api/v1/products/{}", id(&product));
-    let commission = json!({"title": "Night serum", "category": "beauty", "state": "on_sale",
-        "commission_percent": 10, "media_ids": [product["media"][0]["id"]]});
-    let changed = app
-        .send_as(Method::PATCH, &merchant.token, &path, Some(commission))
-        .await;
-    assert_eq!(changed.status(), StatusCode::OK);
-
-    let image = app.image_id(&creator).await;
-    let tagged = json!({"title": "My night routine", "body": "#skincare", "media_ids": [image],
-        "product_ids": [product["id"]]});
-    let note: Value = app
-        .send_as(Method::POST, &creator, "/api/v1/notes", Some(tagged))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let note = app.tagged_note(&merchant, &creator, &product, 10).await;
     let shown = app
         .get_json(&format!("/api/v1/notes/{}/products", id(&note)))
         .await;
@@ -827,21 +855,7 @@ async fn a_creator_earns_the_commission_on_what_their_note_sold() {
         .unwrap();
     let order = id(&orders[0]);
     app.pay(&creator, &order).await;
-    let ship = json!({"carrier": "SF", "tracking_number": "SF2"});
-    app.send_as(
-        Method::POST,
-        &merchant.token,
-        &format!("/api/v1/orders/{order}/ship"),
-        Some(ship),
-    )
-    .await;
-    app.send_as(
-        Method::POST,
-        &creator,
-        &format!("/api/v1/orders/{order}/confirm"),
-        None,
-    )
-    .await;
+    app.ship_and_confirm(&merchant, &creator, &order).await;
     assert_eq!(
         app.get_json_as(&creator, "/api/v1/me/earnings").await["balance"],
         4000
@@ -859,20 +873,7 @@ async fn refunds_give_the_money_back_exactly_and_take_back_the_commission() {
     let creator = app.member("refund_creator").await;
     let buyer = app.member("refund_buyer").await;
     let product = app.product(&merchant, "Clay mask", &[(10000, 10)]).await;
-    let path = format!("/api/v1/products/{}", id(&product));
-    let commission = json!({"title": "Clay mask", "category": "beauty", "state": "on_sale",
-        "commission_percent": 20, "media_ids": [product["media"][0]["id"]]});
-    app.send_as(Method::PATCH, &merchant.token, &path, Some(commission))
-        .await;
-    let image = app.image_id(&creator).await;
-    let tagged = json!({"title": "Mask day", "body": "#skincare", "media_ids": [image],
-        "product_ids": [product["id"]]});
-    let note: Value = app
-        .send_as(Method::POST, &creator, "/api/v1/notes", Some(tagged))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let note = app.tagged_note(&merchant, &creator, &product, 20).await;
     let address = app.address(&buyer, "上海").await;
     let sku = product["skus"][0]["id"].clone();
     let buy = |key: &'static str| {
@@ -947,21 +948,7 @@ async fn refunds_give_the_money_back_exactly_and_take_back_the_commission() {
     // Return and refund after completion: the split is reversed to the fen.
     let second = buy("second").await;
     app.pay(&buyer, &second).await;
-    let ship = json!({"carrier": "SF", "tracking_number": "SF9"});
-    app.send_as(
-        Method::POST,
-        &merchant.token,
-        &format!("/api/v1/orders/{second}/ship"),
-        Some(ship),
-    )
-    .await;
-    app.send_as(
-        Method::POST,
-        &buyer,
-        &format!("/api/v1/orders/{second}/confirm"),
-        None,
-    )
-    .await;
+    app.ship_and_confirm(&merchant, &buyer, &second).await;
     assert_eq!(app.balance(210, &creator_owner).await, 2000);
     assert_eq!(
         app.balance(200, &store_owner).await,
@@ -1036,21 +1023,7 @@ async fn the_settlement_statement_reconciles_with_the_ledger_to_the_fen() {
             .unwrap();
         let order = id(&orders[0]);
         app.pay(&buyer, &order).await;
-        let ship = json!({"carrier": "SF", "tracking_number": format!("SF{i}")});
-        app.send_as(
-            Method::POST,
-            &merchant.token,
-            &format!("/api/v1/orders/{order}/ship"),
-            Some(ship),
-        )
-        .await;
-        app.send_as(
-            Method::POST,
-            &buyer,
-            &format!("/api/v1/orders/{order}/confirm"),
-            None,
-        )
-        .await;
+        app.ship_and_confirm(&merchant, &buyer, &order).await;
         completed.push(order);
     }
     let ask = json!({"kind": "return_and_refund", "reason": "Cracked lid"});
