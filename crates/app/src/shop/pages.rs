@@ -19,6 +19,7 @@ use crate::web::pages::{render, PageCtx};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/shop", get(shop_page))
+        .route("/stores/{id}", get(store_page))
         .route("/products/{id}", get(product_page))
         .route("/stores/{id}/manage", get(manage_page))
         .route("/products/{id}/state", post(set_state))
@@ -115,6 +116,10 @@ struct ShopPage {
     next_cursor: Option<String>,
     /// The stores the reader works for, with a way into their back office.
     my_stores: Vec<Store>,
+    /// The best sellers, on the shop front's first page.
+    popular: Vec<Product>,
+    /// The store whose page this is, if it is one.
+    store: Option<Store>,
 }
 
 #[derive(Deserialize)]
@@ -140,13 +145,46 @@ async fn shop_page(
         Some(user) => service::stores_of(&state, user).await?,
         None => Vec::new(),
     };
+    let first_page = page.cursor.is_none() && category.is_empty();
+    let popular = match first_page {
+        true => service::best_selling(&state, 6).await?,
+        false => Vec::new(),
+    };
     let view = ShopPage {
+        popular,
+        store: None,
         my_stores,
         ctx,
         tabs,
         category,
         products: found.items,
         next_cursor: found.next_cursor,
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// A store's own page: its name, badge and description, and its products on sale.
+async fn store_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    ApiPath(id): ApiPath<Id>,
+    ApiQuery(params): ApiQuery<ShopParams>,
+) -> AppResult<Response> {
+    let store = service::get_store(&state, id).await?;
+    let page = PageRequest {
+        cursor: params.cursor,
+        limit: Some(24),
+    };
+    let found = service::products(&state, None, Some(id), None, &page).await?;
+    let view = ShopPage {
+        ctx,
+        category: String::new(),
+        tabs: Vec::new(),
+        products: found.items,
+        next_cursor: found.next_cursor,
+        my_stores: Vec::new(),
+        popular: Vec::new(),
+        store: Some(store),
     };
     render(StatusCode::OK, &view)
 }

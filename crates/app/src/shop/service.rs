@@ -425,6 +425,11 @@ pub async fn tagged_in(
     .await?)
 }
 
+/// The mall's best sellers.
+pub async fn best_selling(state: &AppState, count: u32) -> AppResult<Vec<Product>> {
+    Ok(store::products(&state.db, &Listing::BestSelling, None, count).await?)
+}
+
 /// Products on sale, newest first: in one store, one category, or the whole mall. A store's
 /// staff also see its drafts and products off sale.
 pub async fn products(

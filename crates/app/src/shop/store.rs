@@ -262,6 +262,8 @@ pub enum Listing {
     Category(String),
     /// On sale, tagged in this note.
     TaggedIn(Id),
+    /// On sale and sold at least once, most sold first (one page only).
+    BestSelling,
 }
 
 /// A page of products, newest first, with media and SKUs.
@@ -291,8 +293,13 @@ pub async fn products(
             ),
             None,
         ),
+        Listing::BestSelling => ("p.state = 'on_sale' AND p.sold > 0".to_owned(), None),
     };
-    let sql = format!("{PRODUCT_SELECT} WHERE {filter} AND p.id < $1 ORDER BY p.id DESC LIMIT $2");
+    let order = match listing {
+        Listing::BestSelling => "p.sold DESC, p.id DESC",
+        _ => "p.id DESC",
+    };
+    let sql = format!("{PRODUCT_SELECT} WHERE {filter} AND p.id < $1 ORDER BY {order} LIMIT $2");
     let mut q = query_as::<_, ProductRow>(&sql)
         .bind(before)
         .bind(i64::from(limit));

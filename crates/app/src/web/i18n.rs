@@ -263,6 +263,8 @@ pub struct Texts {
     pub refunded_share: &'static str,
     pub payable: &'static str,
     pub to_ship: &'static str,
+    pub best_sellers: &'static str,
+    pub new_arrivals: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -446,6 +448,8 @@ pub static EN: Texts = Texts {
     refunded_share: "Refunded",
     payable: "Payable",
     to_ship: "To ship",
+    best_sellers: "Best sellers",
+    new_arrivals: "New arrivals",
 };
 
 pub static ZH_CN: Texts = Texts {
@@ -629,6 +633,8 @@ pub static ZH_CN: Texts = Texts {
     refunded_share: "退款",
     payable: "应结金额",
     to_ship: "待发货",
+    best_sellers: "热销",
+    new_arrivals: "新品",
 };
 
 /// Field-error details in the page's language; the API always speaks English.

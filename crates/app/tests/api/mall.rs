@@ -336,6 +336,11 @@ async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger
         .get_json(&format!("/api/v1/products/{}", id(&serum)))
         .await;
     assert_eq!(sold["sold"], 2);
+    let front = app.page(&app.browser(), "/shop").await;
+    let popular = &front[front
+        .find("id=\"popular\"")
+        .expect("best sellers are shown")..];
+    assert!(popular.contains("Glow serum"));
 
     let nosy = app.member("nosy_reviewer").await;
     let theirs = app
@@ -765,6 +770,10 @@ async fn the_shop_front_and_product_pages_show_what_is_on_sale() {
         .await;
     assert!(page.contains("Variant 0") && page.contains("Variant 1"));
     assert!(page.contains("Sold out"), "a SKU without stock says so");
+    let store = app
+        .page(&browser, &format!("/stores/{}", merchant.store))
+        .await;
+    assert!(store.contains("pages store") && store.contains("Jade roller"));
     let cart = browser.get(app.url("/cart")).send().await.unwrap();
     let to = cart.headers()["location"].to_str().unwrap();
     assert!(to.starts_with("/login"), "the cart needs signing in");
