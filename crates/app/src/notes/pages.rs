@@ -142,6 +142,9 @@ struct ComposePage {
     topics: Vec<String>,
     action: String,
     editing: Option<Id>,
+    /// Products the note can tag: those it tags, then the newest on sale.
+    products: Vec<crate::shop::types::Product>,
+    tagged: Vec<Id>,
 }
 
 #[derive(Deserialize)]
@@ -157,25 +160,48 @@ struct ComposeForm {
     #[serde(default)]
     visibility: String,
     draft: Option<String>,
+    /// Ticked products arrive as `product_<id>=on`.
+    #[serde(flatten)]
+    picked: std::collections::HashMap<String, String>,
 }
 
 impl ComposeForm {
     fn media(&self) -> Vec<Id> {
-        self.media_ids
-            .split(',')
-            .filter_map(|id| id.trim().parse().ok())
-            .collect()
+        parse_ids(&self.media_ids)
+    }
+
+    /// The products ticked in the picker.
+    fn products(&self) -> Vec<Id> {
+        let mut ids: Vec<Id> = self
+            .picked
+            .keys()
+            .filter_map(|key| key.strip_prefix("product_")?.parse().ok())
+            .collect();
+        ids.sort();
+        ids
     }
 
     fn values(self) -> Vec<(&'static str, String)> {
+        let products = id_list(&self.products());
         vec![
             ("title", self.title),
             ("body", self.body),
             ("place", self.place),
             ("media_ids", self.media_ids),
             ("visibility", self.visibility),
+            ("product_ids", products),
         ]
     }
+}
+
+fn id_list(ids: &[Id]) -> String {
+    ids.iter().map(Id::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn parse_ids(list: &str) -> Vec<Id> {
+    list.split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
 }
 
 async fn composer(
@@ -186,13 +212,26 @@ async fn composer(
     editing: Option<Id>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let ids: Vec<Id> = form
-        .value("media_ids")
-        .split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .collect();
+    let ids = parse_ids(form.value("media_ids"));
     let mut media = store::owned_media(&state.db, user.id, &ids).await?;
     media.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    let tagged = parse_ids(form.value("product_ids"));
+    let newest = PageRequest {
+        cursor: None,
+        limit: Some(30),
+    };
+    let mut products = Vec::new();
+    for id in &tagged {
+        products.extend(crate::shop::service::product(state, None, *id).await.ok());
+    }
+    for product in crate::shop::service::products(state, None, None, None, &newest)
+        .await?
+        .items
+    {
+        if !tagged.contains(&product.id) {
+            products.push(product);
+        }
+    }
     let page = ComposePage {
         ctx,
         form,
@@ -200,6 +239,8 @@ async fn composer(
         topics: store::popular_topics(&state.db, 12).await?,
         action: editing.map_or_else(|| "/notes/new".to_owned(), |id| format!("/notes/{id}/edit")),
         editing,
+        products,
+        tagged,
     };
     render(status, &page)
 }
@@ -230,14 +271,16 @@ async fn edit_page(
     if note.author.id != user.id {
         return Err(AppError::Forbidden("only the author may edit a note"));
     }
-    let ids: Vec<String> = note.media.iter().map(|m| m.id.to_string()).collect();
+    let ids: Vec<Id> = note.media.iter().map(|m| m.id).collect();
+    let tagged = store::tagged_products(&state.db, id).await?;
     let form = FormState {
         values: vec![
             ("title", note.title),
             ("body", note.body),
             ("place", note.place),
-            ("media_ids", ids.join(",")),
+            ("media_ids", id_list(&ids)),
             ("visibility", note.visibility.as_str().to_owned()),
+            ("product_ids", id_list(&tagged)),
         ],
         ..FormState::default()
     };
@@ -253,11 +296,7 @@ async fn save(
     editing: Option<Id>,
 ) -> AppResult<Response> {
     let media = form.media();
-    // The composer has no product picker yet: an edit keeps the products the note tags.
-    let products = match editing {
-        Some(id) => store::tagged_products(&state.db, id).await?,
-        None => Vec::new(),
-    };
+    let products = form.products();
     let draft = Draft {
         title: &form.title,
         body: &form.body,

@@ -264,6 +264,7 @@ pub struct Texts {
     pub payable: &'static str,
     pub to_ship: &'static str,
     pub best_sellers: &'static str,
+    pub tag_products: &'static str,
     pub new_arrivals: &'static str,
 }
 
@@ -449,6 +450,7 @@ pub static EN: Texts = Texts {
     payable: "Payable",
     to_ship: "To ship",
     best_sellers: "Best sellers",
+    tag_products: "Products in this note (up to 5)",
     new_arrivals: "New arrivals",
 };
 
@@ -634,6 +636,7 @@ pub static ZH_CN: Texts = Texts {
     payable: "应结金额",
     to_ship: "待发货",
     best_sellers: "热销",
+    tag_products: "笔记里的商品（最多5个）",
     new_arrivals: "新品",
 };
 

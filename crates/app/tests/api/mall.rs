@@ -1160,3 +1160,44 @@ async fn the_back_office_changes_prices_stock_and_state_and_shows_the_statement(
     let other = app.page(&stranger, &manage).await;
     assert!(!other.contains("Teapot"), "only the store's staff");
 }
+
+#[tokio::test]
+async fn the_composer_tags_products_and_the_note_page_sells_them() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("picker").await;
+    let product = app.product(&merchant, "Bamboo whisk", &[(3900, 8)]).await;
+    let writer = app.member("picker_writer").await;
+    let media = app.image_id(&writer).await;
+    let browser = app.browser();
+    let csrf = crate::helpers::csrf_of(&app.page(&browser, "/login").await);
+    let login = [
+        ("_csrf", csrf.as_str()),
+        ("handle", "picker_writer"),
+        ("password", crate::helpers::PASSWORD),
+    ];
+    app.submit(&browser, "/login", &login).await;
+    let composer = app.page(&browser, "/notes/new").await;
+    let tick = format!("product_{}", id(&product));
+    assert!(
+        composer.contains(&format!("name=\"{tick}\"")),
+        "the picker offers what is on sale"
+    );
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("title", "Matcha at home"),
+        ("body", "Whisk it well #tea"),
+        ("media_ids", media.as_str()),
+        ("visibility", "public"),
+        (tick.as_str(), "on"),
+    ];
+    let posted = app.submit(&browser, "/notes/new", &form).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let note = posted.headers()["location"].to_str().unwrap().to_owned();
+    let page = app.page(&browser, &note).await;
+    assert!(page.contains("Bamboo whisk") && page.contains(&format!("?note=")));
+    let edit = app.page(&browser, &format!("{note}/edit")).await;
+    assert!(
+        edit.contains(&format!("name=\"{tick}\" checked")),
+        "editing keeps the tag"
+    );
+}
