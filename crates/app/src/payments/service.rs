@@ -215,18 +215,47 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
     let order = order_store::order(&state.db, payment.order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
+    // The money first, so that an order shown as paid has its money in the ledger.
+    record_money(state, &order, &payment).await?;
     if order.status == OrderStatus::PendingPayment {
         let detail = format!("paid with {}", payment.provider);
         let pending = [OrderStatus::PendingPayment];
-        if let Err(e) =
-            orders::transition(state, &order, &pending, OrderStatus::Paid, &detail, None).await
-        {
-            // Cancelled meanwhile: the money is still recorded below, and stays in clearing
-            // until it is refunded.
-            tracing::error!(order = order.id.as_i64(), error = %e, "a payment arrived for an order that cannot take it");
-        }
+        // Cancelled meanwhile: the payment is given back below.
+        let _ = orders::transition(state, &order, &pending, OrderStatus::Paid, &detail, None).await;
     }
-    record_money(state, &order, &payment).await
+    let order = order_store::order(&state.db, payment.order_id)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    let paid_it = store::succeeded_for(&state.db, order.id).await? == Some(payment.id);
+    if order.status == OrderStatus::Cancelled || !paid_it {
+        give_back(state, &order, &payment).await;
+    }
+    Ok(())
+}
+
+/// A payment its order did not need (it came after the order was cancelled, or the order was
+/// paid already) goes straight back, with a line on the order's timeline.
+async fn give_back(state: &AppState, order: &Order, payment: &Payment) {
+    let given = async {
+        refund_payment(state, order, payment, false).await?;
+        if store::mark_refunded(&state.db, payment.id, Timestamp::now()).await? {
+            let event = crate::orders::types::OrderEvent {
+                status: order.status,
+                detail: format!(
+                    "a payment it did not need was refunded ({})",
+                    payment.provider
+                ),
+                at: Timestamp::now(),
+            };
+            let mut tx = state.db.begin_write().await?;
+            order_store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
+            tx.commit().await?;
+        }
+        Ok::<_, AppError>(())
+    };
+    if let Err(e) = given.await {
+        tracing::error!(payment = payment.id.as_i64(), error = %e, "a payment its order did not need could not be refunded");
+    }
 }
 
 /// The money of a successful payment: from the provider into clearing, and the provider's fee.
@@ -279,6 +308,20 @@ pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
     let payment = store::payment(&state.db, paid)
         .await?
         .ok_or(AppError::NotFound("payment"))?;
+    refund_payment(state, order, &payment, true).await?;
+    store::mark_refunded(&state.db, payment.id, Timestamp::now()).await?;
+    Ok(())
+}
+
+/// Gives one payment back through its provider. For the payment that paid the order
+/// (`whole_order`) that reverses the order's completion if it completed; any other payment is
+/// still in clearing. Step names carry the payment, so two payments never share a transfer.
+async fn refund_payment(
+    state: &AppState,
+    order: &Order,
+    payment: &Payment,
+    whole_order: bool,
+) -> AppResult<()> {
     if payment.provider != "sandbox" {
         // Alipay's and WeChat Pay's refund requests are not made yet: refusing is better than
         // recording money as returned that was not.
@@ -291,8 +334,13 @@ pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
     let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
     let provider = format!("provider:{}", payment.provider);
     let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
+    let pid = payment.id.as_i64();
     let mut legs: Vec<(String, i64, i64, TransferCode)> = Vec::new();
-    for (step, id) in completion_transfers(state, order).await? {
+    let completion = match whole_order {
+        true => completion_transfers(state, order).await?,
+        false => Vec::new(),
+    };
+    for (step, id) in completion {
         let Some(made) = state
             .ledger
             .transfer(id)
@@ -306,7 +354,7 @@ pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
             false => TransferCode::Refund,
         };
         legs.push((
-            format!("refund:{step}"),
+            format!("refund:{pid}:{step}"),
             made.transfer.credit_account_id,
             made.transfer.amount,
             code,
@@ -316,7 +364,7 @@ pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
         let clearing =
             ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
         legs.push((
-            "refund:clearing".into(),
+            format!("refund:{pid}:clearing"),
             clearing.id,
             payment.amount,
             TransferCode::Refund,
@@ -329,9 +377,13 @@ pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
             id, debit, refunds.id, amount, currency, code, order,
         ));
     }
-    let paid_out =
-        order_store::transfer_id(&state.db, order.id, "refund:paid_out", state.ids.next_id())
-            .await?;
+    let paid_out = order_store::transfer_id(
+        &state.db,
+        order.id,
+        &format!("refund:{pid}:paid_out"),
+        state.ids.next_id(),
+    )
+    .await?;
     transfers.push(orders::order_transfer(
         paid_out,
         refunds.id,

@@ -75,3 +75,15 @@ pub async fn succeeded_for(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error
     .await?;
     Ok(id.map(Id::from_i64))
 }
+
+/// Marks a succeeded payment refunded; false when it was marked before.
+pub async fn mark_refunded(db: &Db, id: Id, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let done = query(
+        "UPDATE payments SET status = 'refunded', updated_at = $1 WHERE id = $2 AND status = 'succeeded'",
+    )
+    .bind(now.as_millis())
+    .bind(id.as_i64())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

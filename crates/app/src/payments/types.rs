@@ -10,6 +10,8 @@ pub enum PaymentStatus {
     Pending,
     Succeeded,
     Failed,
+    /// Given back: by an after-sales refund, or because its order no longer wanted it.
+    Refunded,
 }
 
 impl PaymentStatus {
@@ -18,6 +20,7 @@ impl PaymentStatus {
             PaymentStatus::Pending => "pending",
             PaymentStatus::Succeeded => "succeeded",
             PaymentStatus::Failed => "failed",
+            PaymentStatus::Refunded => "refunded",
         }
     }
 
@@ -25,6 +28,7 @@ impl PaymentStatus {
         match text {
             "succeeded" => PaymentStatus::Succeeded,
             "failed" => PaymentStatus::Failed,
+            "refunded" => PaymentStatus::Refunded,
             _ => PaymentStatus::Pending,
         }
     }

@@ -1201,3 +1201,85 @@ async fn the_composer_tags_products_and_the_note_page_sells_them() {
         "editing keeps the tag"
     );
 }
+
+#[tokio::test]
+async fn a_payment_for_a_cancelled_order_goes_straight_back() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("late").await;
+    let buyer = app.member("late_payer").await;
+    let product = app.product(&merchant, "Fan", &[(5000, 3)]).await;
+    let address = app.address(&buyer, "上海").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}]});
+    let orders: Value = app
+        .checkout(&buyer, "late", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = id(&orders[0]);
+    let total = orders[0]["total"].as_i64().unwrap();
+    let payment: Value = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &format!("/api/v1/orders/{order}/payments"),
+            Some(json!({"provider": "sandbox"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.send_as(
+        Method::POST,
+        &buyer,
+        &format!("/api/v1/orders/{order}/cancel"),
+        None,
+    )
+    .await;
+
+    // The buyer had the sandbox page open and paid anyway.
+    let notice = serde_json::to_vec(&json!({"payment_id": payment["id"], "outcome": "succeeded",
+        "amount": total, "currency": "CNY", "trade_no": "LATE1", "sent_at": 0}))
+    .unwrap();
+    let signature = app::payments::sandbox::sign(&app.state.payments.sandbox_key, &notice);
+    for _ in 0..2 {
+        let delivered = app
+            .api
+            .post(app.url("/api/v1/payments/notify/sandbox"))
+            .header("Hongshu-Sandbox-Signature", signature.clone())
+            .body(notice.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(delivered.status(), StatusCode::NO_CONTENT);
+    }
+    let after = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
+        .await;
+    assert_eq!(after["status"], "cancelled");
+    let refunded = after["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["detail"].as_str().unwrap().contains("refunded"))
+        .count();
+    assert_eq!(refunded, 1, "{after}");
+    let shown = app
+        .get_json_as(
+            &buyer,
+            &format!("/api/v1/payments/{}", payment["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(shown["status"], "refunded");
+    assert_eq!(
+        app.balance(110, "platform").await,
+        0,
+        "nothing left in clearing"
+    );
+    assert_eq!(app.balance(240, "platform").await, 0);
+    assert_eq!(app.stock(&id(&product)).await, 3);
+    assert!(ledger::audit::violations(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
+}
