@@ -287,6 +287,11 @@ pub async fn update_product(
         updated_at: Timestamp::now(),
         ..current
     };
+    save(state, product).await
+}
+
+/// Writes a product's edited fields and media.
+async fn save(state: &AppState, product: Product) -> AppResult<Product> {
     let mut tx = state.db.begin_write().await?;
     store::update_product(&mut tx, &product).await?;
     tx.commit().await?;
@@ -306,10 +311,7 @@ pub async fn set_state(
         updated_at: Timestamp::now(),
         ..current
     };
-    let mut tx = state.db.begin_write().await?;
-    store::update_product(&mut tx, &product).await?;
-    tx.commit().await?;
-    Ok(product)
+    save(state, product).await
 }
 
 /// A product its store's staff are working on, in any state.
