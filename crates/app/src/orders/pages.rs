@@ -98,12 +98,45 @@ struct CartPage {
     addresses: Vec<Address>,
     /// This rendering's idempotency key: submitting the page twice places one order.
     key: String,
+    /// Per store, for the first address: (store, items, shipping).
+    summary: Vec<(String, i64, i64)>,
 }
 
 impl CartPage {
     fn total(&self) -> i64 {
-        self.items.iter().map(|i| i.price * i.quantity).sum()
+        self.summary
+            .iter()
+            .map(|(_, items, shipping)| items + shipping)
+            .sum()
     }
+}
+
+/// What each store's order will cost to the address: its items and its shipping.
+async fn price_summary(
+    state: &AppState,
+    items: &[CartItem],
+    to: Option<&Address>,
+) -> AppResult<Vec<(String, i64, i64)>> {
+    let mut summary: Vec<(Id, String, i64)> = Vec::new();
+    for item in items.iter().filter(|i| i.on_sale) {
+        let amount = item.price * item.quantity;
+        match summary
+            .iter_mut()
+            .find(|(store, _, _)| *store == item.store_id)
+        {
+            Some(line) => line.2 += amount,
+            None => summary.push((item.store_id, item.store_name.clone(), amount)),
+        }
+    }
+    let region = to.map_or("", |a| a.to.region.as_str());
+    let mut priced = Vec::new();
+    for (store, name, amount) in summary {
+        let shipping = crate::shop::service::get_store(state, store)
+            .await?
+            .shipping;
+        priced.push((name, amount, shipping.fee_for(region, amount)));
+    }
+    Ok(priced)
 }
 
 async fn cart_page(
@@ -111,10 +144,14 @@ async fn cart_page(
     ctx: PageCtx,
     AuthUser(user): AuthUser,
 ) -> AppResult<Response> {
+    let items = service::cart(&state, &user).await?;
+    let addresses = service::addresses(&state, &user).await?;
+    let summary = price_summary(&state, &items, addresses.first()).await?;
     let view = CartPage {
-        items: service::cart(&state, &user).await?,
-        addresses: service::addresses(&state, &user).await?,
+        items,
+        addresses,
         key: random_secret(),
+        summary,
         ctx,
     };
     render(StatusCode::OK, &view)

@@ -265,6 +265,7 @@ pub struct Texts {
     pub to_ship: &'static str,
     pub best_sellers: &'static str,
     pub tag_products: &'static str,
+    pub shipping_to: &'static str,
     pub new_arrivals: &'static str,
 }
 
@@ -451,6 +452,7 @@ pub static EN: Texts = Texts {
     to_ship: "To ship",
     best_sellers: "Best sellers",
     tag_products: "Products in this note (up to 5)",
+    shipping_to: "Shipping as for",
     new_arrivals: "New arrivals",
 };
 
@@ -637,6 +639,7 @@ pub static ZH_CN: Texts = Texts {
     to_ship: "待发货",
     best_sellers: "热销",
     tag_products: "笔记里的商品（最多5个）",
+    shipping_to: "运费按此地区计算：",
     new_arrivals: "新品",
 };
 

@@ -246,6 +246,18 @@ async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger
     assert_eq!(cart.as_array().unwrap().len(), 2);
 
     let address = app.address(&buyer, "新疆").await;
+    let cart_page = app.get_as(&buyer, "/cart").await.text().await.unwrap();
+    let summary = &cart_page[cart_page
+        .find("id=\"price-summary\"")
+        .expect("a price summary")..];
+    assert!(
+        summary.contains("¥25.00"),
+        "Xinjiang's shipping before placing the order"
+    );
+    assert!(
+        summary.contains("¥170.00"),
+        "items ¥120 and ¥25 shipping from each of two stores"
+    );
     let body = json!({"address_id": address, "items": [
         {"sku_id": serum_sku, "quantity": 2}, {"sku_id": tea_sku, "quantity": 1}]});
     let placed = app.checkout(&buyer, "checkout-1", &body).await;
