@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         name: "Bench store".into(),
         description: String::new(),
         shipping,
+        logo_media_id: None,
     };
     let store = shop::service::open_store(&state, &owner, "bench_brand", &draft).await?;
     let image = media::service::upload(&state, &owner, png().into()).await?;

@@ -376,10 +376,14 @@ async fn make_store(
         free_over: 9_900,
         region_fees: [("新疆".to_owned(), 2_000), ("西藏".to_owned(), 2_000)].into(),
     };
+    let logo_topic = products.first().map_or(0, |p| p.2);
+    let logo = picture_of(&TOPICS[logo_topic], rng, 9);
+    let logo = crate::media::service::upload(state, owner, logo.into()).await?;
     let draft = StoreDraft {
         name: name.to_owned(),
         description: "官方旗舰店 · Official store".into(),
         shipping,
+        logo_media_id: Some(logo.id),
     };
     let store = shop::open_store(state, owner, slug, &draft).await?;
     for (i, (title, category, topic, variants)) in products.iter().enumerate() {

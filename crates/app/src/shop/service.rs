@@ -21,6 +21,9 @@ pub struct StoreDraft {
     #[serde(default)]
     pub description: String,
     pub shipping: Shipping,
+    /// One of the caller's images.
+    #[serde(default)]
+    pub logo_media_id: Option<Id>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -53,12 +56,33 @@ pub async fn require_staff(state: &AppState, actor: &User, store: Id) -> AppResu
     }
 }
 
-fn check_store(draft: &StoreDraft) -> AppResult<(String, String)> {
+/// A store draft checked: name, description, shipping, and a logo that is the caller's image
+/// (its card-size address).
+async fn check_store(
+    state: &AppState,
+    actor: &User,
+    draft: &StoreDraft,
+) -> AppResult<(String, String, Option<String>)> {
     let mut fields = Fields::default();
     let name = fields.check(parse_line("name", &draft.name, 40));
     let description = fields.check(parse_text("description", &draft.description, 500, false));
     let shipping = fields.check(draft.shipping.check());
-    fields.finish(name.zip(description).zip(shipping).map(|(nd, ())| nd))
+    let logo = match draft.logo_media_id {
+        Some(id) => fields.check(
+            product_media(state, actor, &[id])
+                .await?
+                .map(|media| media[0].card_url.clone())
+                .map_err(|_| FieldError::new("logo_media_id", "must be an image you uploaded")),
+        ),
+        None => Some(None),
+    };
+    let ((name, description), logo) = fields.finish(
+        name.zip(description)
+            .zip(shipping)
+            .map(|(named, ())| named)
+            .zip(logo),
+    )?;
+    Ok((name, description, logo))
 }
 
 /// An organisation's staff open its store (one per organisation), selling in yuan.
@@ -74,7 +98,7 @@ pub async fn open_store(
             "only the organisation's staff may open its store",
         ));
     }
-    let (name, description) = check_store(draft)?;
+    let (name, description, logo_url) = check_store(state, actor, draft).await?;
     let store = Store {
         id: state.ids.next_id(),
         org_slug: org.slug,
@@ -83,6 +107,8 @@ pub async fn open_store(
         verified: org.verified,
         currency: Currency::CNY.code().to_owned(),
         shipping: draft.shipping.clone(),
+        logo_url,
+        logo_media_id: draft.logo_media_id,
         created_at: Timestamp::now(),
     };
     match store::insert_store(&state.db, org.id, &store).await {
@@ -101,11 +127,13 @@ pub async fn update_store(
     draft: &StoreDraft,
 ) -> AppResult<Store> {
     require_staff(state, actor, id).await?;
-    let (name, description) = check_store(draft)?;
+    let (name, description, logo_url) = check_store(state, actor, draft).await?;
     let store = Store {
         name,
         description,
         shipping: draft.shipping.clone(),
+        logo_url,
+        logo_media_id: draft.logo_media_id,
         ..get_store(state, id).await?
     };
     store::update_store(&state.db, &store).await?;

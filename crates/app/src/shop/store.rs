@@ -7,6 +7,7 @@ use store::{query, query_as, Db, Tx};
 
 use super::types::{Product, ProductState, Shipping, Sku, Store};
 use crate::media::store as media_store;
+use crate::media::types::object_url;
 
 type StoreRow = (
     i64,
@@ -19,10 +20,13 @@ type StoreRow = (
     i64,
     String,
     i64,
+    Option<i64>,
+    Option<String>,
 );
 
 const STORE_SELECT: &str = "SELECT s.id, o.slug, s.name, s.description, o.verified, s.currency, \
-    s.shipping_fee, s.free_over, s.region_fees, s.created_at FROM stores s JOIN orgs o ON o.id = s.org_id";
+    s.shipping_fee, s.free_over, s.region_fees, s.created_at, s.logo_media_id, m.card_key \
+    FROM stores s JOIN orgs o ON o.id = s.org_id LEFT JOIN media m ON m.id = s.logo_media_id";
 
 fn to_store(r: StoreRow) -> Store {
     Store {
@@ -38,13 +42,15 @@ fn to_store(r: StoreRow) -> Store {
             region_fees: serde_json::from_str(&r.8).unwrap_or_default(),
         },
         created_at: Timestamp::from_millis(r.9),
+        logo_media_id: r.10.map(Id::from_i64),
+        logo_url: r.11.filter(|k| !k.is_empty()).map(|k| object_url(&k)),
     }
 }
 
 pub async fn insert_store(db: &Db, org: Id, store: &Store) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO stores (id, org_id, name, description, currency, shipping_fee, free_over, \
-         region_fees, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         region_fees, created_at, logo_media_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(store.id.as_i64())
     .bind(org.as_i64())
@@ -55,6 +61,7 @@ pub async fn insert_store(db: &Db, org: Id, store: &Store) -> Result<(), sqlx::E
     .bind(store.shipping.free_over)
     .bind(region_fees(&store.shipping))
     .bind(store.created_at.as_millis())
+    .bind(store.logo_media_id.map(Id::as_i64))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -63,13 +70,14 @@ pub async fn insert_store(db: &Db, org: Id, store: &Store) -> Result<(), sqlx::E
 pub async fn update_store(db: &Db, store: &Store) -> Result<(), sqlx::Error> {
     query(
         "UPDATE stores SET name = $1, description = $2, shipping_fee = $3, free_over = $4, \
-         region_fees = $5 WHERE id = $6",
+         region_fees = $5, logo_media_id = $6 WHERE id = $7",
     )
     .bind(&store.name)
     .bind(&store.description)
     .bind(store.shipping.fee)
     .bind(store.shipping.free_over)
     .bind(region_fees(&store.shipping))
+    .bind(store.logo_media_id.map(Id::as_i64))
     .bind(store.id.as_i64())
     .execute(db.pool())
     .await?;

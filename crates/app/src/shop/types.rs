@@ -69,6 +69,10 @@ pub struct Store {
     pub verified: bool,
     pub currency: String,
     pub shipping: Shipping,
+    /// The logo's card-size image.
+    pub logo_url: Option<String>,
+    #[serde(skip)]
+    pub logo_media_id: Option<Id>,
     pub created_at: Timestamp,
 }
 

@@ -786,6 +786,33 @@ async fn the_shop_front_and_product_pages_show_what_is_on_sale() {
         .page(&browser, &format!("/stores/{}", merchant.store))
         .await;
     assert!(store.contains("pages store") && store.contains("Jade roller"));
+
+    let logo = app.image_id(&merchant.token).await;
+    let draft = json!({"name": "pages store", "shipping": {"fee": 0}, "logo_media_id": logo});
+    let path = format!("/api/v1/stores/{}", merchant.store);
+    let updated: Value = app
+        .send_as(Method::PATCH, &merchant.token, &path, Some(draft))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        updated["logo_url"].as_str().unwrap().starts_with("/media/"),
+        "{updated}"
+    );
+    let someone = app.member("logo_thief").await;
+    let theirs = app.image_id(&someone).await;
+    let draft = json!({"name": "pages store", "shipping": {"fee": 0}, "logo_media_id": theirs});
+    let refused = problem(
+        app.send_as(Method::PATCH, &merchant.token, &path, Some(draft))
+            .await,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "logo_media_id");
+    let store = app
+        .page(&browser, &format!("/stores/{}", merchant.store))
+        .await;
+    assert!(store.contains("class=\"store-logo\""));
     let cart = browser.get(app.url("/cart")).send().await.unwrap();
     let to = cart.headers()["location"].to_str().unwrap();
     assert!(to.starts_with("/login"), "the cart needs signing in");
