@@ -514,6 +514,11 @@ async fn complete(state: &AppState, order: &Order, detail: &str) -> AppResult<()
 }
 
 /// `amount` × `bp` / 10,000, rounded half up.
+/// What the payment provider keeps of a payment.
+pub fn channel_fee(state: &AppState, amount: i64) -> i64 {
+    basis_points(amount, state.config.mall.channel_fee_bp.clamp(0, 10_000))
+}
+
 fn basis_points(amount: i64, bp: i64) -> i64 {
     ((i128::from(amount) * i128::from(bp) + 5_000) / 10_000) as i64
 }
@@ -541,7 +546,7 @@ pub async fn split(state: &AppState, order: &Order) -> AppResult<Split> {
             .unwrap_or(mall.commission_bp);
         commission += basis_points(total, rate.clamp(0, 10_000));
     }
-    let fee = basis_points(order.total, mall.channel_fee_bp.clamp(0, 10_000));
+    let fee = channel_fee(state, order.total);
     let commission = commission.min(order.total - fee);
     let mut left = order.total - fee - commission;
     let mut creators: Vec<(Id, i64)> = Vec::new();

@@ -220,8 +220,12 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
     if order.status == OrderStatus::PendingPayment {
         let detail = format!("paid with {}", payment.provider);
         let pending = [OrderStatus::PendingPayment];
-        // Cancelled meanwhile: the payment is given back below.
-        let _ = orders::transition(state, &order, &pending, OrderStatus::Paid, &detail, None).await;
+        match orders::transition(state, &order, &pending, OrderStatus::Paid, &detail, None).await {
+            // Cancelled meanwhile: the payment is given back below.
+            Ok(()) | Err(AppError::Conflict(..)) => {}
+            // Anything else: the provider is told to try again.
+            Err(e) => return Err(e),
+        }
     }
     let order = order_store::order(&state.db, payment.order_id)
         .await?
@@ -265,7 +269,7 @@ async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> App
     let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
     let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
     let fees = ensure_account(state, AccountKind::ChannelFees, "platform", currency).await?;
-    let fee = orders::split(state, order).await?.fee;
+    let fee = orders::channel_fee(state, payment.amount);
     let pid = payment.id.as_i64();
     let step = |name: &str| format!("{name}:{pid}");
     let received =

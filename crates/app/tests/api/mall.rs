@@ -198,6 +198,12 @@ impl TestApp {
         posted.json().await.unwrap()
     }
 
+    /// Recomputes every balance from the transfers and checks every invariant of the ledger.
+    async fn assert_ledger_balances(&self) {
+        let violations = ledger::audit::violations(&self.state.db).await.unwrap();
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+
     async fn stock(&self, product: &str) -> i64 {
         let product = self.get_json(&format!("/api/v1/products/{product}")).await;
         product["skus"][0]["stock"].as_i64().unwrap()
@@ -384,10 +390,7 @@ async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger
     assert_eq!(reviews["items"][0]["body"], "Glowing!");
     assert_eq!(reviews["items"][0]["verified_purchase"], true);
     assert_eq!(reviews["items"][0]["sku_name"], "Variant 0");
-    assert!(ledger::audit::violations(&app.state.db)
-        .await
-        .unwrap()
-        .is_empty());
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -908,10 +911,7 @@ async fn a_creator_earns_the_commission_on_what_their_note_sold() {
         app.get_json_as(&creator, "/api/v1/me/earnings").await["balance"],
         4000
     );
-    assert!(ledger::audit::violations(&app.state.db)
-        .await
-        .unwrap()
-        .is_empty());
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -1045,10 +1045,7 @@ async fn refunds_give_the_money_back_exactly_and_take_back_the_commission() {
         .get_json_as(&buyer, &format!("/api/v1/orders/{second}/after-sales"))
         .await;
     assert_eq!(history.as_array().unwrap().len(), 2);
-    assert!(ledger::audit::violations(&app.state.db)
-        .await
-        .unwrap()
-        .is_empty());
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -1317,8 +1314,5 @@ async fn a_payment_for_a_cancelled_order_goes_straight_back() {
     );
     assert_eq!(app.balance(240, "platform").await, 0);
     assert_eq!(app.stock(&id(&product)).await, 3);
-    assert!(ledger::audit::violations(&app.state.db)
-        .await
-        .unwrap()
-        .is_empty());
+    app.assert_ledger_balances().await;
 }

@@ -49,8 +49,8 @@ fn alipay_text(fields: &BTreeMap<String, String>) -> String {
     kept.join("&")
 }
 
-/// An unpaid order of ¥88.00 and its buyer.
-async fn unpaid_order(app: &TestApp, who: &str) -> (String, Value) {
+/// An unpaid order of ¥88.00, its buyer and its merchant.
+async fn unpaid_order(app: &TestApp, who: &str) -> (String, Value, String) {
     let token = app.member(&format!("{who}_merchant")).await;
     let org = json!({"slug": format!("{who}_org"), "name": "Org"});
     app.send_as(Method::POST, &token, "/api/v1/orgs", Some(org))
@@ -99,7 +99,7 @@ async fn unpaid_order(app: &TestApp, who: &str) -> (String, Value) {
         .json()
         .await
         .unwrap();
-    (buyer, orders[0].clone())
+    (buyer, orders[0].clone(), token)
 }
 
 #[tokio::test]
@@ -112,7 +112,7 @@ async fn alipay_pay_urls_are_signed_and_notifications_verified_before_they_count
         c.mall.alipay.alipay_public_key = alipay_public;
     })
     .await;
-    let (buyer, order) = unpaid_order(&app, "ali").await;
+    let (buyer, order, merchant) = unpaid_order(&app, "ali").await;
     let order_id = order["id"].as_str().unwrap();
     let started = app
         .send_as(
@@ -209,6 +209,30 @@ async fn alipay_pay_urls_are_signed_and_notifications_verified_before_they_count
         .unwrap()
         .unwrap();
     assert_eq!(cash.balance.debits_posted, 8800, "received once");
+
+    // Alipay's refund request is not made yet: approving a refund is refused, nothing moves.
+    let ask = json!({"kind": "refund_only", "reason": "Wrong colour"});
+    let request: Value = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &format!("/api/v1/orders/{order_id}/after-sales"),
+            Some(ask),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approve = format!(
+        "/api/v1/after-sales/{}/approve",
+        request["id"].as_str().unwrap()
+    );
+    let refused = app.send_as(Method::POST, &merchant, &approve, None).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let still = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order_id}"))
+        .await;
+    assert_eq!(still["status"], "paid");
 }
 
 #[tokio::test]
@@ -227,7 +251,7 @@ async fn wechatpay_notifications_are_verified_fresh_and_decrypted_before_they_co
         w.apiv3_key = apiv3.into();
     })
     .await;
-    let (buyer, order) = unpaid_order(&app, "wx").await;
+    let (buyer, order, _) = unpaid_order(&app, "wx").await;
     let order_id = order["id"].as_str().unwrap();
     // Starting a Native payment asks WeChat Pay's servers for a QR code, which a test cannot
     // reach; the payment is recorded as starting it would.
