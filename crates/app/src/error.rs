@@ -49,6 +49,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many attempts; try again in {0} seconds")]
     TooManyRequests(u64),
+    /// A service Hongshu relies on (a payment provider) failed or could not be reached.
+    #[error("{0}")]
+    Upstream(String),
     #[error("something went wrong on our side")]
     Internal(#[from] anyhow::Error),
 }
@@ -97,6 +100,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -114,6 +118,7 @@ impl AppError {
             AppError::PayloadTooLarge => ("payload-too-large", "Request too large"),
             AppError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             AppError::TooManyRequests(_) => ("rate-limited", "Too many requests"),
+            AppError::Upstream(_) => ("upstream", "A service we rely on failed"),
             AppError::Internal(_) => ("internal", "Internal error"),
         }
     }

@@ -17,6 +17,7 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::service::ensure_account;
 use crate::ledger::types::{AccountKind, TransferCode};
+use crate::payments::types::RefundProgress;
 use crate::shop::service as shop;
 use crate::shop::types::{in_range, MAX_QUANTITY};
 use crate::state::AppState;
@@ -406,6 +407,19 @@ pub async fn transition(
         detail: detail.to_owned(),
         at: now,
     };
+    store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A line on an order's timeline that does not move it, such as news of its refund.
+pub async fn add_to_timeline(state: &AppState, order: &Order, detail: String) -> AppResult<()> {
+    let event = OrderEvent {
+        status: order.status,
+        detail,
+        at: Timestamp::now(),
+    };
+    let mut tx = state.db.begin_write().await?;
     store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
     tx.commit().await?;
     Ok(())
@@ -939,7 +953,7 @@ pub async fn reject_after_sale(
 /// refunded and its units return to stock. Approving again after a failure finishes the job.
 pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppResult<AfterSale> {
     let (request, order) = for_store(state, staff, id).await?;
-    crate::payments::service::refund(state, &order).await?;
+    let progress = crate::payments::service::refund(state, &order, &request.reason).await?;
     let now = Timestamp::now();
     let mut tx = state.db.begin_write().await?;
     store::answer_after_sale(&mut tx, id, "refunded", "", now).await?;
@@ -950,7 +964,13 @@ pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppRe
         OrderStatus::Delivered,
         OrderStatus::Completed,
     ];
-    let detail = format!("refunded: {}", request.reason);
+    let detail = match progress {
+        RefundProgress::Done => format!("refunded: {}", request.reason),
+        RefundProgress::Processing => format!(
+            "refunded: {}; the payment provider is paying it out",
+            request.reason
+        ),
+    };
     transition(state, &order, &from, OrderStatus::Refunded, &detail, None).await?;
     Ok(AfterSale {
         status: "refunded".into(),

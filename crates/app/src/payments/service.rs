@@ -10,7 +10,7 @@ use kernel::{Id, Timestamp};
 
 use super::alipay::Alipay;
 use super::store;
-use super::types::{Payment, PaymentStatus};
+use super::types::{Payment, PaymentStatus, RefundProgress};
 use super::wechatpay::WechatPay;
 use crate::accounts::types::User;
 use crate::config::MallConfig;
@@ -75,6 +75,18 @@ pub fn pay_url(provider: &str, payment: Id) -> String {
     }
 }
 
+/// Where a provider posts its notifications about payments and refunds.
+fn notify_url(state: &AppState, provider: &str) -> String {
+    let site = state.config.server.public_url.trim_end_matches('/');
+    format!("{site}/api/v1/payments/notify/{provider}")
+}
+
+/// The number a payment's refund has with its provider: one refund per payment, so asking
+/// twice is one refund.
+pub fn refund_number(payment: Id) -> String {
+    format!("R{}", payment.as_i64())
+}
+
 /// The buyer starts paying for their order with a provider.
 pub async fn start(
     state: &AppState,
@@ -104,7 +116,7 @@ pub async fn start(
     };
     store::insert_payment(&state.db, &payment).await?;
     let site = state.config.server.public_url.trim_end_matches('/');
-    let notify_url = format!("{site}/api/v1/payments/notify/{provider}");
+    let notify_url = notify_url(state, provider);
     let subject = match order.items.as_slice() {
         [one] => one.title.clone(),
         [first, ..] => format!("{} and {} more", first.title, order.items.len() - 1),
@@ -117,8 +129,7 @@ pub async fn start(
     if let (Some(wechat), "wechatpay") = (&state.payments.wechatpay, provider) {
         payment.pay_url = wechat
             .native_pay(&state.payments.client, &payment, &subject, &notify_url)
-            .await
-            .map_err(|e| AppError::Internal(e.context("WeChat Pay did not take the payment")))?;
+            .await?;
     }
     Ok(payment)
 }
@@ -230,7 +241,7 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
     let order = order_store::order(&state.db, payment.order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
-    let paid_it = store::succeeded_for(&state.db, order.id).await? == Some(payment.id);
+    let paid_it = store::paid_with(&state.db, order.id).await? == Some(payment.id);
     if order.status == OrderStatus::Cancelled || !paid_it {
         give_back(state, &order, &payment).await;
     }
@@ -241,19 +252,15 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
 /// paid already) goes straight back, with a line on the order's timeline.
 async fn give_back(state: &AppState, order: &Order, payment: &Payment) {
     let given = async {
-        refund_payment(state, order, payment, false).await?;
-        if store::mark_refunded(&state.db, payment.id, Timestamp::now()).await? {
-            let event = crate::orders::types::OrderEvent {
-                status: order.status,
-                detail: format!(
-                    "a payment it did not need was refunded ({})",
-                    payment.provider
-                ),
-                at: Timestamp::now(),
+        let reason = "the order did not need this payment";
+        let (progress, first) = refund_payment(state, order, payment, false, reason).await?;
+        if first {
+            let how = match progress {
+                RefundProgress::Done => "was refunded",
+                RefundProgress::Processing => "is being refunded",
             };
-            let mut tx = state.db.begin_write().await?;
-            order_store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
-            tx.commit().await?;
+            let detail = format!("a payment it did not need {how} ({})", payment.provider);
+            orders::add_to_timeline(state, order, detail).await?;
         }
         Ok::<_, AppError>(())
     };
@@ -301,43 +308,93 @@ async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> App
 }
 
 /// Gives a paid order's money back through its provider, exactly reversing what the ledger
-/// holds for it: from clearing when the order had not completed, else taking back the store's
-/// share, Hongshu's commission and fee and each creator's commission. Linked, and each transfer's
-/// id chosen once, so a retry moves nothing twice. Only the sandbox, which pays refunds out at
-/// once, is supported so far.
-pub async fn refund(state: &AppState, order: &Order) -> AppResult<()> {
-    let paid = store::succeeded_for(&state.db, order.id)
+/// holds for it. Asking again after a failure finishes the job and moves nothing twice.
+pub async fn refund(state: &AppState, order: &Order, reason: &str) -> AppResult<RefundProgress> {
+    let paid = store::paid_with(&state.db, order.id)
         .await?
         .ok_or_else(|| AppError::Conflict("status", "the order was never paid".into()))?;
     let payment = store::payment(&state.db, paid)
         .await?
         .ok_or(AppError::NotFound("payment"))?;
-    refund_payment(state, order, &payment, true).await?;
-    store::mark_refunded(&state.db, payment.id, Timestamp::now()).await?;
-    Ok(())
+    let (progress, _) = refund_payment(state, order, &payment, true, reason).await?;
+    Ok(progress)
 }
 
-/// Gives one payment back through its provider. For the payment that paid the order
-/// (`whole_order`) that reverses the order's completion if it completed; any other payment is
-/// still in clearing. Step names carry the payment, so two payments never share a transfer.
+/// Gives one payment back. The provider is asked first, by a refund number it knows the
+/// payment's refund by, so nothing is recorded for a refund it refused and asking again is the
+/// same refund. Then the ledger takes the money back into refunds payable: for the payment that
+/// paid the order (`whole_order`) by reversing the order's completion if it completed, else
+/// from clearing. The money leaves with the provider once it is paid out: at once, or when the
+/// provider says so later. Returns where the refund stands, and whether this call moved the
+/// payment there first.
 async fn refund_payment(
     state: &AppState,
     order: &Order,
     payment: &Payment,
     whole_order: bool,
-) -> AppResult<()> {
-    if payment.provider != "sandbox" {
-        // Alipay's and WeChat Pay's refund requests are not made yet: refusing is better than
-        // recording money as returned that was not.
-        return Err(AppError::Conflict(
+    reason: &str,
+) -> AppResult<(RefundProgress, bool)> {
+    let progress = ask_provider(state, payment, reason).await?;
+    take_back(state, order, payment, whole_order).await?;
+    let first = match progress {
+        RefundProgress::Done => paid_out(state, order, payment).await?,
+        RefundProgress::Processing => {
+            store::mark(
+                &state.db,
+                payment.id,
+                PaymentStatus::Refunding,
+                Timestamp::now(),
+            )
+            .await?
+        }
+    };
+    Ok((progress, first))
+}
+
+/// Asks the payment's provider to give the money back to the buyer.
+async fn ask_provider(
+    state: &AppState,
+    payment: &Payment,
+    reason: &str,
+) -> AppResult<RefundProgress> {
+    let payments = &state.payments;
+    let gone = || {
+        AppError::Conflict(
             "provider",
-            format!("refunds through {} are not supported yet", payment.provider),
-        ));
+            format!(
+                "{} is no longer configured; its refunds cannot be made",
+                payment.provider
+            ),
+        )
+    };
+    match payment.provider.as_str() {
+        "sandbox" => Ok(RefundProgress::Done),
+        "alipay" => {
+            let alipay = payments.alipay.as_ref().ok_or_else(gone)?;
+            alipay.refund(&payments.client, payment, reason).await
+        }
+        "wechatpay" => {
+            let wechat = payments.wechatpay.as_ref().ok_or_else(gone)?;
+            let notify = notify_url(state, "wechatpay");
+            wechat
+                .refund(&payments.client, payment, reason, &notify)
+                .await
+        }
+        _ => Err(gone()),
     }
+}
+
+/// The ledger's side of a refund: the payment's money back into refunds payable, reversing
+/// exactly what the order's completion moved (the creator's part clawed back), or from clearing
+/// when it had not completed. Linked, with each transfer's id chosen once.
+async fn take_back(
+    state: &AppState,
+    order: &Order,
+    payment: &Payment,
+    whole_order: bool,
+) -> AppResult<()> {
     let currency = orders::currency_of(order)?;
     let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
-    let provider = format!("provider:{}", payment.provider);
-    let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
     let pid = payment.id.as_i64();
     let mut legs: Vec<(String, i64, i64, TransferCode)> = Vec::new();
     let completion = match whole_order {
@@ -381,23 +438,90 @@ async fn refund_payment(
             id, debit, refunds.id, amount, currency, code, order,
         ));
     }
-    let paid_out = order_store::transfer_id(
-        &state.db,
-        order.id,
-        &format!("refund:{pid}:paid_out"),
-        state.ids.next_id(),
-    )
-    .await?;
-    transfers.push(orders::order_transfer(
-        paid_out,
+    orders::submit_linked(state, transfers).await
+}
+
+/// The provider paid the refund out: the money leaves refunds payable with it, and the payment
+/// is refunded. True when this call marked it so.
+async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResult<bool> {
+    let currency = orders::currency_of(order)?;
+    let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
+    let provider = format!("provider:{}", payment.provider);
+    let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
+    let step = format!("refund:{}:paid_out", payment.id.as_i64());
+    let id = order_store::transfer_id(&state.db, order.id, &step, state.ids.next_id()).await?;
+    let transfer = orders::order_transfer(
+        id,
         refunds.id,
         cash.id,
         payment.amount,
         currency,
         TransferCode::Refund,
         order,
-    ));
-    orders::submit_linked(state, transfers).await
+    );
+    orders::submit_linked(state, vec![transfer]).await?;
+    let now = Timestamp::now();
+    Ok(store::mark(&state.db, payment.id, PaymentStatus::Refunded, now).await?)
+}
+
+/// A provider's later word on a refund it was processing: paid out, or failed. A failed
+/// refund stays owed to the buyer in refunds payable, for Hongshu's staff to pay by hand.
+pub async fn refund_settled(
+    state: &AppState,
+    provider: &str,
+    payment: Id,
+    amount: i64,
+    succeeded: bool,
+) -> AppResult<()> {
+    let payment = store::payment(&state.db, payment)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    if payment.provider != provider || payment.amount != amount {
+        tracing::warn!(
+            payment = payment.id.as_i64(),
+            "a refund notification does not match its payment"
+        );
+        return Err(AppError::BadRequest(
+            "the notification does not match the payment".into(),
+        ));
+    }
+    match payment.status {
+        PaymentStatus::Refunding => {}
+        PaymentStatus::Refunded => return Ok(()),
+        // The refund's request has not been recorded yet: the provider delivers again later.
+        _ => {
+            return Err(AppError::Conflict(
+                "status",
+                format!("the payment is {}", payment.status.as_str()),
+            ))
+        }
+    }
+    let order = order_store::order(&state.db, payment.order_id)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    let name = provider_name(provider);
+    if !succeeded {
+        tracing::error!(
+            payment = payment.id.as_i64(),
+            "{name} could not pay a refund out; it is owed to the buyer"
+        );
+        let detail = format!("{name} could not pay the refund out; Hongshu owes it to the buyer");
+        return orders::add_to_timeline(state, &order, detail).await;
+    }
+    if paid_out(state, &order, &payment).await? {
+        let detail = format!("the refund was paid out by {name}");
+        orders::add_to_timeline(state, &order, detail).await?;
+    }
+    Ok(())
+}
+
+/// A provider's name as buyers know it.
+fn provider_name(provider: &str) -> &str {
+    match provider {
+        "alipay" => "Alipay",
+        "wechatpay" => "WeChat Pay",
+        other => other,
+    }
 }
 
 /// The transfers that split an order's money when it completed, by step.

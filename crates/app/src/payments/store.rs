@@ -65,10 +65,11 @@ pub async fn settle(
     Ok(done.rows_affected() == 1)
 }
 
-/// The payment that paid an order.
-pub async fn succeeded_for(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error> {
+/// The payment that paid an order and has not been given back in full.
+pub async fn paid_with(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error> {
     let id: Option<i64> = store::query_scalar(
-        "SELECT id FROM payments WHERE order_id = $1 AND status = 'succeeded' ORDER BY id LIMIT 1",
+        "SELECT id FROM payments WHERE order_id = $1 AND status IN ('succeeded', 'refunding') \
+         ORDER BY id LIMIT 1",
     )
     .bind(order.as_i64())
     .fetch_optional(db.pool())
@@ -76,11 +77,14 @@ pub async fn succeeded_for(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error
     Ok(id.map(Id::from_i64))
 }
 
-/// Marks a succeeded payment refunded; false when it was marked before.
-pub async fn mark_refunded(db: &Db, id: Id, now: Timestamp) -> Result<bool, sqlx::Error> {
+/// Moves a payment on in its refund: to `refunding` from `succeeded`, or to `refunded` from
+/// either. False when it had moved so before.
+pub async fn mark(db: &Db, id: Id, to: PaymentStatus, now: Timestamp) -> Result<bool, sqlx::Error> {
     let done = query(
-        "UPDATE payments SET status = 'refunded', updated_at = $1 WHERE id = $2 AND status = 'succeeded'",
+        "UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3 \
+         AND (status = 'succeeded' OR (status = 'refunding' AND $1 = 'refunded'))",
     )
+    .bind(to.as_str())
     .bind(now.as_millis())
     .bind(id.as_i64())
     .execute(db.pool())

@@ -10,6 +10,8 @@ pub enum PaymentStatus {
     Pending,
     Succeeded,
     Failed,
+    /// A refund was asked of the provider, which has not paid it out yet.
+    Refunding,
     /// Given back: by an after-sales refund, or because its order no longer wanted it.
     Refunded,
 }
@@ -20,6 +22,7 @@ impl PaymentStatus {
             PaymentStatus::Pending => "pending",
             PaymentStatus::Succeeded => "succeeded",
             PaymentStatus::Failed => "failed",
+            PaymentStatus::Refunding => "refunding",
             PaymentStatus::Refunded => "refunded",
         }
     }
@@ -28,6 +31,7 @@ impl PaymentStatus {
         match text {
             "succeeded" => PaymentStatus::Succeeded,
             "failed" => PaymentStatus::Failed,
+            "refunding" => PaymentStatus::Refunding,
             "refunded" => PaymentStatus::Refunded,
             _ => PaymentStatus::Pending,
         }
@@ -38,7 +42,7 @@ impl PaymentStatus {
 pub struct Payment {
     pub id: Id,
     pub order_id: Id,
-    /// `sandbox` (the demo's provider).
+    /// `sandbox` (the demo's provider), `alipay` or `wechatpay`.
     pub provider: String,
     /// In fen.
     pub amount: i64,
@@ -49,4 +53,13 @@ pub struct Payment {
     /// Where the buyer goes to pay.
     pub pay_url: String,
     pub created_at: Timestamp,
+}
+
+/// Where a provider stands on a refund it was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundProgress {
+    /// Paid out to the buyer.
+    Done,
+    /// Accepted; the provider says when it is paid out.
+    Processing,
 }

@@ -1,6 +1,7 @@
 //! WeChat Pay, API v3: requests signed with SHA256-RSA in the `Authorization` header; Native pay
-//! (a QR code's address); notifications verified with the platform's public key, fresh, and
-//! their resource decrypted with AES-256-GCM under the API v3 key before anything changes.
+//! (a QR code's address) and refunds; answers and notifications verified with the platform's
+//! public key and fresh, and notifications' resources decrypted with AES-256-GCM under the API
+//! v3 key, before anything changes.
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use super::keys;
 use super::service::{self, Notice};
-use super::types::Payment;
+use super::types::{Payment, RefundProgress};
 use crate::config::WechatPayConfig;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -81,8 +82,7 @@ impl WechatPay {
         payment: &Payment,
         description: &str,
         notify_url: &str,
-    ) -> anyhow::Result<String> {
-        let path = "/v3/pay/transactions/native";
+    ) -> AppResult<String> {
         let body = serde_json::json!({
             "appid": self.app_id,
             "mchid": self.mch_id,
@@ -90,11 +90,58 @@ impl WechatPay {
             "out_trade_no": payment.id.as_i64().to_string(),
             "notify_url": notify_url,
             "amount": {"total": payment.amount, "currency": payment.currency},
-        })
-        .to_string();
+        });
+        let answer = self
+            .call(client, "/v3/pay/transactions/native", &body)
+            .await?;
+        answer["code_url"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| AppError::Upstream("WeChat Pay answered without a code_url".into()))
+    }
+
+    /// Gives a payment back under its refund number, so asking again is the same refund.
+    /// WeChat Pay usually answers that it is processing, and notifies when it is paid out.
+    pub async fn refund(
+        &self,
+        client: &reqwest::Client,
+        payment: &Payment,
+        reason: &str,
+        notify_url: &str,
+    ) -> AppResult<RefundProgress> {
+        let body = serde_json::json!({
+            "out_trade_no": payment.id.as_i64().to_string(),
+            "out_refund_no": service::refund_number(payment.id),
+            "reason": reason,
+            "notify_url": notify_url,
+            "amount": {"refund": payment.amount, "total": payment.amount, "currency": payment.currency},
+        });
+        let answer = self
+            .call(client, "/v3/refund/domestic/refunds", &body)
+            .await?;
+        match answer["status"].as_str().unwrap_or("") {
+            "SUCCESS" => Ok(RefundProgress::Done),
+            "PROCESSING" => Ok(RefundProgress::Processing),
+            status => Err(AppError::Conflict(
+                "provider",
+                format!("WeChat Pay did not take the refund: {status}"),
+            )),
+        }
+    }
+
+    /// A signed POST to the API. The answer counts only once the platform's signature over it
+    /// verifies; a refusal is an error carrying WeChat Pay's reason.
+    async fn call(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> AppResult<serde_json::Value> {
+        let body = body.to_string();
         let nonce = crate::accounts::service::random_secret();
         let at = Timestamp::now().as_millis() / 1000;
-        let answer: serde_json::Value = client
+        let unreachable = |e: reqwest::Error| AppError::Upstream(format!("WeChat Pay: {e}"));
+        let response = client
             .post(format!("{}{path}", self.api_base))
             .header(
                 "Authorization",
@@ -104,14 +151,54 @@ impl WechatPay {
             .header("Content-Type", "application/json")
             .body(body)
             .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        answer["code_url"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("WeChat Pay answered without a code_url"))
+            .await
+            .map_err(unreachable)?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let text = response.bytes().await.map_err(unreachable)?;
+        if let Err(reason) = self.verify_signed(&headers, &text) {
+            tracing::warn!(path, reason, "refused a WeChat Pay answer");
+            return Err(AppError::Upstream(format!("WeChat Pay's answer {reason}")));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&text)
+            .map_err(|_| AppError::Upstream("WeChat Pay's answer could not be read".into()))?;
+        let said = |name: &str| answer[name].as_str().unwrap_or("").to_owned();
+        match status.as_u16() {
+            200..=299 => Ok(answer),
+            400..=499 => Err(AppError::Conflict(
+                "provider",
+                format!("WeChat Pay refused: {} ({})", said("message"), said("code")),
+            )),
+            _ => Err(AppError::Upstream(format!(
+                "WeChat Pay is unavailable: {}",
+                said("message")
+            ))),
+        }
+    }
+
+    /// Checks what the platform signs, its notifications and its answers alike: the signature
+    /// over `timestamp\nnonce\nbody\n` with the platform key, and a fresh timestamp.
+    fn verify_signed(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let (at, nonce) = (header("wechatpay-timestamp"), header("wechatpay-nonce"));
+        let mut message = format!("{at}\n{nonce}\n").into_bytes();
+        message.extend_from_slice(body);
+        message.push(b'\n');
+        if !keys::verify(&self.platform_key, &message, header("wechatpay-signature")) {
+            return Err("is not signed by the platform");
+        }
+        let now = Timestamp::now().as_millis() / 1000;
+        if at
+            .parse::<i64>()
+            .map_or(true, |at| (now - at).abs() > FRESH_SECONDS)
+        {
+            return Err("is not fresh");
+        }
+        Ok(())
     }
 
     /// Decrypts a notification's resource.
@@ -162,38 +249,30 @@ struct Amount {
     currency: String,
 }
 
-/// A notification: its signature checked with the platform key over `timestamp\nnonce\nbody\n`,
-/// its time checked, its resource decrypted and checked against this merchant, then applied.
+#[derive(Deserialize)]
+struct RefundNotice {
+    mchid: String,
+    out_refund_no: String,
+    refund_status: String,
+    amount: RefundAmount,
+}
+
+#[derive(Deserialize)]
+struct RefundAmount {
+    refund: i64,
+}
+
+/// A notification, of a payment or of a refund: its signature and time checked, its resource
+/// decrypted and checked against this merchant, then applied.
 pub async fn receive(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppResult<()> {
     let wechat = state
         .payments
         .wechatpay
         .as_ref()
         .ok_or(AppError::NotFound("payment provider"))?;
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    };
-    let (at, nonce) = (header("wechatpay-timestamp"), header("wechatpay-nonce"));
-    let mut message = format!("{at}\n{nonce}\n").into_bytes();
-    message.extend_from_slice(body);
-    message.push(b'\n');
-    if !keys::verify(
-        &wechat.platform_key,
-        &message,
-        header("wechatpay-signature"),
-    ) {
-        tracing::warn!("refused a WeChat Pay notification with a bad signature");
-        return Err(AppError::BadRequest("the signature does not verify".into()));
-    }
-    let now = Timestamp::now().as_millis() / 1000;
-    if at
-        .parse::<i64>()
-        .map_or(true, |at| (now - at).abs() > FRESH_SECONDS)
-    {
-        return Err(AppError::BadRequest("the notification is not fresh".into()));
+    if let Err(reason) = wechat.verify_signed(headers, body) {
+        tracing::warn!(reason, "refused a WeChat Pay notification");
+        return Err(AppError::BadRequest(format!("the notification {reason}")));
     }
     let envelope: Envelope = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("the notification could not be read: {e}")))?;
@@ -203,12 +282,33 @@ pub async fn receive(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppR
     let plain = wechat
         .decrypt(&envelope.resource)
         .ok_or_else(|| AppError::BadRequest("the resource does not decrypt".into()))?;
-    let deal: Transaction = serde_json::from_slice(&plain)
-        .map_err(|e| AppError::BadRequest(format!("the resource could not be read: {e}")))?;
+    let unreadable =
+        |e: serde_json::Error| AppError::BadRequest(format!("the resource could not be read: {e}"));
+    let other_merchant = || AppError::BadRequest("the notification is for another merchant".into());
+    if let Some(outcome) = envelope.event_type.strip_prefix("REFUND.") {
+        let refund: RefundNotice = serde_json::from_slice(&plain).map_err(unreadable)?;
+        if refund.mchid != wechat.mch_id {
+            return Err(other_merchant());
+        }
+        let payment = refund
+            .out_refund_no
+            .strip_prefix('R')
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(Id::from_i64)
+            .ok_or_else(|| AppError::BadRequest("out_refund_no is not one of ours".into()))?;
+        let succeeded = outcome == "SUCCESS" && refund.refund_status == "SUCCESS";
+        return service::refund_settled(
+            state,
+            "wechatpay",
+            payment,
+            refund.amount.refund,
+            succeeded,
+        )
+        .await;
+    }
+    let deal: Transaction = serde_json::from_slice(&plain).map_err(unreadable)?;
     if deal.mchid != wechat.mch_id {
-        return Err(AppError::BadRequest(
-            "the notification is for another merchant".into(),
-        ));
+        return Err(other_merchant());
     }
     let succeeded = match (envelope.event_type.as_str(), deal.trade_state.as_str()) {
         ("TRANSACTION.SUCCESS", "SUCCESS") => true,

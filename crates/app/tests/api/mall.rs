@@ -144,7 +144,7 @@ impl TestApp {
     }
 
     /// A ledger balance (credits − debits, posted) of an account of the chart, 0 when unopened.
-    async fn balance(&self, kind: i64, owner: &str) -> i64 {
+    pub(crate) async fn balance(&self, kind: i64, owner: &str) -> i64 {
         let account = self
             .state
             .ledger
@@ -199,7 +199,7 @@ impl TestApp {
     }
 
     /// Recomputes every balance from the transfers and checks every invariant of the ledger.
-    async fn assert_ledger_balances(&self) {
+    pub(crate) async fn assert_ledger_balances(&self) {
         let violations = ledger::audit::violations(&self.state.db).await.unwrap();
         assert!(violations.is_empty(), "{violations:?}");
     }

@@ -1,7 +1,10 @@
 //! Alipay and WeChat Pay, offline: the tests hold the providers' keys, sign and encrypt
-//! notifications as the providers would, and post them to the server over HTTP.
+//! notifications as the providers would, and post them to the server over HTTP. The providers'
+//! APIs are stand-ins on local ports that check the merchant's signatures and answer signed as
+//! the providers do, from a script of answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
@@ -15,7 +18,12 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::routing::post;
+use axum::Router;
+
+use crate::helpers::{problem, spawn_app_with, TestApp};
 
 fn new_key() -> RsaPrivateKey {
     RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap()
@@ -47,6 +55,158 @@ fn alipay_text(fields: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     kept.join("&")
+}
+
+fn verifies(key: &RsaPrivateKey, message: &[u8], signature: &str) -> bool {
+    let Ok(bytes) = STANDARD.decode(signature) else {
+        return false;
+    };
+    let Ok(signature) = Signature::try_from(bytes.as_slice()) else {
+        return false;
+    };
+    VerifyingKey::<Sha256>::new(key.to_public_key())
+        .verify(message, &signature)
+        .is_ok()
+}
+
+/// Serves a stand-in provider on a local port; its address.
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+/// A provider's API, scripted: the answers it gives in turn, and the requests it was sent.
+struct Script {
+    /// The merchant's key, to check requests (the provider holds its public half).
+    merchant: RsaPrivateKey,
+    /// The provider's own key, to sign answers.
+    provider: RsaPrivateKey,
+    /// Status, body, and whether the answer is signed with the provider's key.
+    answers: Mutex<VecDeque<(u16, Value, bool)>>,
+    /// What each request asked, and whether the merchant's signature over it verified.
+    requests: Mutex<Vec<(Value, bool)>>,
+}
+
+impl Script {
+    fn new(merchant: &RsaPrivateKey, provider: &RsaPrivateKey) -> Arc<Script> {
+        Arc::new(Script {
+            merchant: merchant.clone(),
+            provider: provider.clone(),
+            answers: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn will_answer(&self, status: u16, body: Value, signed: bool) {
+        self.answers
+            .lock()
+            .unwrap()
+            .push_back((status, body, signed));
+    }
+
+    fn next_answer(&self, request: Value, verified: bool) -> (u16, Value, bool) {
+        self.requests.lock().unwrap().push((request, verified));
+        self.answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("an answer is scripted")
+    }
+
+    fn requests(&self) -> Vec<(Value, bool)> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The key an answer is signed with: the provider's, or a forger's.
+    fn signer(&self, signed: bool) -> RsaPrivateKey {
+        match signed {
+            true => self.provider.clone(),
+            false => self.merchant.clone(),
+        }
+    }
+}
+
+/// Alipay's gateway: a form whose `sign` covers the other fields; the answer is the method's
+/// response object and Alipay's signature over its exact text.
+async fn alipay_gateway(
+    State(script): State<Arc<Script>>,
+    axum::Form(fields): axum::Form<BTreeMap<String, String>>,
+) -> String {
+    let mut signed = fields.clone();
+    let signature = signed.remove("sign").unwrap_or_default();
+    let text: Vec<String> = signed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let verified = verifies(&script.merchant, text.join("&").as_bytes(), &signature);
+    let request = json!({"method": fields["method"],
+        "content": serde_json::from_str::<Value>(&fields["biz_content"]).unwrap()});
+    let (_, body, good) = script.next_answer(request, verified);
+    let node = format!("{}_response", fields["method"].replace('.', "_"));
+    let text = body.to_string();
+    let signature = sign(&script.signer(good), text.as_bytes());
+    format!("{{\"{node}\":{text},\"sign\":\"{signature}\"}}")
+}
+
+/// WeChat Pay's API: requests signed in the `Authorization` header; answers signed in the
+/// `Wechatpay-*` headers over `timestamp\nnonce\nbody\n`.
+async fn wechatpay_api(
+    State(script): State<Arc<Script>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, HeaderMap, String) {
+    let authorization = headers["authorization"].to_str().unwrap();
+    let part = |name: &str| {
+        authorization
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let message = format!(
+        "POST\n{}\n{}\n{}\n{body}\n",
+        uri.path(),
+        part("timestamp"),
+        part("nonce_str")
+    );
+    let verified = verifies(&script.merchant, message.as_bytes(), &part("signature"));
+    let request =
+        json!({"path": uri.path(), "body": serde_json::from_str::<Value>(&body).unwrap()});
+    let (status, answer, good) = script.next_answer(request, verified);
+    let text = answer.to_string();
+    let at = kernel::Timestamp::now().as_millis() / 1000;
+    let signature = sign(
+        &script.signer(good),
+        format!("{at}\nanswer\n{text}\n").as_bytes(),
+    );
+    let mut signed = HeaderMap::new();
+    signed.insert("wechatpay-timestamp", at.to_string().parse().unwrap());
+    signed.insert("wechatpay-nonce", "answer".parse().unwrap());
+    signed.insert("wechatpay-signature", signature.parse().unwrap());
+    signed.insert("wechatpay-serial", "PLATFORM1".parse().unwrap());
+    signed.insert("content-type", "application/json".parse().unwrap());
+    (StatusCode::from_u16(status).unwrap(), signed, text)
+}
+
+/// The buyer asks for a refund before shipping; the path the merchant approves it at.
+async fn ask_refund(app: &TestApp, buyer: &str, order_id: &str) -> String {
+    let ask = json!({"kind": "refund_only", "reason": "Wrong colour"});
+    let request: Value = app
+        .send_as(
+            Method::POST,
+            buyer,
+            &format!("/api/v1/orders/{order_id}/after-sales"),
+            Some(ask),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    format!(
+        "/api/v1/after-sales/{}/approve",
+        request["id"].as_str().unwrap()
+    )
 }
 
 /// An unpaid order of ¥88.00, its buyer and its merchant.
@@ -103,13 +263,25 @@ async fn unpaid_order(app: &TestApp, who: &str) -> (String, Value, String) {
 }
 
 #[tokio::test]
-async fn alipay_pay_urls_are_signed_and_notifications_verified_before_they_count() {
+async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once() {
     let (merchant_key, alipay_key) = (new_key(), new_key());
     let (merchant_private, alipay_public) = (private_pem(&merchant_key), public_pem(&alipay_key));
-    let app = spawn_app_with(move |c| {
-        c.mall.alipay.app_id = "2021000123456789".into();
-        c.mall.alipay.private_key = merchant_private;
-        c.mall.alipay.alipay_public_key = alipay_public;
+    let script = Script::new(&merchant_key, &alipay_key);
+    let gateway = serve(
+        Router::new()
+            .route("/gateway.do", post(alipay_gateway))
+            .with_state(script.clone()),
+    )
+    .await;
+    let gateway = format!("{gateway}/gateway.do");
+    let app = spawn_app_with({
+        let gateway = gateway.clone();
+        move |c| {
+            c.mall.alipay.app_id = "2021000123456789".into();
+            c.mall.alipay.private_key = merchant_private;
+            c.mall.alipay.alipay_public_key = alipay_public;
+            c.mall.alipay.gateway = gateway;
+        }
     })
     .await;
     let (buyer, order, merchant) = unpaid_order(&app, "ali").await;
@@ -125,8 +297,8 @@ async fn alipay_pay_urls_are_signed_and_notifications_verified_before_they_count
     assert_eq!(started.status(), StatusCode::CREATED);
     let payment: Value = started.json().await.unwrap();
     let url = payment["pay_url"].as_str().unwrap();
-    let (gateway, query) = url.split_once('?').unwrap();
-    assert_eq!(gateway, "https://openapi.alipay.com/gateway.do");
+    let query = url.split_once('?').unwrap().1;
+    assert_eq!(url.split_once('?').unwrap().0, gateway);
     let params: BTreeMap<String, String> = serde_urlencoded::from_str(query).unwrap();
     assert_eq!(params["method"], "alipay.trade.page.pay");
     let mut signed = params.clone();
@@ -210,39 +382,110 @@ async fn alipay_pay_urls_are_signed_and_notifications_verified_before_they_count
         .unwrap();
     assert_eq!(cash.balance.debits_posted, 8800, "received once");
 
-    // Alipay's refund request is not made yet: approving a refund is refused, nothing moves.
-    let ask = json!({"kind": "refund_only", "reason": "Wrong colour"});
-    let request: Value = app
-        .send_as(
-            Method::POST,
-            &buyer,
-            &format!("/api/v1/orders/{order_id}/after-sales"),
-            Some(ask),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let approve = format!(
-        "/api/v1/after-sales/{}/approve",
-        request["id"].as_str().unwrap()
+    // Refunds. An answer not signed by Alipay, then a refusal, move nothing; approving again
+    // asks under the same refund number, and Alipay's "no money moved" is checked by query.
+    let approve = ask_refund(&app, &buyer, order_id).await;
+    let refund_node = json!({"code": "10000", "msg": "Success", "fund_change": "Y",
+        "out_trade_no": payment["id"], "refund_fee": "88.00"});
+    script.will_answer(200, refund_node, false);
+    script.will_answer(
+        200,
+        json!({"code": "40004", "msg": "Business Failed",
+        "sub_code": "ACQ.SELLER_BALANCE_NOT_ENOUGH", "sub_msg": "卖家余额不足"}),
+        true,
     );
+    let forged = app.send_as(Method::POST, &merchant, &approve, None).await;
+    assert_eq!(forged.status(), StatusCode::BAD_GATEWAY);
     let refused = app.send_as(Method::POST, &merchant, &approve, None).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let refused = problem(refused).await;
+    assert!(
+        refused["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ACQ.SELLER_BALANCE_NOT_ENOUGH"),
+        "{refused}"
+    );
     let still = app
         .get_json_as(&buyer, &format!("/api/v1/orders/{order_id}"))
         .await;
     assert_eq!(still["status"], "paid");
+    assert_eq!(app.balance(240, "platform").await, 0, "nothing owed yet");
+
+    script.will_answer(
+        200,
+        json!({"code": "10000", "msg": "Success", "fund_change": "N"}),
+        true,
+    );
+    script.will_answer(
+        200,
+        json!({"code": "10000", "msg": "Success",
+        "refund_status": "REFUND_SUCCESS", "refund_amount": "88.00"}),
+        true,
+    );
+    let approved = app.send_as(Method::POST, &merchant, &approve, None).await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let refunded = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order_id}"))
+        .await;
+    assert_eq!(refunded["status"], "refunded");
+    let shown = app
+        .get_json_as(
+            &buyer,
+            &format!("/api/v1/payments/{}", payment["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(shown["status"], "refunded");
+    let requests = script.requests();
+    let methods: Vec<&str> = requests
+        .iter()
+        .map(|(r, _)| r["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "alipay.trade.refund",
+            "alipay.trade.refund",
+            "alipay.trade.refund",
+            "alipay.trade.fastpay.refund.query"
+        ]
+    );
+    assert!(
+        requests.iter().all(|(_, verified)| *verified),
+        "every call is signed with the merchant's key"
+    );
+    let numbers: Vec<&Value> = requests
+        .iter()
+        .map(|(r, _)| &r["content"]["out_request_no"])
+        .collect();
+    assert!(
+        numbers.iter().all(|n| *n == numbers[0]),
+        "one refund number"
+    );
+    assert_eq!(requests[0].0["content"]["refund_amount"], "88.00");
+    // The money: received, its fee kept by Alipay, the rest paid back.
+    assert_eq!(app.balance(100, "provider:alipay").await, -8800 + 53 + 8800);
+    assert_eq!(app.balance(240, "platform").await, 0, "paid out");
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
-async fn wechatpay_notifications_are_verified_fresh_and_decrypted_before_they_count() {
+async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_once() {
     let (merchant_key, platform_key) = (new_key(), new_key());
     let (merchant_private, platform_public) =
         (private_pem(&merchant_key), public_pem(&platform_key));
     let apiv3 = "Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk";
+    let script = Script::new(&merchant_key, &platform_key);
+    let api = serve(
+        Router::new()
+            .route("/v3/pay/transactions/native", post(wechatpay_api))
+            .route("/v3/refund/domestic/refunds", post(wechatpay_api))
+            .with_state(script.clone()),
+    )
+    .await;
     let app = spawn_app_with(move |c| {
         let w = &mut c.mall.wechatpay;
+        w.api_base = api;
         w.mch_id = "1900000109".into();
         w.app_id = "wxd678efh567hg6787".into();
         w.serial_no = "5157F09EFDC096DE15EBE81A47057A72".into();
@@ -251,31 +494,40 @@ async fn wechatpay_notifications_are_verified_fresh_and_decrypted_before_they_co
         w.apiv3_key = apiv3.into();
     })
     .await;
-    let (buyer, order, _) = unpaid_order(&app, "wx").await;
+    let (buyer, order, merchant) = unpaid_order(&app, "wx").await;
     let order_id = order["id"].as_str().unwrap();
-    // Starting a Native payment asks WeChat Pay's servers for a QR code, which a test cannot
-    // reach; the payment is recorded as starting it would.
-    let payment = app::payments::types::Payment {
-        id: app.state.ids.next_id(),
-        order_id: order_id.parse::<i64>().map(kernel::Id::from_i64).unwrap(),
-        provider: "wechatpay".into(),
-        amount: 8800,
-        currency: "CNY".into(),
-        status: app::payments::types::PaymentStatus::Pending,
-        provider_ref: String::new(),
-        pay_url: String::new(),
-        created_at: kernel::Timestamp::now(),
-    };
-    app::payments::store::insert_payment(&app.state.db, &payment)
-        .await
-        .unwrap();
+    let start = format!("/api/v1/orders/{order_id}/payments");
+    let code_url = "weixin://wxpay/bizpayurl?pr=p4lpSuKzz";
+    script.will_answer(200, json!({"code_url": code_url}), false);
+    script.will_answer(200, json!({"code_url": code_url}), true);
+    let wechat = json!({"provider": "wechatpay"});
+    let forged = app
+        .send_as(Method::POST, &buyer, &start, Some(wechat.clone()))
+        .await;
+    assert_eq!(
+        forged.status(),
+        StatusCode::BAD_GATEWAY,
+        "not the platform's answer"
+    );
+    let started = app
+        .send_as(Method::POST, &buyer, &start, Some(wechat))
+        .await;
+    assert_eq!(started.status(), StatusCode::CREATED);
+    let payment: Value = started.json().await.unwrap();
+    assert_eq!(payment["pay_url"], code_url);
+    let (asked, verified) = &script.requests()[1];
+    assert!(verified, "signed with the merchant's key");
+    assert_eq!(asked["path"], "/v3/pay/transactions/native");
+    assert_eq!(asked["body"]["out_trade_no"], payment["id"]);
+    assert_eq!(asked["body"]["amount"]["total"], 8800);
+    let payment_id = payment["id"].as_str().unwrap().to_owned();
 
     let encrypt = |plain: &Value, nonce: &str| {
         let cipher = Aes256Gcm::new_from_slice(apiv3.as_bytes()).unwrap();
         let text = plain.to_string();
         let payload = Payload {
             msg: text.as_bytes(),
-            aad: b"transaction",
+            aad: b"wechatpay",
         };
         let sealed = cipher
             .encrypt(Nonce::from_slice(nonce.as_bytes()), payload)
@@ -283,12 +535,12 @@ async fn wechatpay_notifications_are_verified_fresh_and_decrypted_before_they_co
         STANDARD.encode(sealed)
     };
     let deal = json!({"mchid": "1900000109", "appid": "wxd678efh567hg6787",
-        "out_trade_no": payment.id.as_i64().to_string(), "transaction_id": "4200000000202611220000000001",
+        "out_trade_no": payment_id, "transaction_id": "4200000000202611220000000001",
         "trade_state": "SUCCESS", "amount": {"total": 8800, "currency": "CNY"}});
     let body = json!({"id": "EV-2018022511223320873", "event_type": "TRANSACTION.SUCCESS",
         "resource_type": "encrypt-resource",
         "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": encrypt(&deal, "fdasflkja484"),
-            "associated_data": "transaction", "nonce": "fdasflkja484", "original_type": "transaction"}})
+            "associated_data": "wechatpay", "nonce": "fdasflkja484", "original_type": "transaction"}})
     .to_string();
     let send = |body: String, at: i64, key: &RsaPrivateKey| {
         let app = &app;
@@ -341,7 +593,7 @@ async fn wechatpay_notifications_are_verified_fresh_and_decrypted_before_they_co
         .await;
     assert_eq!(paid["status"], "paid");
     let shown = app
-        .get_json_as(&buyer, &format!("/api/v1/payments/{}", payment.id.as_i64()))
+        .get_json_as(&buyer, &format!("/api/v1/payments/{payment_id}"))
         .await;
     assert_eq!(shown["provider_ref"], "4200000000202611220000000001");
     let cash = app
@@ -352,4 +604,80 @@ async fn wechatpay_notifications_are_verified_fresh_and_decrypted_before_they_co
         .unwrap()
         .unwrap();
     assert_eq!(cash.balance.debits_posted, 8800, "received once");
+
+    // A refund: WeChat Pay takes it and pays it out later. Until then the money is owed to the
+    // buyer in refunds payable; its notification pays it out, once.
+    let approve = ask_refund(&app, &buyer, order_id).await;
+    script.will_answer(
+        200,
+        json!({"refund_id": "50000000382019052709732678859",
+        "out_refund_no": format!("R{payment_id}"), "status": "PROCESSING",
+        "amount": {"refund": 8800, "total": 8800, "currency": "CNY"}}),
+        true,
+    );
+    let approved = app.send_as(Method::POST, &merchant, &approve, None).await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let (asked, verified) = &script.requests()[2];
+    assert!(verified);
+    assert_eq!(asked["path"], "/v3/refund/domestic/refunds");
+    assert_eq!(asked["body"]["out_refund_no"], format!("R{payment_id}"));
+    assert_eq!(asked["body"]["amount"]["refund"], 8800);
+    let payment_path = format!("/api/v1/payments/{payment_id}");
+    assert_eq!(
+        app.get_json_as(&buyer, &payment_path).await["status"],
+        "refunding"
+    );
+    assert_eq!(
+        app.balance(240, "platform").await,
+        8800,
+        "owed to the buyer"
+    );
+
+    let refund = |amount: i64| {
+        json!({"mchid": "1900000109", "out_trade_no": payment_id,
+            "transaction_id": "4200000000202611220000000001", "out_refund_no": format!("R{payment_id}"),
+            "refund_id": "50000000382019052709732678859", "refund_status": "SUCCESS",
+            "success_time": "2026-11-22T13:29:35+08:00", "user_received_account": "招商银行信用卡0403",
+            "amount": {"total": 8800, "refund": amount, "payer_total": 8800, "payer_refund": amount}})
+    };
+    let refund_body = |plain: &Value| {
+        json!({"id": "EV-2026112213293500001", "event_type": "REFUND.SUCCESS",
+            "resource_type": "encrypt-resource",
+            "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": encrypt(plain, "n0nceRefund1"),
+                "associated_data": "wechatpay", "nonce": "n0nceRefund1", "original_type": "refund"}})
+        .to_string()
+    };
+    assert_eq!(
+        send(refund_body(&refund(1)), now, &platform_key).await,
+        StatusCode::BAD_REQUEST,
+        "not the payment's amount"
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            send(refund_body(&refund(8800)), now, &platform_key).await,
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        app.get_json_as(&buyer, &payment_path).await["status"],
+        "refunded"
+    );
+    assert_eq!(app.balance(240, "platform").await, 0, "paid out");
+    assert_eq!(
+        app.balance(100, "provider:wechatpay").await,
+        53,
+        "the fee is kept"
+    );
+    let refunded = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order_id}"))
+        .await;
+    assert_eq!(refunded["status"], "refunded");
+    let paid_out = refunded["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["detail"] == "the refund was paid out by WeChat Pay")
+        .count();
+    assert_eq!(paid_out, 1, "{refunded}");
+    app.assert_ledger_balances().await;
 }
