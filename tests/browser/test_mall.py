@@ -1,6 +1,6 @@
 """Browser test: a buyer finds a product through a creator's note, checks out, pays in the
-sandbox; the merchant ships; the buyer confirms receipt; the creator's earnings show the
-commission."""
+sandbox; the merchant ships; the buyer confirms receipt and reviews with a photo; the creator's
+earnings show the commission."""
 
 import secrets
 import unittest
@@ -91,10 +91,15 @@ class BuyingFromTheShop(unittest.TestCase):
             self.assertEqual(len(steps), 4, "placed, paid, shipped, completed")
             review = buyer.find("review-0")
             review.find_element(By.NAME, "body").send_keys("Lovely texture")
+            photo = png_file(320, 320, (200, 170, 150))
+            review.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(photo)
+            buyer.wait.until(lambda b: len(review.find_elements(By.CSS_SELECTOR, ".previews li")) == 1)
             review.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
             buyer.wait.until(lambda b: b.find_element(By.ID, "product-title").text == title)
             self.assertIn("Lovely texture", buyer.find("reviews").text)
             self.assertIn("Verified purchase", buyer.find("reviews").text)
+            pictures = buyer.browser.find_elements(By.CSS_SELECTOR, "#reviews .review img")
+            self.assertEqual(len(pictures), 1, "the review's photo is shown")
 
             writer.sign_in(creator)
             writer.open("/earnings")

@@ -18,12 +18,13 @@ class NoteJourney(unittest.TestCase):
             author.sign_up(f"poster_{suffix}", "Poster")
             author.open("/notes/new")
             pictures = [png_file(300, 400, (255, 120, 120)), png_file(400, 300, (120, 160, 255))]
-            author.find("file-input").send_keys("\n".join(pictures))
-            author.wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#previews li")) == 2)
-            first, second = author.browser.find_elements(By.CSS_SELECTOR, "#previews li")
+            author.browser.find_element(By.CSS_SELECTOR, "#composer input[type=file]").send_keys("\n".join(pictures))
+            author.wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#composer .previews li")) == 2)
+            first, second = author.browser.find_elements(By.CSS_SELECTOR, "#composer .previews li")
             second_id = second.get_attribute("data-id")
             second.find_element(By.CSS_SELECTOR, ".tools button").click()  # move the second up
-            self.assertEqual(author.find("media-ids").get_attribute("value").split(",")[0], second_id)
+            media_ids = author.browser.find_element(By.CSS_SELECTOR, "#composer input[name=media_ids]")
+            self.assertEqual(media_ids.get_attribute("value").split(",")[0], second_id)
             author.fill("title", "Weekend in Dali")
             author.fill("body", "Cycling around the lake #travel")
             self.assertEqual(author.find("title-count").text, "15 / 20")

@@ -40,13 +40,17 @@ function attachConfirms() {
   }
 }
 
-// The composer: upload each chosen file through the API, then order and remove the previews.
-function attachComposer() {
-  const input = document.getElementById("file-input");
-  const list = document.getElementById("previews");
-  const ids = document.getElementById("media-ids");
-  const status = document.getElementById("upload-status");
-  if (!input || !list || !ids) return;
+// Photo pickers (the composer, the product form, review forms): upload each chosen file
+// through the API, then order and remove the previews; the hidden field holds the ids in order.
+function attachMediaPickers() {
+  for (const picker of document.querySelectorAll("[data-media-picker]")) attachMediaPicker(picker);
+}
+
+function attachMediaPicker(picker) {
+  const input = picker.querySelector("input[type=file]");
+  const list = picker.querySelector(".previews");
+  const ids = picker.querySelector("input[name=media_ids]");
+  const status = picker.querySelector(".upload-status");
   const sync = () => {
     ids.value = [...list.children].map((li) => li.dataset.id).join(",");
   };
@@ -96,6 +100,10 @@ function attachComposer() {
     }
     input.value = "";
   });
+}
+
+// The composer's topic chips add a topic to the body.
+function attachTopicChips() {
   for (const chip of document.querySelectorAll("[data-topic]")) {
     chip.addEventListener("click", () => {
       const body = document.getElementById("body");
@@ -173,7 +181,8 @@ document.addEventListener("DOMContentLoaded", () => {
   attachCounters();
   attachToggles();
   attachConfirms();
-  attachComposer();
+  attachMediaPickers();
+  attachTopicChips();
   attachSuggestions();
   attachFeed();
 });

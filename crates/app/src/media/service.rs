@@ -15,6 +15,18 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// The owner's media among `ids`, in the order of `ids`; others' media and unknown ids are left
+/// out. What a photo picker shows again when its form comes back.
+pub async fn owned_in_order(
+    state: &AppState,
+    owner: &User,
+    ids: &[kernel::Id],
+) -> AppResult<Vec<Media>> {
+    let mut media = crate::notes::store::owned_media(&state.db, owner.id, ids).await?;
+    media.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    Ok(media)
+}
+
 /// Where media objects live: the local media folder, or any `object_store` backend.
 pub type Objects = Arc<dyn ObjectStore>;
 

@@ -19,7 +19,7 @@ use crate::social::service as social;
 use crate::social::types::{Comment, ReportReason, ReportTarget};
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
-use crate::web::pages::{local_path, render, FormState, PageCtx};
+use crate::web::pages::{id_list, local_path, parse_ids, render, FormState, PageCtx};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -194,16 +194,6 @@ impl ComposeForm {
     }
 }
 
-fn id_list(ids: &[Id]) -> String {
-    ids.iter().map(Id::to_string).collect::<Vec<_>>().join(",")
-}
-
-fn parse_ids(list: &str) -> Vec<Id> {
-    list.split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .collect()
-}
-
 async fn composer(
     state: &AppState,
     ctx: PageCtx,
@@ -213,8 +203,7 @@ async fn composer(
     status: StatusCode,
 ) -> AppResult<Response> {
     let ids = parse_ids(form.value("media_ids"));
-    let mut media = store::owned_media(&state.db, user.id, &ids).await?;
-    media.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    let media = crate::media::service::owned_in_order(state, user, &ids).await?;
     let tagged = parse_ids(form.value("product_ids"));
     let newest = PageRequest {
         cursor: None,

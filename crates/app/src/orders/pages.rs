@@ -17,9 +17,10 @@ use super::types::{
 };
 use crate::accounts::service::random_secret;
 use crate::error::AppResult;
+use crate::media::types::Media;
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
-use crate::web::pages::{render, PageCtx};
+use crate::web::pages::{parse_ids, render, PageCtx};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -314,6 +315,8 @@ struct OrderPage {
     /// Per item: whether the buyer may still review it.
     reviewable: Vec<bool>,
     after_sales: Vec<AfterSale>,
+    /// What a review's photo picker starts with.
+    no_media: Vec<Media>,
 }
 
 async fn order_page(
@@ -338,6 +341,7 @@ async fn order_page(
         buyer: party == Party::Buyer,
         reviewable,
         after_sales,
+        no_media: Vec::new(),
     };
     render(StatusCode::OK, &view)
 }
@@ -347,6 +351,9 @@ struct ReviewForm {
     rating: i64,
     #[serde(default)]
     body: String,
+    /// The photo picker's ids, in order.
+    #[serde(default)]
+    media_ids: String,
 }
 
 async fn review(
@@ -358,7 +365,7 @@ async fn review(
     let draft = ReviewDraft {
         rating: form.rating,
         body: form.body,
-        media_ids: Vec::new(),
+        media_ids: parse_ids(&form.media_ids),
     };
     let review = service::review(&state, &user, id, position, &draft).await?;
     Ok(Redirect::to(&format!("/products/{}", review.product_id)).into_response())

@@ -1,5 +1,7 @@
 //! The mall's pages: the shop front and product pages.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,12 +11,15 @@ use axum::Router;
 use kernel::{Id, PageRequest};
 use serde::Deserialize;
 
-use super::service::{self, SkuChange};
-use super::types::{Product, ProductState, Store};
-use crate::error::{AppError, AppResult};
+use super::service::{self, ProductDraft, SkuChange};
+use super::types::{Product, ProductState, SkuDraft, Store};
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::media::service as media_service;
+use crate::media::types::Media;
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
-use crate::web::pages::{render, PageCtx};
+use crate::web::pages::{parse_ids, render, FormState, PageCtx};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/stores/{id}", get(store_page))
         .route("/products/{id}", get(product_page))
         .route("/stores/{id}/manage", get(manage_page))
+        .route(
+            "/stores/{id}/products/new",
+            get(new_product_page).post(create_product),
+        )
         .route("/products/{id}/state", post(set_state))
         .route("/skus/{id}/edit", post(edit_sku))
 }
@@ -56,6 +65,245 @@ async fn manage_page(
         next_cursor: found.next_cursor,
     };
     render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "product_form.html")]
+struct ProductFormPage {
+    ctx: PageCtx,
+    store: Store,
+    form: FormState,
+    media: Vec<Media>,
+    rows: Vec<SkuRow>,
+    categories: [&'static str; 5],
+}
+
+/// One variant row of the product form, as typed.
+#[derive(Default)]
+struct SkuRow {
+    name: String,
+    code: String,
+    /// Yuan, such as `129.00`.
+    price: String,
+    stock: String,
+    weight_g: String,
+    /// What is wrong with the row, by field, when the form was refused.
+    problems: Vec<(String, String)>,
+}
+
+impl SkuRow {
+    fn is_blank(&self) -> bool {
+        [
+            &self.name,
+            &self.code,
+            &self.price,
+            &self.stock,
+            &self.weight_g,
+        ]
+        .iter()
+        .all(|v| v.trim().is_empty())
+    }
+
+    /// The variant, or what is wrong with its numbers, named as the API names them
+    /// (`skus[1].price`).
+    fn draft(&self, at: usize) -> Result<SkuDraft, Vec<FieldError>> {
+        let whole = |field: &str, text: &str| match text.trim() {
+            "" => Ok(0),
+            text => text.parse::<i64>().map_err(|_| {
+                FieldError::new(format!("skus[{at}].{field}"), "must be a whole number")
+            }),
+        };
+        let price = kernel::money::minor_units(self.price.trim()).ok_or_else(|| {
+            FieldError::new(
+                format!("skus[{at}].price"),
+                "must be an amount in yuan, such as 129.00",
+            )
+        });
+        let (stock, weight_g) = (
+            whole("stock", &self.stock),
+            whole("weight_g", &self.weight_g),
+        );
+        match (price, stock, weight_g) {
+            (Ok(price), Ok(stock), Ok(weight_g)) => Ok(SkuDraft {
+                code: self.code.trim().to_owned(),
+                name: self.name.trim().to_owned(),
+                price,
+                stock,
+                weight_g,
+            }),
+            (price, stock, weight_g) => Err([price.err(), stock.err(), weight_g.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
+        }
+    }
+}
+
+/// Blank variant rows the product form offers beyond those filled in.
+const BLANK_ROWS: usize = 3;
+
+#[derive(Deserialize)]
+struct ProductForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    commission_percent: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    media_ids: String,
+    /// Variant rows arrive as `sku_<field>_<row>`, such as `sku_price_0`.
+    #[serde(flatten)]
+    fields: HashMap<String, String>,
+}
+
+impl ProductForm {
+    /// The variant rows filled in, in order.
+    fn rows(&self) -> Vec<SkuRow> {
+        let field = |name: &str, row: usize| {
+            self.fields
+                .get(&format!("sku_{name}_{row}"))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let count = self
+            .fields
+            .keys()
+            .filter_map(|k| k.rsplit('_').next()?.parse::<usize>().ok())
+            .max()
+            .map_or(0, |last| last + 1);
+        (0..count.min(MAX_FORM_ROWS))
+            .map(|row| SkuRow {
+                name: field("name", row),
+                code: field("code", row),
+                price: field("price", row),
+                stock: field("stock", row),
+                weight_g: field("weight_g", row),
+                problems: Vec::new(),
+            })
+            .filter(|row| !row.is_blank())
+            .collect()
+    }
+
+    /// The product as the service takes it, or every field at fault.
+    fn drafts(&self, rows: &[SkuRow]) -> AppResult<(ProductDraft, Vec<SkuDraft>)> {
+        let mut errors = Vec::new();
+        let commission_percent = match self.commission_percent.trim() {
+            "" => 0,
+            text => text.parse::<i64>().unwrap_or_else(|_| {
+                errors.push(FieldError::new(
+                    "commission_percent",
+                    "must be a whole number from 0 to 80",
+                ));
+                0
+            }),
+        };
+        let mut skus = Vec::new();
+        for (at, row) in rows.iter().enumerate() {
+            match row.draft(at) {
+                Ok(sku) => skus.push(sku),
+                Err(found) => errors.extend(found),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let draft = ProductDraft {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            state: match self.state.as_str() {
+                "on_sale" => ProductState::OnSale,
+                _ => ProductState::Draft,
+            },
+            commission_percent,
+            media_ids: parse_ids(&self.media_ids),
+        };
+        Ok((draft, skus))
+    }
+
+    fn values(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("title", self.title.clone()),
+            ("description", self.description.clone()),
+            ("category", self.category.clone()),
+            ("commission_percent", self.commission_percent.clone()),
+            ("state", self.state.clone()),
+            ("media_ids", self.media_ids.clone()),
+        ]
+    }
+}
+
+/// The most variant rows one form is read for.
+const MAX_FORM_ROWS: usize = 100;
+
+/// The product form, empty or as it was refused.
+async fn product_form(
+    state: &AppState,
+    ctx: PageCtx,
+    user: &User,
+    store: Id,
+    form: FormState,
+    mut rows: Vec<SkuRow>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let media =
+        media_service::owned_in_order(state, user, &parse_ids(form.value("media_ids"))).await?;
+    for (at, row) in rows.iter_mut().enumerate() {
+        let prefix = format!("skus[{at}].");
+        row.problems = form
+            .errors
+            .iter()
+            .filter_map(|e| Some((e.field.strip_prefix(&prefix)?.to_owned(), e.detail.clone())))
+            .collect();
+    }
+    rows.extend((0..BLANK_ROWS).map(|_| SkuRow::default()));
+    let view = ProductFormPage {
+        ctx,
+        store: service::get_store(state, store).await?,
+        form,
+        media,
+        rows,
+        categories: CATEGORIES,
+    };
+    render(status, &view)
+}
+
+async fn new_product_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Response> {
+    service::require_staff(&state, &user, id).await?;
+    let form = FormState::default();
+    product_form(&state, ctx, &user, id, form, Vec::new(), StatusCode::OK).await
+}
+
+/// Adds a product from the form; a refused form comes back with its errors beside its fields.
+async fn create_product(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    CsrfForm(form): CsrfForm<ProductForm>,
+) -> AppResult<Response> {
+    let rows = form.rows();
+    let created = match form.drafts(&rows) {
+        Ok((draft, skus)) => service::create_product(&state, &user, id, &draft, &skus).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(_) => Ok(Redirect::to(&format!("/stores/{id}/manage")).into_response()),
+        Err(err) => {
+            let (status, refused) = FormState::refused(form.values(), err)?;
+            product_form(&state, ctx, &user, id, refused, rows, status).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

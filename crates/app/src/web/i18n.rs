@@ -267,6 +267,17 @@ pub struct Texts {
     pub tag_products: &'static str,
     pub shipping_to: &'static str,
     pub new_arrivals: &'static str,
+    pub new_product: &'static str,
+    pub product_description: &'static str,
+    pub category: &'static str,
+    pub creator_commission_percent: &'static str,
+    pub variants: &'static str,
+    pub variant_name: &'static str,
+    pub variant_code: &'static str,
+    pub weight_g: &'static str,
+    pub state_label: &'static str,
+    pub cancel: &'static str,
+    pub save_product: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -454,6 +465,17 @@ pub static EN: Texts = Texts {
     tag_products: "Products in this note (up to 5)",
     shipping_to: "Shipping as for",
     new_arrivals: "New arrivals",
+    new_product: "New product",
+    product_description: "Description",
+    category: "Category",
+    creator_commission_percent: "Creator commission (%, 0–80)",
+    variants: "Variants (a row per colour, size…; blank rows are skipped)",
+    variant_name: "Name",
+    variant_code: "Code",
+    weight_g: "Weight (g)",
+    state_label: "State",
+    cancel: "Cancel",
+    save_product: "Save product",
 };
 
 pub static ZH_CN: Texts = Texts {
@@ -641,6 +663,17 @@ pub static ZH_CN: Texts = Texts {
     tag_products: "笔记里的商品（最多5个）",
     shipping_to: "运费按此地区计算：",
     new_arrivals: "新品",
+    new_product: "新建商品",
+    product_description: "商品描述",
+    category: "类目",
+    creator_commission_percent: "达人佣金（%，0–80）",
+    variants: "规格（每种颜色、尺码一行；空行忽略）",
+    variant_name: "名称",
+    variant_code: "编码",
+    weight_g: "重量（克）",
+    state_label: "状态",
+    cancel: "取消",
+    save_product: "保存商品",
 };
 
 /// Field-error details in the page's language; the API always speaks English.

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use kernel::Id;
 use serde::Deserialize;
 
 use super::cookies;
@@ -146,6 +147,18 @@ impl FormState {
 }
 
 /// Renders a template into an HTML response with the given status.
+/// Ids as a form field holds them: `12,34`.
+pub fn id_list(ids: &[Id]) -> String {
+    ids.iter().map(Id::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The ids of a form field such as a photo picker's, in order; what is not an id is skipped.
+pub fn parse_ids(list: &str) -> Vec<Id> {
+    list.split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
+}
+
 pub fn render(status: StatusCode, template: &impl Template) -> AppResult<Response> {
     let html = template
         .render()

@@ -102,6 +102,21 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
+    /// A browser signed in through the login page as a member made before; with the page's
+    /// CSRF token for its forms.
+    pub async fn signed_in_browser(&self, handle: &str) -> (Client, String) {
+        let browser = self.browser();
+        let csrf = csrf_of(&self.page(&browser, "/login").await);
+        let login = [
+            ("_csrf", csrf.as_str()),
+            ("handle", handle),
+            ("password", PASSWORD),
+        ];
+        let answer = self.submit(&browser, "/login", &login).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "signed in");
+        (browser, csrf)
+    }
+
     /// Submits a form as the given browser.
     pub async fn submit<F: serde::Serialize + ?Sized>(
         &self,

@@ -1125,14 +1125,7 @@ async fn the_back_office_changes_prices_stock_and_state_and_shows_the_statement(
     let merchant = app.merchant("office").await;
     let product = app.product(&merchant, "Teapot", &[(9900, 4)]).await;
     let sku = product["skus"][0]["id"].as_str().unwrap();
-    let browser = app.browser();
-    let csrf = crate::helpers::csrf_of(&app.page(&browser, "/login").await);
-    let login = [
-        ("_csrf", csrf.as_str()),
-        ("handle", "office"),
-        ("password", crate::helpers::PASSWORD),
-    ];
-    app.submit(&browser, "/login", &login).await;
+    let (browser, _) = app.signed_in_browser("office").await;
     let manage = format!("/stores/{}/manage", merchant.store);
     let page = app.page(&browser, &manage).await;
     assert!(
@@ -1198,20 +1191,111 @@ async fn the_back_office_changes_prices_stock_and_state_and_shows_the_statement(
 }
 
 #[tokio::test]
+async fn the_back_office_adds_a_product_from_its_form_and_a_refused_form_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("former").await;
+    let photo = app.image_id(&merchant.token).await;
+    let (browser, _) = app.signed_in_browser("former").await;
+    let new = format!("/stores/{}/products/new", merchant.store);
+    let manage = app
+        .page(&browser, &format!("/stores/{}/manage", merchant.store))
+        .await;
+    assert!(manage.contains(&format!("href=\"{new}\"")), "{manage}");
+    let form_page = app.page(&browser, &new).await;
+    assert!(form_page.contains("data-media-picker") && form_page.contains("sku_price_2"));
+    let csrf = crate::helpers::csrf_of(&form_page);
+
+    let mut fields = vec![
+        ("_csrf", csrf.clone()),
+        ("title", "Silk scarf".to_owned()),
+        ("description", "Hand-rolled edges".to_owned()),
+        ("category", "fashion".to_owned()),
+        ("commission_percent", "12".to_owned()),
+        ("state", "on_sale".to_owned()),
+        ("media_ids", photo.clone()),
+        ("sku_name_0", "Red".to_owned()),
+        ("sku_code_0", "SC-R".to_owned()),
+        ("sku_price_0", "1,280".to_owned()),
+        ("sku_stock_0", "many".to_owned()),
+        // A blank row in between is skipped.
+        ("sku_name_2", "Blue".to_owned()),
+        ("sku_code_2", "SC-B".to_owned()),
+        ("sku_price_2", "1280.00".to_owned()),
+        ("sku_stock_2", "3".to_owned()),
+        ("sku_weight_g_2", "90".to_owned()),
+    ];
+    let refused = app.submit(&browser, &new, &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let again = refused.text().await.unwrap();
+    for kept in ["value=\"Silk scarf\"", "value=\"1,280\"", "value=\"SC-B\""] {
+        assert!(again.contains(kept), "{kept} kept: {again}");
+    }
+    assert!(
+        again.contains("price: must be an amount in yuan"),
+        "{again}"
+    );
+    assert!(again.contains("stock: must be a whole number"), "{again}");
+    assert!(
+        again.contains(&format!("data-id=\"{photo}\"")),
+        "the photo stays picked"
+    );
+    let none = app
+        .get_json(&format!("/api/v1/stores/{}/products", merchant.store))
+        .await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0, "nothing made");
+
+    fields.retain(|(k, _)| !k.ends_with("_0"));
+    fields.extend([
+        ("sku_name_0", "Red".to_owned()),
+        ("sku_code_0", "SC-R".to_owned()),
+        ("sku_price_0", "1280".to_owned()),
+        ("sku_stock_0", "5".to_owned()),
+    ]);
+    let made = app.submit(&browser, &new, &fields).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let listed = app
+        .get_json(&format!("/api/v1/stores/{}/products", merchant.store))
+        .await;
+    let product = &listed["items"][0];
+    assert_eq!(product["title"], "Silk scarf");
+    assert_eq!(product["commission_percent"], 12);
+    let skus: Vec<(String, i64, i64, i64)> = product["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["code"].as_str().unwrap().to_owned(),
+                s["price"].as_i64().unwrap(),
+                s["stock"].as_i64().unwrap(),
+                s["weight_g"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skus,
+        [
+            ("SC-R".to_owned(), 128_000, 5, 0),
+            ("SC-B".to_owned(), 128_000, 3, 90)
+        ]
+    );
+
+    app.member("not_staff").await;
+    let (outsider, csrf) = app.signed_in_browser("not_staff").await;
+    let mut theirs = fields.clone();
+    theirs[0].1 = csrf;
+    let forbidden = app.submit(&outsider, &new, &theirs).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn the_composer_tags_products_and_the_note_page_sells_them() {
     let app = spawn_app().await;
     let merchant = app.merchant("picker").await;
     let product = app.product(&merchant, "Bamboo whisk", &[(3900, 8)]).await;
     let writer = app.member("picker_writer").await;
     let media = app.image_id(&writer).await;
-    let browser = app.browser();
-    let csrf = crate::helpers::csrf_of(&app.page(&browser, "/login").await);
-    let login = [
-        ("_csrf", csrf.as_str()),
-        ("handle", "picker_writer"),
-        ("password", crate::helpers::PASSWORD),
-    ];
-    app.submit(&browser, "/login", &login).await;
+    let (browser, csrf) = app.signed_in_browser("picker_writer").await;
     let composer = app.page(&browser, "/notes/new").await;
     let tick = format!("product_{}", id(&product));
     assert!(

@@ -21,7 +21,7 @@ async fn a_member_posts_comments_and_likes_through_the_pages() {
     app.submit(&browser, "/login", &form).await;
 
     let composer = app.page(&browser, "/notes/new").await;
-    assert!(composer.contains("id=\"file-input\""));
+    assert!(composer.contains("data-media-picker"));
     let upload = Form::new().part("file", Part::bytes(png(400, 300)).file_name("a.png"));
     let media: Value = browser
         .post(app.url("/api/v1/media"))
