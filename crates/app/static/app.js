@@ -33,6 +33,13 @@ function attachToggles() {
   }
 }
 
+// The cart prices shipping again when another address is chosen: <input data-reprice="url">.
+function attachRepricing() {
+  for (const input of document.querySelectorAll("input[data-reprice]")) {
+    input.addEventListener("change", () => { if (input.checked) window.location.assign(input.dataset.reprice); });
+  }
+}
+
 // Asks before a destructive form is sent: <form data-confirm="question">.
 function attachConfirms() {
   for (const form of document.querySelectorAll("form[data-confirm]")) {
@@ -182,6 +189,7 @@ document.addEventListener("DOMContentLoaded", () => {
   attachToggles();
   attachConfirms();
   attachMediaPickers();
+  attachRepricing();
   attachTopicChips();
   attachSuggestions();
   attachFeed();

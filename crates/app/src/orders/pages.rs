@@ -99,11 +99,17 @@ struct CartPage {
     addresses: Vec<Address>,
     /// This rendering's idempotency key: submitting the page twice places one order.
     key: String,
-    /// Per store, for the first address: (store, items, shipping).
+    /// The address the summary is priced for, and checked in the form.
+    ship_to: Option<Id>,
+    /// Per store, for that address: (store, items, shipping).
     summary: Vec<(String, i64, i64)>,
 }
 
 impl CartPage {
+    fn priced_for(&self, address: &Address) -> bool {
+        self.ship_to == Some(address.id)
+    }
+
     fn total(&self) -> i64 {
         self.summary
             .iter()
@@ -140,15 +146,27 @@ async fn price_summary(
     Ok(priced)
 }
 
+#[derive(Deserialize)]
+struct CartParams {
+    /// The saved address to price shipping for; the first one when absent or not the member's.
+    address: Option<Id>,
+}
+
 async fn cart_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     AuthUser(user): AuthUser,
+    ApiQuery(params): ApiQuery<CartParams>,
 ) -> AppResult<Response> {
     let items = service::cart(&state, &user).await?;
     let addresses = service::addresses(&state, &user).await?;
-    let summary = price_summary(&state, &items, addresses.first()).await?;
+    let chosen = addresses
+        .iter()
+        .find(|a| Some(a.id) == params.address)
+        .or(addresses.first());
+    let summary = price_summary(&state, &items, chosen).await?;
     let view = CartPage {
+        ship_to: chosen.map(|a| a.id),
         items,
         addresses,
         key: random_secret(),

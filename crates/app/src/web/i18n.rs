@@ -278,6 +278,7 @@ pub struct Texts {
     pub state_label: &'static str,
     pub cancel: &'static str,
     pub save_product: &'static str,
+    pub price_for_address: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -476,6 +477,7 @@ pub static EN: Texts = Texts {
     state_label: "State",
     cancel: "Cancel",
     save_product: "Save product",
+    price_for_address: "Price for this address",
 };
 
 pub static ZH_CN: Texts = Texts {
@@ -674,6 +676,7 @@ pub static ZH_CN: Texts = Texts {
     state_label: "状态",
     cancel: "取消",
     save_product: "保存商品",
+    price_for_address: "按此地址计价",
 };
 
 /// Field-error details in the page's language; the API always speaks English.

@@ -264,6 +264,20 @@ async fn a_buyer_checks_out_pays_and_confirms_and_the_money_splits_in_the_ledger
         summary.contains("¥170.00"),
         "items ¥120 and ¥25 shipping from each of two stores"
     );
+    let shanghai = app.address(&buyer, "上海").await;
+    let repriced = app
+        .get_as(&buyer, &format!("/cart?address={shanghai}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        repriced.contains("id=\"cart-total\">¥140.00"),
+        "¥10 shipping per store to Shanghai: {repriced}"
+    );
+    assert!(repriced.contains(&format!(
+        "value=\"{shanghai}\" data-reprice=\"/cart?address={shanghai}\" checked"
+    )));
     let body = json!({"address_id": address, "items": [
         {"sku_id": serum_sku, "quantity": 2}, {"sku_id": tea_sku, "quantity": 1}]});
     let placed = app.checkout(&buyer, "checkout-1", &body).await;
