@@ -370,6 +370,9 @@ async fn confirm(
 pub struct StoreOrderParams {
     /// Only orders in this status.
     pub status: Option<OrderStatus>,
+    /// `true`: only orders with an after-sales request awaiting the store's answer.
+    #[serde(default)]
+    pub after_sales: bool,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -389,6 +392,6 @@ async fn store_orders(
         limit: params.limit,
     };
     Ok(Json(
-        service::store_orders(&state, &user, id, params.status, &page).await?,
+        service::store_orders(&state, &user, id, params.status, params.after_sales, &page).await?,
     ))
 }

@@ -273,14 +273,60 @@ async fn checkout(
 struct OrdersPage {
     ctx: PageCtx,
     title: &'static str,
+    /// A store's filters: (label, address, is the current one); none for a buyer.
+    tabs: Vec<(&'static str, String, bool)>,
     orders: Vec<Order>,
     next_cursor: Option<String>,
+    /// The filter of this list, kept by its next-page link.
+    filter: String,
 }
 
 #[derive(Deserialize)]
 struct ListParams {
     cursor: Option<String>,
     status: Option<OrderStatus>,
+    #[serde(default)]
+    after_sales: bool,
+}
+
+impl ListParams {
+    /// The query string of this list's filter, without the cursor.
+    fn filter(&self) -> String {
+        match (self.status, self.after_sales) {
+            (_, true) => "after_sales=true".to_owned(),
+            (Some(status), false) => format!("status={}", status.as_str()),
+            (None, false) => String::new(),
+        }
+    }
+}
+
+/// The filters of a store's order list, in the order a merchant works through them.
+fn store_tabs(ctx: &PageCtx, store: Id, current: &str) -> Vec<(&'static str, String, bool)> {
+    let statuses = [
+        OrderStatus::Paid,
+        OrderStatus::PendingPayment,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ];
+    let mut filters = vec![
+        (ctx.t.all_orders, String::new()),
+        (ctx.t.after_sale_title, "after_sales=true".to_owned()),
+    ];
+    filters.extend(
+        statuses
+            .into_iter()
+            .map(|s| (ctx.status_text(&s), format!("status={}", s.as_str()))),
+    );
+    filters
+        .into_iter()
+        .map(|(label, filter)| {
+            let current = filter == current;
+            (label, format!("/stores/{store}/orders?{filter}"), current)
+        })
+        .collect()
 }
 
 async fn orders_page(
@@ -297,8 +343,10 @@ async fn orders_page(
     let view = OrdersPage {
         title: ctx.t.orders_title,
         ctx,
+        tabs: Vec::new(),
         orders: found.items,
         next_cursor: found.next_cursor,
+        filter: String::new(),
     };
     render(StatusCode::OK, &view)
 }
@@ -310,16 +358,27 @@ async fn store_orders_page(
     ApiPath(store): ApiPath<Id>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> AppResult<Response> {
+    let filter = params.filter();
     let page = PageRequest {
         cursor: params.cursor,
         limit: Some(20),
     };
-    let found = service::store_orders(&state, &user, store, params.status, &page).await?;
+    let found = service::store_orders(
+        &state,
+        &user,
+        store,
+        params.status,
+        params.after_sales,
+        &page,
+    )
+    .await?;
     let view = OrdersPage {
         title: ctx.t.store_orders,
+        tabs: store_tabs(&ctx, store, &filter),
         ctx,
         orders: found.items,
         next_cursor: found.next_cursor,
+        filter,
     };
     render(StatusCode::OK, &view)
 }

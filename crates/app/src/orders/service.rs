@@ -359,6 +359,7 @@ pub async fn store_orders(
     staff: &User,
     store_id: Id,
     status: Option<OrderStatus>,
+    after_sales: bool,
     page: &PageRequest,
 ) -> AppResult<Page<Order>> {
     shop::require_staff(state, staff, store_id).await?;
@@ -366,6 +367,7 @@ pub async fn store_orders(
     let which = Orders::Store {
         store: store_id,
         status,
+        after_sales,
     };
     let rows = store::orders(&state.db, &which, before, size + 1).await?;
     Ok(Page::from_rows(rows, size, |o| o.id.as_i64()))

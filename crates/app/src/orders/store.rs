@@ -440,6 +440,8 @@ pub enum Orders {
     Store {
         store: Id,
         status: Option<OrderStatus>,
+        /// Only orders with an after-sales request awaiting the store's answer.
+        after_sales: bool,
     },
     Checkout(Id),
 }
@@ -453,14 +455,21 @@ pub async fn orders(
 ) -> Result<Vec<Order>, sqlx::Error> {
     let filter = match which {
         Orders::Buyer(buyer) => format!("o.buyer_id = {}", buyer.as_i64()),
-        Orders::Store { store, status } => match status {
-            Some(status) => format!(
-                "o.store_id = {} AND o.status = '{}'",
-                store.as_i64(),
-                status.as_str()
-            ),
-            None => format!("o.store_id = {}", store.as_i64()),
-        },
+        Orders::Store {
+            store,
+            status,
+            after_sales,
+        } => {
+            let mut filter = format!("o.store_id = {}", store.as_i64());
+            if let Some(status) = status {
+                filter += &format!(" AND o.status = '{}'", status.as_str());
+            }
+            if *after_sales {
+                filter +=
+                    " AND o.id IN (SELECT order_id FROM after_sales WHERE status = 'requested')";
+            }
+            filter
+        }
         Orders::Checkout(checkout) => format!("o.checkout_id = {}", checkout.as_i64()),
     };
     let sql = format!("{ORDER_SELECT} WHERE {filter} AND o.id < $1 ORDER BY o.id DESC LIMIT $2");

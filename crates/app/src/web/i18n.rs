@@ -279,6 +279,7 @@ pub struct Texts {
     pub cancel: &'static str,
     pub save_product: &'static str,
     pub price_for_address: &'static str,
+    pub all_orders: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -478,6 +479,7 @@ pub static EN: Texts = Texts {
     cancel: "Cancel",
     save_product: "Save product",
     price_for_address: "Price for this address",
+    all_orders: "All",
 };
 
 pub static ZH_CN: Texts = Texts {
@@ -677,6 +679,7 @@ pub static ZH_CN: Texts = Texts {
     cancel: "取消",
     save_product: "保存商品",
     price_for_address: "按此地址计价",
+    all_orders: "全部",
 };
 
 /// Field-error details in the page's language; the API always speaks English.

@@ -1042,11 +1042,22 @@ async fn refunds_give_the_money_back_exactly_and_take_back_the_commission() {
         .json()
         .await
         .unwrap();
+    let awaiting = format!("/api/v1/stores/{}/orders?after_sales=true", merchant.store);
+    let open = app.get_json_as(&merchant.token, &awaiting).await;
+    let open: Vec<&str> = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(open, [second.as_str()], "the store's after-sales to answer");
     let approve = format!("/api/v1/after-sales/{}/approve", id(&request));
     let approved = app
         .send_as(Method::POST, &merchant.token, &approve, None)
         .await;
     assert_eq!(approved.status(), StatusCode::OK);
+    let open = app.get_json_as(&merchant.token, &awaiting).await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 0, "answered");
     assert_eq!(
         app.balance(210, &creator_owner).await,
         0,
@@ -1197,6 +1208,21 @@ async fn the_back_office_changes_prices_stock_and_state_and_shows_the_statement(
     assert!(
         statement.contains("id=\"statement-payable\">¥0.00"),
         "{statement}"
+    );
+
+    let orders = app
+        .page(
+            &browser,
+            &format!("/stores/{}/orders?status=paid", merchant.store),
+        )
+        .await;
+    assert!(
+        orders.contains("id=\"order-filters\"") && orders.contains("?after_sales=true"),
+        "{orders}"
+    );
+    assert!(
+        orders.contains("orders?status=paid\" class=\"current\""),
+        "the current filter is marked"
     );
 
     let stranger = app.browser();
