@@ -934,8 +934,16 @@ pub async fn reject_after_sale(
     id: Id,
     answer: &str,
 ) -> AppResult<AfterSale> {
-    let (request, _) = for_store(state, staff, id).await?;
+    let (request, order) = for_store(state, staff, id).await?;
     let answer = crate::accounts::types::parse_line("answer", answer, 200).map_err(one)?;
+    if crate::payments::service::refund_under_way(state, order.id).await? {
+        return Err(AppError::Conflict(
+            "status",
+            "a refund of this order was begun and its outcome is not known; approve the request \
+             again to finish it"
+                .into(),
+        ));
+    }
     let mut tx = state.db.begin_write().await?;
     if !store::answer_after_sale(&mut tx, id, "rejected", &answer, Timestamp::now()).await? {
         return Err(AppError::Conflict(

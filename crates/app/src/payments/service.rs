@@ -320,13 +320,14 @@ pub async fn refund(state: &AppState, order: &Order, reason: &str) -> AppResult<
     Ok(progress)
 }
 
-/// Gives one payment back. The provider is asked first, by a refund number it knows the
-/// payment's refund by, so nothing is recorded for a refund it refused and asking again is the
-/// same refund. Then the ledger takes the money back into refunds payable: for the payment that
-/// paid the order (`whole_order`) by reversing the order's completion if it completed, else
-/// from clearing. The money leaves with the provider once it is paid out: at once, or when the
-/// provider says so later. Returns where the refund stands, and whether this call moved the
-/// payment there first.
+/// Gives one payment back. The payment is marked `refunding` first, so that a refund whose
+/// outcome is unknown (the provider did not answer) is finished by asking again, never dropped.
+/// Then the provider is asked, under a refund number it knows the payment's refund by, so
+/// asking again is the same refund; a refusal records nothing and the payment is as it was.
+/// Then the ledger takes the money back into refunds payable: for the payment that paid the
+/// order (`whole_order`) by reversing the order's completion if it completed, else from
+/// clearing. The money leaves with the provider once it is paid out: at once, or when the
+/// provider says so later. Returns where the refund stands, and whether this call began it.
 async fn refund_payment(
     state: &AppState,
     order: &Order,
@@ -334,21 +335,44 @@ async fn refund_payment(
     whole_order: bool,
     reason: &str,
 ) -> AppResult<(RefundProgress, bool)> {
-    let progress = ask_provider(state, payment, reason).await?;
-    take_back(state, order, payment, whole_order).await?;
-    let first = match progress {
-        RefundProgress::Done => paid_out(state, order, payment).await?,
-        RefundProgress::Processing => {
+    use PaymentStatus::{Refunding, Succeeded};
+    let began = store::mark(
+        &state.db,
+        payment.id,
+        &[Succeeded],
+        Refunding,
+        Timestamp::now(),
+    )
+    .await?;
+    let progress = match ask_provider(state, payment, reason).await {
+        Err(refused @ AppError::Conflict(..)) => {
             store::mark(
                 &state.db,
                 payment.id,
-                PaymentStatus::Refunding,
+                &[Refunding],
+                Succeeded,
                 Timestamp::now(),
             )
-            .await?
+            .await?;
+            return Err(refused);
         }
+        asked => asked?,
     };
-    Ok((progress, first))
+    take_back(state, order, payment, whole_order).await?;
+    if progress == RefundProgress::Done {
+        paid_out(state, order, payment).await?;
+    }
+    Ok((progress, began))
+}
+
+/// Whether a refund of the order was begun and not finished: its outcome with the provider is
+/// unknown until the store approves again.
+pub async fn refund_under_way(state: &AppState, order: Id) -> AppResult<bool> {
+    let Some(paid) = store::paid_with(&state.db, order).await? else {
+        return Ok(false);
+    };
+    let payment = store::payment(&state.db, paid).await?;
+    Ok(payment.is_some_and(|p| p.status == PaymentStatus::Refunding))
 }
 
 /// Asks the payment's provider to give the money back to the buyer.
@@ -460,8 +484,9 @@ async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResu
         order,
     );
     orders::submit_linked(state, vec![transfer]).await?;
+    let from = [PaymentStatus::Succeeded, PaymentStatus::Refunding];
     let now = Timestamp::now();
-    Ok(store::mark(&state.db, payment.id, PaymentStatus::Refunded, now).await?)
+    Ok(store::mark(&state.db, payment.id, &from, PaymentStatus::Refunded, now).await?)
 }
 
 /// A provider's later word on a refund it was processing: paid out, or failed. A failed

@@ -77,17 +77,25 @@ pub async fn paid_with(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error> {
     Ok(id.map(Id::from_i64))
 }
 
-/// Moves a payment on in its refund: to `refunding` from `succeeded`, or to `refunded` from
-/// either. False when it had moved so before.
-pub async fn mark(db: &Db, id: Id, to: PaymentStatus, now: Timestamp) -> Result<bool, sqlx::Error> {
-    let done = query(
-        "UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3 \
-         AND (status = 'succeeded' OR (status = 'refunding' AND $1 = 'refunded'))",
-    )
-    .bind(to.as_str())
-    .bind(now.as_millis())
-    .bind(id.as_i64())
-    .execute(db.pool())
-    .await?;
+/// Moves a payment from one of `from` to `to`; false when it was in none of them (moved so
+/// before, or meanwhile).
+pub async fn mark(
+    db: &Db,
+    id: Id,
+    from: &[PaymentStatus],
+    to: PaymentStatus,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    let sql = format!(
+        "UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ({})",
+        from.join(", ")
+    );
+    let done = query(&sql)
+        .bind(to.as_str())
+        .bind(now.as_millis())
+        .bind(id.as_i64())
+        .execute(db.pool())
+        .await?;
     Ok(done.rows_affected() == 1)
 }

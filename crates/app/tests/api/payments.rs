@@ -396,6 +396,19 @@ async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once
     );
     let forged = app.send_as(Method::POST, &merchant, &approve, None).await;
     assert_eq!(forged.status(), StatusCode::BAD_GATEWAY);
+    let payment_path = format!("/api/v1/payments/{}", payment["id"].as_str().unwrap());
+    let unknown = app.get_json_as(&buyer, &payment_path).await;
+    assert_eq!(unknown["status"], "refunding", "the outcome is not known");
+    let reject = approve.replace("/approve", "/reject");
+    let no = json!({"answer": "Changed my mind"});
+    let rejected = app
+        .send_as(Method::POST, &merchant, &reject, Some(no))
+        .await;
+    assert_eq!(
+        rejected.status(),
+        StatusCode::CONFLICT,
+        "a refund begun is finished, not dropped"
+    );
     let refused = app.send_as(Method::POST, &merchant, &approve, None).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     let refused = problem(refused).await;
@@ -411,6 +424,11 @@ async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once
         .await;
     assert_eq!(still["status"], "paid");
     assert_eq!(app.balance(240, "platform").await, 0, "nothing owed yet");
+    let refused = app.get_json_as(&buyer, &payment_path).await;
+    assert_eq!(
+        refused["status"], "succeeded",
+        "a refusal leaves it as it was"
+    );
 
     script.will_answer(
         200,
@@ -429,12 +447,7 @@ async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once
         .get_json_as(&buyer, &format!("/api/v1/orders/{order_id}"))
         .await;
     assert_eq!(refunded["status"], "refunded");
-    let shown = app
-        .get_json_as(
-            &buyer,
-            &format!("/api/v1/payments/{}", payment["id"].as_str().unwrap()),
-        )
-        .await;
+    let shown = app.get_json_as(&buyer, &payment_path).await;
     assert_eq!(shown["status"], "refunded");
     let requests = script.requests();
     let methods: Vec<&str> = requests
