@@ -34,9 +34,10 @@ impl PageCtx {
         Lang::ALL
     }
 
-    /// The version string in asset URLs.
+    /// The version string in asset URLs: a digest of the assets themselves, so a changed
+    /// stylesheet or script gets a new address (they are served as immutable).
     pub fn asset_version(&self) -> &'static str {
-        ASSET_VERSION
+        ASSET_VERSION.as_str()
     }
 
     /// An amount in fen as people read it: `¥129.00`.
@@ -296,7 +297,14 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     response
 }
 
-const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+static ASSET_VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(STYLESHEET)
+        .chain_update(SCRIPT)
+        .finalize();
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+});
 
 #[cfg(test)]
 mod tests {

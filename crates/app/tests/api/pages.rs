@@ -240,3 +240,42 @@ async fn unknown_pages_are_html_with_security_headers() {
     let missing_member = app.api.get(app.url("/@nobody")).send().await.unwrap();
     assert_eq!(missing_member.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn assets_are_addressed_by_their_contents_and_cached_for_good() {
+    let app = spawn_app().await;
+    let page = app.page(&app.browser(), "/").await;
+    let script = page
+        .split("src=\"/static/app.js?v=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the script's address");
+    let served = app
+        .api
+        .get(app.url(&format!("/static/app.js?v={script}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        served.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let body = served.text().await.unwrap();
+    use sha2::{Digest, Sha256};
+    let css = app
+        .api
+        .get(app.url("/static/app.css"))
+        .send()
+        .await
+        .unwrap();
+    let css = css.text().await.unwrap();
+    let digest = Sha256::new()
+        .chain_update(css.as_bytes())
+        .chain_update(body.as_bytes())
+        .finalize();
+    let expected: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        script, expected,
+        "a change to either asset changes the address"
+    );
+}
