@@ -24,7 +24,7 @@ pub struct Feed {
 
 struct Inner {
     engine: Engine,
-    topic_names: HashMap<i64, String>,
+    topic_names: TopicNames,
 }
 
 impl Inner {
@@ -32,10 +32,32 @@ impl Inner {
     fn topic_id(&self, name: &str) -> AppResult<i64> {
         let name = name.trim().trim_start_matches('#').to_lowercase();
         self.topic_names
-            .iter()
-            .find(|(_, n)| **n == name)
-            .map(|(id, _)| *id)
+            .ids
+            .get(&name)
+            .copied()
             .ok_or(AppError::NotFound("topic"))
+    }
+}
+
+/// Topics' names both ways: cards name their topics, and channels are asked for by name.
+#[derive(Default)]
+struct TopicNames {
+    names: HashMap<i64, String>,
+    ids: HashMap<String, i64>,
+}
+
+impl TopicNames {
+    fn get(&self, id: &i64) -> Option<&String> {
+        self.names.get(id)
+    }
+}
+
+impl Extend<(i64, String)> for TopicNames {
+    fn extend<I: IntoIterator<Item = (i64, String)>>(&mut self, topics: I) {
+        for (id, name) in topics {
+            self.ids.insert(name.clone(), id);
+            self.names.insert(id, name);
+        }
     }
 }
 
@@ -45,7 +67,7 @@ impl Feed {
         Feed {
             inner: Mutex::new(Inner {
                 engine: Engine::new(config),
-                topic_names: HashMap::new(),
+                topic_names: TopicNames::default(),
             }),
         }
     }
@@ -129,7 +151,8 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     let signals = sent?;
     state.feed.with(|inner| {
         inner.engine = engine;
-        inner.topic_names = snapshot.topic_names.into_iter().collect();
+        inner.topic_names = TopicNames::default();
+        inner.topic_names.extend(snapshot.topic_names);
     });
     tracing::info!(
         notes,
@@ -170,7 +193,7 @@ pub struct FeedCard {
 }
 
 impl CardReason {
-    fn of(card: &Card, topic_names: &HashMap<i64, String>) -> CardReason {
+    fn of(card: &Card, topic_names: &TopicNames) -> CardReason {
         let (kind, topic) = match &card.reason {
             Reason::Following { .. } => ("following", None),
             Reason::LikedByPeopleLikeYou => ("liked_by_people_like_you", None),
