@@ -317,7 +317,7 @@ async fn apply(db: &Db, index: &SearchIndex, kind: &str, id: i64) -> anyhow::Res
             }
             None => index.delete(Kind::Note, id),
         },
-        "user" => match store::user_doc(db, id).await? {
+        "user" | "followers" => match store::user_doc(db, id).await? {
             Some(doc) => index.upsert_users(&[doc])?,
             None => index.delete(Kind::User, id),
         },

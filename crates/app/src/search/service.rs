@@ -23,8 +23,11 @@ pub const MAX_QUERY: usize = 100;
 pub enum Change {
     /// A note was published, edited, liked, collected, commented on or deleted.
     Note(Id),
-    /// A member signed up, changed their profile or gained or lost a follower.
+    /// A member signed up or changed their profile.
     User(Id),
+    /// A member gained or lost a follower: their search document changes, their notes' cards
+    /// do not.
+    Followers(Id),
 }
 
 /// Logs a change in the transaction that makes it, so that every node's index catches up with
@@ -33,6 +36,7 @@ pub async fn changed(state: &AppState, tx: &mut Tx, change: Change) -> AppResult
     let (kind, id) = match change {
         Change::Note(id) => ("note", id),
         Change::User(id) => ("user", id),
+        Change::Followers(id) => ("followers", id),
     };
     store::record_change(tx, state.ids.next_id().as_i64(), kind, id.as_i64()).await?;
     state.search.wake.notify_one();

@@ -113,7 +113,7 @@ pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<(
         )
         .await?;
     }
-    search::changed(state, &mut tx, Change::User(other.id)).await?;
+    search::changed(state, &mut tx, Change::Followers(other.id)).await?;
     tx.commit().await?;
     state.feed.set_follow(actor.id, other.id, true);
     Ok(())
@@ -125,7 +125,7 @@ pub async fn unfollow(state: &AppState, actor: &User, handle: &str) -> AppResult
     if store::unrelate(&mut tx, FOLLOWS.0, FOLLOWS.1, (actor.id, other.id)).await? {
         store::unnotify(&mut tx, NotificationKind::Follow, actor.id, other.id, None).await?;
     }
-    search::changed(state, &mut tx, Change::User(other.id)).await?;
+    search::changed(state, &mut tx, Change::Followers(other.id)).await?;
     tx.commit().await?;
     state.feed.set_follow(actor.id, other.id, false);
     Ok(())

@@ -138,6 +138,38 @@ async fn members_and_topics_are_searchable_and_suggested() {
         })
         .await;
     assert_eq!(people["items"][0]["user"]["handle"], "lin_beauty");
+    // Gaining and losing followers reaches the index: members by popularity follow them.
+    let rival = app.member("zhou_skin").await;
+    app.send_as(
+        Method::PATCH,
+        &rival,
+        "/api/v1/me",
+        Some(json!({"display_name": "周周", "bio": "护肤 skincare"})),
+    )
+    .await;
+    let mut fans = Vec::new();
+    for fan in ["fan_one", "fan_two", "fan_three"] {
+        fans.push(app.member(fan).await);
+    }
+    let popular = "q=skincare&type=users&sort=popular";
+    for (from, to) in [(None, "lin_beauty"), (Some("lin_beauty"), "zhou_skin")] {
+        for fan in &fans {
+            if let Some(from) = from {
+                let path = format!("/api/v1/users/{from}/follow");
+                let left = app.send_as(Method::DELETE, fan, &path, None).await;
+                assert!(left.status().is_success());
+            }
+            let path = format!("/api/v1/users/{to}/follow");
+            let followed = app.send_as(Method::PUT, fan, &path, None).await;
+            assert!(followed.status().is_success());
+        }
+        let people = app
+            .search_until(None, popular, |a| {
+                a["items"].as_array().unwrap().len() == 2 && a["items"][0]["user"]["handle"] == to
+            })
+            .await;
+        assert_eq!(people["items"][0]["user"]["handle"], to, "{people}");
+    }
     let topics = app
         .search_until(None, "q=skincare&type=topics", |a| {
             !a["items"].as_array().unwrap().is_empty()
