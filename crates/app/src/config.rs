@@ -265,6 +265,11 @@ impl Config {
         self.server.public_url.starts_with("https://")
     }
 
+    /// The configuration as a `hongshu.toml` that reproduces it, secrets redacted.
+    pub fn to_toml(&self) -> anyhow::Result<String> {
+        Ok(toml::to_string(&self.redacted())?)
+    }
+
     /// A copy fit to print: passwords in URLs replaced by `***`.
     pub fn redacted(&self) -> Config {
         let mut copy = self.clone();
@@ -353,6 +358,19 @@ mod tests {
             };
             let config = Config::load(file, &flags).unwrap();
             assert_eq!(config.storage.data_dir, PathBuf::from("from-flag"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_printed_configuration_reads_back_as_the_same_configuration() {
+        figment::Jail::expect_with(|jail| {
+            let mut config = Config::default();
+            config.mall.alipay.app_id = "2021000123456789".into();
+            config.mall.category_commission_bp.insert("beauty".into(), 800);
+            jail.create_file("hongshu.toml", &config.to_toml().unwrap())?;
+            let read = Config::load(Path::new("hongshu.toml"), &Overrides::default()).unwrap();
+            assert_eq!(read, config);
             Ok(())
         });
     }

@@ -123,7 +123,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Reindex => reindex(config).await,
         Command::Config => {
-            println!("{}", toml_like(&config.redacted())?);
+            println!("{}", config.to_toml()?);
             Ok(())
         }
         Command::Admin { command } => admin(command, config).await,
@@ -251,19 +251,6 @@ fn describe(err: app::error::AppError) -> anyhow::Error {
 }
 
 /// The configuration as sections of `key = value` lines, the shape of `hongshu.toml`.
-fn toml_like(config: &Config) -> anyhow::Result<String> {
-    let value = serde_json::to_value(config)?;
-    let mut out = String::new();
-    for (section, entries) in value.as_object().into_iter().flatten() {
-        out.push_str(&format!("[{section}]\n"));
-        for (key, value) in entries.as_object().into_iter().flatten() {
-            out.push_str(&format!("{key} = {value}\n"));
-        }
-        out.push('\n');
-    }
-    Ok(out.trim_end().to_owned())
-}
-
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
