@@ -367,7 +367,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let mut config = Config::default();
             config.mall.alipay.app_id = "2021000123456789".into();
-            config.mall.category_commission_bp.insert("beauty".into(), 800);
+            config
+                .mall
+                .category_commission_bp
+                .insert("beauty".into(), 800);
             jail.create_file("hongshu.toml", &config.to_toml().unwrap())?;
             let read = Config::load(Path::new("hongshu.toml"), &Overrides::default()).unwrap();
             assert_eq!(read, config);
