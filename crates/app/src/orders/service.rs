@@ -722,6 +722,9 @@ pub async fn keep_orders_moving(state: AppState) {
         if let Err(e) = move_overdue(&state).await {
             tracing::warn!(error = %e, "could not move overdue orders");
         }
+        if let Err(e) = crate::payments::service::follow_up_refunds(&state).await {
+            tracing::warn!(error = %e, "could not follow up refunds");
+        }
     }
 }
 
@@ -730,6 +733,8 @@ pub async fn move_overdue(state: &AppState) -> AppResult<usize> {
     let now = Timestamp::now();
     let mut moved = 0;
     for id in store::overdue(&state.db, OrderStatus::PendingPayment, now, 500).await? {
+        // A payment whose notification was lost is learnt of before the order is cancelled.
+        crate::payments::service::settle_pending(state, id).await;
         if let Some(order) = store::order(&state.db, id).await? {
             let expired = [OrderStatus::PendingPayment];
             let detail = "not paid in time";

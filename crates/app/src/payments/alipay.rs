@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::keys;
 use super::service::{self, Notice};
-use super::types::{Payment, RefundProgress};
+use super::types::{Payment, RefundProgress, Settled};
 use crate::config::AlipayConfig;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -92,6 +92,35 @@ impl Alipay {
                 "Alipay has not confirmed the refund yet; approve it again shortly".into(),
             )),
         }
+    }
+
+    /// Asks Alipay how a payment stands (`alipay.trade.query`): settled, or `None` while the
+    /// buyer has not paid or never opened the cashier.
+    pub async fn query(
+        &self,
+        client: &reqwest::Client,
+        payment: &Payment,
+    ) -> AppResult<Option<Settled>> {
+        let content = serde_json::json!({"out_trade_no": payment.id.as_i64().to_string()});
+        let answer = match self.call(client, "alipay.trade.query", &content).await {
+            // ACQ.TRADE_NOT_EXIST: the buyer never opened the cashier.
+            Err(AppError::Conflict(..)) => return Ok(None),
+            answer => answer?,
+        };
+        let field = |name: &str| answer[name].as_str().unwrap_or("").to_owned();
+        let succeeded = match field("trade_status").as_str() {
+            "TRADE_SUCCESS" | "TRADE_FINISHED" => true,
+            "TRADE_CLOSED" => false,
+            _ => return Ok(None),
+        };
+        let amount = kernel::money::minor_units(&field("total_amount"))
+            .ok_or_else(|| AppError::Upstream("Alipay's total_amount is not an amount".into()))?;
+        Ok(Some(Settled {
+            succeeded,
+            amount,
+            currency: "CNY".into(),
+            provider_ref: field("trade_no"),
+        }))
     }
 
     /// The public parameters of a call and its business content, signed with the merchant's key.

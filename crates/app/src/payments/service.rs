@@ -489,8 +489,9 @@ async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResu
     Ok(store::mark(&state.db, payment.id, &from, PaymentStatus::Refunded, now).await?)
 }
 
-/// A provider's later word on a refund it was processing: paid out, or failed. A failed
-/// refund stays owed to the buyer in refunds payable, for Hongshu's staff to pay by hand.
+/// A provider's later word on a refund it was processing: paid out, or failed. The ledger's
+/// side is made sure of first (a crash may have come between the provider's answer and it). A
+/// failed refund stays owed to the buyer in refunds payable, for Hongshu's staff to pay by hand.
 pub async fn refund_settled(
     state: &AppState,
     provider: &str,
@@ -512,7 +513,7 @@ pub async fn refund_settled(
     }
     match payment.status {
         PaymentStatus::Refunding => {}
-        PaymentStatus::Refunded => return Ok(()),
+        PaymentStatus::Refunded | PaymentStatus::RefundFailed => return Ok(()),
         // The refund's request has not been recorded yet: the provider delivers again later.
         _ => {
             return Err(AppError::Conflict(
@@ -524,14 +525,21 @@ pub async fn refund_settled(
     let order = order_store::order(&state.db, payment.order_id)
         .await?
         .ok_or(AppError::NotFound("order"))?;
+    let whole_order = store::paid_with(&state.db, order.id).await? == Some(payment.id);
+    take_back(state, &order, &payment, whole_order).await?;
     let name = provider_name(provider);
     if !succeeded {
-        tracing::error!(
-            payment = payment.id.as_i64(),
-            "{name} could not pay a refund out; it is owed to the buyer"
-        );
-        let detail = format!("{name} could not pay the refund out; Hongshu owes it to the buyer");
-        return orders::add_to_timeline(state, &order, detail).await;
+        let (from, to) = ([PaymentStatus::Refunding], PaymentStatus::RefundFailed);
+        if store::mark(&state.db, payment.id, &from, to, Timestamp::now()).await? {
+            tracing::error!(
+                payment = payment.id.as_i64(),
+                "{name} could not pay a refund out; it is owed to the buyer"
+            );
+            let detail =
+                format!("{name} could not pay the refund out; Hongshu owes it to the buyer");
+            orders::add_to_timeline(state, &order, detail).await?;
+        }
+        return Ok(());
     }
     if paid_out(state, &order, &payment).await? {
         let detail = format!("the refund was paid out by {name}");
@@ -539,6 +547,83 @@ pub async fn refund_settled(
     }
     Ok(())
 }
+
+/// Before an unpaid order is cancelled, asks the providers of its pending payments how they
+/// stand, for a notification may have been lost: a payment they confirm is applied as its
+/// notification would have been. A provider that cannot be asked does not hold the order up;
+/// a payment confirmed after cancelling is given back.
+pub async fn settle_pending(state: &AppState, order: Id) {
+    let pending = match store::pending_of(&state.db, order).await {
+        Ok(pending) => pending,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read an order's pending payments");
+            return;
+        }
+    };
+    for payment in pending {
+        let client = &state.payments.client;
+        let asked = match (payment.provider.as_str(), &state.payments) {
+            (
+                "alipay",
+                Payments {
+                    alipay: Some(alipay),
+                    ..
+                },
+            ) => alipay.query(client, &payment).await,
+            (
+                "wechatpay",
+                Payments {
+                    wechatpay: Some(wechat),
+                    ..
+                },
+            ) => wechat.query(client, &payment).await,
+            _ => continue,
+        };
+        let applied = match asked {
+            Ok(Some(settled)) => {
+                let notice = Notice {
+                    provider: &payment.provider,
+                    payment: payment.id,
+                    succeeded: settled.succeeded,
+                    amount: settled.amount,
+                    currency: &settled.currency,
+                    provider_ref: &settled.provider_ref,
+                };
+                apply(state, &notice).await
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = applied {
+            tracing::warn!(payment = payment.id.as_i64(), error = %e, "could not learn how a payment stands");
+        }
+    }
+}
+
+/// Asks WeChat Pay about refunds it has been processing for a while, in case their
+/// notifications were lost, and settles those it has finished.
+pub async fn follow_up_refunds(state: &AppState) -> AppResult<usize> {
+    let Some(wechat) = &state.payments.wechatpay else {
+        return Ok(0);
+    };
+    let before = Timestamp::from_millis(Timestamp::now().as_millis() - REFUND_PATIENCE_MS);
+    let mut settled = 0;
+    for payment in store::refunding(&state.db, "wechatpay", before, 100).await? {
+        let outcome = match wechat.refund_status(&state.payments.client, &payment).await {
+            Ok(RefundProgress::Processing) => continue,
+            Ok(RefundProgress::Done) => true,
+            Err(AppError::Conflict(..)) => false,
+            Err(e) => return Err(e),
+        };
+        let (id, amount) = (payment.id, payment.amount);
+        refund_settled(state, "wechatpay", id, amount, outcome).await?;
+        settled += 1;
+    }
+    Ok(settled)
+}
+
+/// How long a provider may process a refund before Hongshu asks after it.
+const REFUND_PATIENCE_MS: i64 = 10 * 60 * 1000;
 
 /// A provider's name as buyers know it.
 fn provider_name(provider: &str) -> &str {

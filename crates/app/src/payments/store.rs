@@ -22,16 +22,51 @@ pub async fn insert_payment(db: &Db, payment: &Payment) -> Result<(), sqlx::Erro
     Ok(())
 }
 
+type PaymentRow = (i64, i64, String, i64, String, String, String, i64);
+
+const PAYMENT_SELECT: &str =
+    "SELECT id, order_id, provider, amount, currency, status, provider_ref, created_at FROM payments";
+
 pub async fn payment(db: &Db, id: Id) -> Result<Option<Payment>, sqlx::Error> {
-    type Row = (i64, i64, String, i64, String, String, String, i64);
-    let row: Option<Row> = query_as(
-        "SELECT id, order_id, provider, amount, currency, status, provider_ref, created_at \
-         FROM payments WHERE id = $1",
-    )
-    .bind(id.as_i64())
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(row.map(|r| Payment {
+    let row: Option<PaymentRow> = query_as(&format!("{PAYMENT_SELECT} WHERE id = $1"))
+        .bind(id.as_i64())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(to_payment))
+}
+
+/// An order's payments still waiting for the provider's word.
+pub async fn pending_of(db: &Db, order: Id) -> Result<Vec<Payment>, sqlx::Error> {
+    let sql = format!("{PAYMENT_SELECT} WHERE order_id = $1 AND status = 'pending' ORDER BY id");
+    let rows: Vec<PaymentRow> = query_as(&sql)
+        .bind(order.as_i64())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_payment).collect())
+}
+
+/// A provider's payments whose refund it has been processing since before `before`.
+pub async fn refunding(
+    db: &Db,
+    provider: &str,
+    before: Timestamp,
+    limit: u32,
+) -> Result<Vec<Payment>, sqlx::Error> {
+    let sql = format!(
+        "{PAYMENT_SELECT} WHERE provider = $1 AND status = 'refunding' AND updated_at < $2 \
+         ORDER BY updated_at LIMIT $3"
+    );
+    let rows: Vec<PaymentRow> = query_as(&sql)
+        .bind(provider)
+        .bind(before.as_millis())
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_payment).collect())
+}
+
+fn to_payment(r: PaymentRow) -> Payment {
+    Payment {
         id: Id::from_i64(r.0),
         order_id: Id::from_i64(r.1),
         pay_url: super::service::pay_url(&r.2, Id::from_i64(r.0)),
@@ -41,7 +76,7 @@ pub async fn payment(db: &Db, id: Id) -> Result<Option<Payment>, sqlx::Error> {
         status: PaymentStatus::from_db(&r.5),
         provider_ref: r.6,
         created_at: Timestamp::from_millis(r.7),
-    }))
+    }
 }
 
 /// Settles a pending payment as succeeded or failed; false when it was settled before.

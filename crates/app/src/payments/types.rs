@@ -12,6 +12,8 @@ pub enum PaymentStatus {
     Failed,
     /// A refund was asked of the provider, which has not paid it out yet.
     Refunding,
+    /// The provider could not pay the refund out; Hongshu owes it to the buyer.
+    RefundFailed,
     /// Given back: by an after-sales refund, or because its order no longer wanted it.
     Refunded,
 }
@@ -23,6 +25,7 @@ impl PaymentStatus {
             PaymentStatus::Succeeded => "succeeded",
             PaymentStatus::Failed => "failed",
             PaymentStatus::Refunding => "refunding",
+            PaymentStatus::RefundFailed => "refund_failed",
             PaymentStatus::Refunded => "refunded",
         }
     }
@@ -32,6 +35,7 @@ impl PaymentStatus {
             "succeeded" => PaymentStatus::Succeeded,
             "failed" => PaymentStatus::Failed,
             "refunding" => PaymentStatus::Refunding,
+            "refund_failed" => PaymentStatus::RefundFailed,
             "refunded" => PaymentStatus::Refunded,
             _ => PaymentStatus::Pending,
         }
@@ -62,4 +66,13 @@ pub enum RefundProgress {
     Done,
     /// Accepted; the provider says when it is paid out.
     Processing,
+}
+
+/// What a provider says of a payment when asked, rather than in a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    pub succeeded: bool,
+    pub amount: i64,
+    pub currency: String,
+    pub provider_ref: String,
 }

@@ -9,12 +9,13 @@ use axum::http::HeaderMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use kernel::{Id, Timestamp};
+use reqwest::Method;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 
 use super::keys;
 use super::service::{self, Notice};
-use super::types::{Payment, RefundProgress};
+use super::types::{Payment, RefundProgress, Settled};
 use crate::config::WechatPayConfig;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -92,7 +93,12 @@ impl WechatPay {
             "amount": {"total": payment.amount, "currency": payment.currency},
         });
         let answer = self
-            .call(client, "/v3/pay/transactions/native", &body)
+            .call(
+                client,
+                Method::POST,
+                "/v3/pay/transactions/native",
+                Some(&body),
+            )
             .await?;
         answer["code_url"]
             .as_str()
@@ -117,42 +123,87 @@ impl WechatPay {
             "amount": {"refund": payment.amount, "total": payment.amount, "currency": payment.currency},
         });
         let answer = self
-            .call(client, "/v3/refund/domestic/refunds", &body)
+            .call(
+                client,
+                Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(&body),
+            )
             .await?;
-        match answer["status"].as_str().unwrap_or("") {
-            "SUCCESS" => Ok(RefundProgress::Done),
-            "PROCESSING" => Ok(RefundProgress::Processing),
-            status => Err(AppError::Conflict(
-                "provider",
-                format!("WeChat Pay did not take the refund: {status}"),
-            )),
-        }
+        refund_progress(&answer)
     }
 
-    /// A signed POST to the API. The answer counts only once the platform's signature over it
-    /// verifies; a refusal is an error carrying WeChat Pay's reason.
+    /// Asks WeChat Pay how a payment stands: settled, or `None` while the buyer has not paid
+    /// (or never scanned the code).
+    pub async fn query(
+        &self,
+        client: &reqwest::Client,
+        payment: &Payment,
+    ) -> AppResult<Option<Settled>> {
+        let path = format!(
+            "/v3/pay/transactions/out-trade-no/{}?mchid={}",
+            payment.id.as_i64(),
+            self.mch_id
+        );
+        let deal: Transaction = match self.call(client, Method::GET, &path, None).await {
+            // ORDER_NOT_EXIST: never scanned.
+            Err(AppError::Conflict(..)) => return Ok(None),
+            answer => serde_json::from_value(answer?).map_err(|_| {
+                AppError::Upstream("WeChat Pay's transaction could not be read".into())
+            })?,
+        };
+        let succeeded = match deal.trade_state.as_str() {
+            "SUCCESS" => true,
+            "CLOSED" | "PAYERROR" | "REVOKED" => false,
+            _ => return Ok(None),
+        };
+        Ok(Some(Settled {
+            succeeded,
+            amount: deal.amount.total,
+            currency: deal.amount.currency,
+            provider_ref: deal.transaction_id,
+        }))
+    }
+
+    /// Where a refund WeChat Pay was processing stands: paid out (`Done`), still processing,
+    /// or failed (an error naming its status).
+    pub async fn refund_status(
+        &self,
+        client: &reqwest::Client,
+        payment: &Payment,
+    ) -> AppResult<RefundProgress> {
+        let path = format!(
+            "/v3/refund/domestic/refunds/{}",
+            service::refund_number(payment.id)
+        );
+        let answer = self.call(client, Method::GET, &path, None).await?;
+        refund_progress(&answer)
+    }
+
+    /// A signed request to the API. The answer counts only once the platform's signature over
+    /// it verifies; a refusal is an error carrying WeChat Pay's reason.
     async fn call(
         &self,
         client: &reqwest::Client,
+        method: Method,
         path: &str,
-        body: &serde_json::Value,
+        body: Option<&serde_json::Value>,
     ) -> AppResult<serde_json::Value> {
-        let body = body.to_string();
+        let body = body.map_or_else(String::new, |b| b.to_string());
         let nonce = crate::accounts::service::random_secret();
         let at = Timestamp::now().as_millis() / 1000;
         let unreachable = |e: reqwest::Error| AppError::Upstream(format!("WeChat Pay: {e}"));
-        let response = client
-            .post(format!("{}{path}", self.api_base))
-            .header(
-                "Authorization",
-                self.authorization("POST", path, &body, at, &nonce),
-            )
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let signature = self.authorization(method.as_str(), path, &body, at, &nonce);
+        let mut request = client
+            .request(method, format!("{}{path}", self.api_base))
+            .header("Authorization", signature)
+            .header("Accept", "application/json");
+        if !body.is_empty() {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.map_err(unreachable)?;
         let (status, headers) = (response.status(), response.headers().clone());
         let text = response.bytes().await.map_err(unreachable)?;
         if let Err(reason) = self.verify_signed(&headers, &text) {
@@ -215,6 +266,18 @@ impl WechatPay {
         cipher
             .decrypt(Nonce::from_slice(resource.nonce.as_bytes()), payload)
             .ok()
+    }
+}
+
+/// A refund's status as WeChat Pay reports it.
+fn refund_progress(answer: &serde_json::Value) -> AppResult<RefundProgress> {
+    match answer["status"].as_str().unwrap_or("") {
+        "SUCCESS" => Ok(RefundProgress::Done),
+        "PROCESSING" => Ok(RefundProgress::Processing),
+        status => Err(AppError::Conflict(
+            "provider",
+            format!("WeChat Pay did not pay the refund out: {status}"),
+        )),
     }
 }
 

@@ -20,7 +20,7 @@ use sha2::Sha256;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::helpers::{problem, spawn_app_with, TestApp};
@@ -151,6 +151,7 @@ async fn alipay_gateway(
 /// `Wechatpay-*` headers over `timestamp\nnonce\nbody\n`.
 async fn wechatpay_api(
     State(script): State<Arc<Script>>,
+    method: axum::http::Method,
     uri: Uri,
     headers: HeaderMap,
     body: String,
@@ -164,15 +165,15 @@ async fn wechatpay_api(
             .unwrap_or("")
             .to_owned()
     };
+    let path = uri.path_and_query().unwrap().as_str();
     let message = format!(
-        "POST\n{}\n{}\n{}\n{body}\n",
-        uri.path(),
+        "{method}\n{path}\n{}\n{}\n{body}\n",
         part("timestamp"),
         part("nonce_str")
     );
     let verified = verifies(&script.merchant, message.as_bytes(), &part("signature"));
-    let request =
-        json!({"path": uri.path(), "body": serde_json::from_str::<Value>(&body).unwrap()});
+    let body = serde_json::from_str::<Value>(&body).unwrap_or(Value::Null);
+    let request = json!({"method": method.as_str(), "path": path, "body": body});
     let (status, answer, good) = script.next_answer(request, verified);
     let text = answer.to_string();
     let at = kernel::Timestamp::now().as_millis() / 1000;
@@ -187,6 +188,16 @@ async fn wechatpay_api(
     signed.insert("wechatpay-serial", "PLATFORM1".parse().unwrap());
     signed.insert("content-type", "application/json".parse().unwrap());
     (StatusCode::from_u16(status).unwrap(), signed, text)
+}
+
+/// WeChat Pay's API, answering from the script.
+fn wechatpay_router(script: &Arc<Script>) -> Router {
+    Router::new()
+        .route("/v3/pay/transactions/native", post(wechatpay_api))
+        .route("/v3/refund/domestic/refunds", post(wechatpay_api))
+        .route("/v3/pay/transactions/out-trade-no/{id}", get(wechatpay_api))
+        .route("/v3/refund/domestic/refunds/{number}", get(wechatpay_api))
+        .with_state(script.clone())
 }
 
 /// The buyer asks for a refund before shipping; the path the merchant approves it at.
@@ -489,13 +500,7 @@ async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_o
         (private_pem(&merchant_key), public_pem(&platform_key));
     let apiv3 = "Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk";
     let script = Script::new(&merchant_key, &platform_key);
-    let api = serve(
-        Router::new()
-            .route("/v3/pay/transactions/native", post(wechatpay_api))
-            .route("/v3/refund/domestic/refunds", post(wechatpay_api))
-            .with_state(script.clone()),
-    )
-    .await;
+    let api = serve(wechatpay_router(&script)).await;
     let app = spawn_app_with(move |c| {
         let w = &mut c.mall.wechatpay;
         w.api_base = api;
@@ -692,5 +697,144 @@ async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_o
         .filter(|e| e["detail"] == "the refund was paid out by WeChat Pay")
         .count();
     assert_eq!(paid_out, 1, "{refunded}");
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn lost_notifications_are_made_up_for_by_asking_the_providers() {
+    let (merchant_key, alipay_key, platform_key) = (new_key(), new_key(), new_key());
+    let alipay = Script::new(&merchant_key, &alipay_key);
+    let wechat = Script::new(&merchant_key, &platform_key);
+    let gateway = serve(
+        Router::new()
+            .route("/gateway.do", post(alipay_gateway))
+            .with_state(alipay.clone()),
+    )
+    .await;
+    let api = serve(wechatpay_router(&wechat)).await;
+    let (merchant_private, alipay_public, platform_public) = (
+        private_pem(&merchant_key),
+        public_pem(&alipay_key),
+        public_pem(&platform_key),
+    );
+    let app = spawn_app_with(move |c| {
+        let a = &mut c.mall.alipay;
+        a.app_id = "2021000123456789".into();
+        a.private_key = merchant_private.clone();
+        a.alipay_public_key = alipay_public;
+        a.gateway = format!("{gateway}/gateway.do");
+        let w = &mut c.mall.wechatpay;
+        w.api_base = api;
+        w.mch_id = "1900000109".into();
+        w.app_id = "wxd678efh567hg6787".into();
+        w.serial_no = "5157F09EFDC096DE15EBE81A47057A72".into();
+        w.private_key = merchant_private;
+        w.platform_public_key = platform_public;
+        w.apiv3_key = "Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk".into();
+    })
+    .await;
+    let start = |buyer: String, order: String, provider: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/orders/{order}/payments");
+            let body = json!({"provider": provider});
+            let started = app.send_as(Method::POST, &buyer, &path, Some(body)).await;
+            assert_eq!(started.status(), StatusCode::CREATED);
+            let payment: Value = started.json().await.unwrap();
+            payment["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (ali_buyer, ali_order, _) = unpaid_order(&app, "ali_lost").await;
+    let ali_order = ali_order["id"].as_str().unwrap().to_owned();
+    let ali_payment = start(ali_buyer.clone(), ali_order.clone(), "alipay").await;
+    let (wx_buyer, wx_order, wx_merchant) = unpaid_order(&app, "wx_lost").await;
+    let wx_order = wx_order["id"].as_str().unwrap().to_owned();
+    let code = json!({"code_url": "weixin://wxpay/bizpayurl?pr=lost"});
+    wechat.will_answer(200, code.clone(), true);
+    let wx_payment = start(wx_buyer.clone(), wx_order.clone(), "wechatpay").await;
+    let (idle_buyer, idle_order, _) = unpaid_order(&app, "wx_idle").await;
+    let idle_order = idle_order["id"].as_str().unwrap().to_owned();
+    wechat.will_answer(200, code, true);
+    start(idle_buyer.clone(), idle_order.clone(), "wechatpay").await;
+
+    // The buyers paid two of them, but no notification came; the time to pay runs out. Before
+    // cancelling, the providers are asked; orders are looked at oldest first.
+    alipay.will_answer(
+        200,
+        json!({"code": "10000", "msg": "Success", "out_trade_no": ali_payment,
+            "trade_no": "2026112222001400000000000009", "trade_status": "TRADE_SUCCESS",
+            "total_amount": "88.00"}),
+        true,
+    );
+    wechat.will_answer(
+        200,
+        json!({"mchid": "1900000109", "out_trade_no": wx_payment,
+            "transaction_id": "4200000000202611220000000009", "trade_state": "SUCCESS",
+            "amount": {"total": 8800, "currency": "CNY"}}),
+        true,
+    );
+    wechat.will_answer(
+        404,
+        json!({"code": "ORDER_NOT_EXIST", "message": "订单不存在"}),
+        true,
+    );
+    store::query("UPDATE orders SET pay_by = pay_by - 900001")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let cancelled = app::orders::service::move_overdue(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(cancelled, 1, "only the order nobody paid");
+    let status = |buyer: String, order: String| {
+        let app = &app;
+        async move {
+            let order = app
+                .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
+                .await;
+            order["status"].as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(status(ali_buyer, ali_order).await, "paid");
+    assert_eq!(status(wx_buyer.clone(), wx_order.clone()).await, "paid");
+    assert_eq!(status(idle_buyer, idle_order).await, "cancelled");
+    let asked = wechat.requests();
+    assert_eq!(asked[2].0["method"], "GET");
+    assert_eq!(
+        asked[2].0["path"],
+        format!("/v3/pay/transactions/out-trade-no/{wx_payment}?mchid=1900000109")
+    );
+    assert!(asked.iter().all(|(_, verified)| *verified));
+
+    // A refund WeChat Pay is processing, whose notification never comes: after a while it is
+    // asked after; once paid out it is settled, and asking again changes nothing.
+    let approve = ask_refund(&app, &wx_buyer, &wx_order).await;
+    let refund = |status: &str| {
+        json!({"out_refund_no": format!("R{wx_payment}"), "status": status,
+            "amount": {"refund": 8800, "total": 8800, "currency": "CNY"}})
+    };
+    wechat.will_answer(200, refund("PROCESSING"), true);
+    let approved = app
+        .send_as(Method::POST, &wx_merchant, &approve, None)
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let follow_up = || app::payments::service::follow_up_refunds(&app.state);
+    assert_eq!(follow_up().await.unwrap(), 0, "not asked after at once");
+    store::query("UPDATE payments SET updated_at = updated_at - 600001")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    wechat.will_answer(200, refund("SUCCESS"), true);
+    assert_eq!(follow_up().await.unwrap(), 1);
+    assert_eq!(follow_up().await.unwrap(), 0);
+    let payment = app
+        .get_json_as(&wx_buyer, &format!("/api/v1/payments/{wx_payment}"))
+        .await;
+    assert_eq!(payment["status"], "refunded");
+    assert_eq!(
+        wechat.requests().last().unwrap().0["path"],
+        format!("/v3/refund/domestic/refunds/R{wx_payment}")
+    );
+    assert_eq!(app.balance(240, "platform").await, 0, "paid out");
     app.assert_ledger_balances().await;
 }
