@@ -59,6 +59,9 @@ pub struct FeedConfig {
     pub seen_capacity: usize,
     /// Largest false-positive rate of the seen-note filter.
     pub seen_false_positives: f64,
+    /// Impressions of the last this many days are remembered as seen again when the feed is
+    /// rebuilt at start, so a restart does not show people what they have just scrolled past.
+    pub seen_days: u32,
 }
 
 impl Default for FeedConfig {
@@ -89,6 +92,7 @@ impl Default for FeedConfig {
             topic_spacing: 2,
             seen_capacity: 2_000,
             seen_false_positives: 0.01,
+            seen_days: 7,
         }
     }
 }

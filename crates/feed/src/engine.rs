@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::config::FeedConfig;
 use crate::seen::Seen;
-use crate::{NoteId, TopicId, UserId};
+use crate::{NoteId, TopicId, UserId, NOBODY};
 
 /// A public note as the feed sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,10 +295,14 @@ impl Engine {
     }
 
     /// Learns from a whole history at once (loading at start): the trending order is put
-    /// right once at the end rather than after every signal.
+    /// right once at the end rather than after every signal. An impression of a known reader
+    /// (not [`NOBODY`]) is also remembered as seen by them, in the order given.
     pub fn replay(&mut self, history: impl IntoIterator<Item = (UserId, NoteId, Signal, i64)>) {
         for (reader, note, signal, at) in history {
             self.learn(reader, note, signal, at);
+            if signal == Signal::Impression && reader != NOBODY && self.notes.contains_key(&note) {
+                self.remember_shown(reader, [note]);
+            }
         }
         let keys: Vec<(Ordered, NoteId)> = self
             .notes
@@ -443,7 +447,7 @@ impl Engine {
         let reader = &self.readers[&reader_id];
         let candidates = self.recall(reader, now_ms);
         let page = self.rank(reader_id, reader, candidates, now_ms, limit);
-        self.remember_shown(reader_id, &page);
+        self.remember_shown(reader_id, page.iter().map(|card| card.note));
         page
     }
 
@@ -471,7 +475,7 @@ impl Engine {
             now_ms,
             limit,
         );
-        self.remember_shown(reader_id, &page);
+        self.remember_shown(reader_id, page.iter().map(|card| card.note));
         page
     }
 
@@ -526,14 +530,14 @@ impl Engine {
         page
     }
 
-    fn remember_shown(&mut self, reader_id: UserId, page: &[Card]) {
+    fn remember_shown(&mut self, reader_id: UserId, notes: impl IntoIterator<Item = NoteId>) {
         let (capacity, rate) = (self.config.seen_capacity, self.config.seen_false_positives);
         let seen = self
             .reader(reader_id)
             .seen
             .get_or_insert_with(|| Seen::new(capacity, rate));
-        for card in page {
-            seen.insert(card.note);
+        for note in notes {
+            seen.insert(note);
         }
     }
 

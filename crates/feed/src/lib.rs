@@ -15,5 +15,8 @@ pub use config::{FeedConfig, Pools, RecallSizes, SignalWeights};
 pub use engine::{Card, Engine, NoteInfo, Reason, Signal, Stats, SMALL_CREATOR};
 
 pub type UserId = i64;
+
+/// The reader of impressions counted per note, whose readers are not known.
+pub const NOBODY: UserId = 0;
 pub type NoteId = i64;
 pub type TopicId = i64;

@@ -87,6 +87,35 @@ fn seen_notes_do_not_repeat_and_authors_are_spaced() {
 }
 
 #[test]
+fn impressions_replayed_after_a_restart_are_not_shown_again_and_count_once() {
+    let notes = || (1..=120).map(|id| note(id, id % 6, id % 4, id % 48));
+    let mut before = Engine::new(FeedConfig::default());
+    notes().for_each(|n| before.add_note(n));
+    let shown = ids(&before.explore(1_000, NOW, 20));
+    // The restart: a new engine learns the reader's impressions, and others' counted per note.
+    let mut after = Engine::new(FeedConfig::default());
+    notes().for_each(|n| after.add_note(n));
+    let mut history: Vec<(i64, i64, Signal, i64)> = shown
+        .iter()
+        .map(|id| (1_000, *id, Signal::Impression, NOW))
+        .collect();
+    history.push((feed::NOBODY, 1, Signal::Impression, NOW));
+    after.replay(history);
+    assert_eq!(after.stats().impressions, 21);
+    let next = ids(&after.explore(1_000, NOW, 20));
+    assert_eq!(next.len(), 20);
+    assert!(
+        next.iter().all(|id| !shown.contains(id)),
+        "shown before the restart: {shown:?}, after: {next:?}"
+    );
+    let stranger = ids(&after.explore(2_000, NOW, 20));
+    assert!(
+        stranger.iter().any(|id| shown.contains(id)),
+        "only that reader saw them: {stranger:?}"
+    );
+}
+
+#[test]
 fn hidden_authors_deleted_notes_and_not_interested_never_appear() {
     let mut engine = Engine::new(FeedConfig::default());
     for id in 1..=40 {

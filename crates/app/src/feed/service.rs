@@ -119,6 +119,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let config = state.feed.with(|inner| inner.engine.config().clone());
     let since = Timestamp::now().as_millis() - i64::from(config.window_days) * 86_400_000;
+    let seen_days = config.seen_days;
     let snapshot = store::snapshot(&state.db, since).await?;
     let mut engine = Engine::new(config);
     let notes = snapshot.notes.len();
@@ -145,7 +146,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         }));
         engine
     });
-    let sent = store::send_signals(&state.db, Id::first_at(since).as_i64(), &sender).await;
+    let seen_since = Timestamp::now().as_millis() - i64::from(seen_days) * 86_400_000;
+    let first_note = Id::first_at(since).as_i64();
+    let sent = store::send_signals(&state.db, first_note, seen_since, &sender).await;
     drop(sender);
     let engine = learning.await?;
     let signals = sent?;

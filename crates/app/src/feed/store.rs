@@ -84,20 +84,29 @@ pub async fn snapshot(db: &Db, since_ms: i64) -> Result<Snapshot, sqlx::Error> {
 pub async fn send_signals(
     db: &Db,
     first_note: i64,
+    seen_since: i64,
     out: &tokio::sync::mpsc::Sender<Vec<Signalled>>,
 ) -> Result<u64, sqlx::Error> {
+    // (query, whether it takes `seen_since` as $2). Impressions of the last days come one by
+    // one with their reader, oldest first, to be remembered as seen; older ones are only
+    // counted, per note, with `feed::NOBODY` as the reader.
+    let queries = [
+        ("SELECT user_id, note_id, CAST('like' AS TEXT), created_at, CAST(1 AS BIGINT) FROM likes WHERE note_id >= $1", false),
+        ("SELECT user_id, note_id, CAST('collect' AS TEXT), created_at, CAST(1 AS BIGINT) FROM collects WHERE note_id >= $1", false),
+        ("SELECT author_id, note_id, CAST('comment' AS TEXT), created_at, CAST(1 AS BIGINT) FROM comments WHERE note_id >= $1", false),
+        ("SELECT user_id, note_id, kind, at, CAST(1 AS BIGINT) FROM feed_events WHERE note_id >= $1 AND kind <> 'impression'", false),
+        ("SELECT CAST(0 AS BIGINT), note_id, kind, MAX(at), COUNT(*) FROM feed_events \
+          WHERE note_id >= $1 AND kind = 'impression' AND at < $2 GROUP BY note_id, kind", true),
+        ("SELECT user_id, note_id, kind, at, CAST(1 AS BIGINT) FROM feed_events \
+          WHERE note_id >= $1 AND kind = 'impression' AND at >= $2 ORDER BY at", true),
+    ];
     let mut sent = 0;
-    for sql in [
-        "SELECT user_id, note_id, CAST('like' AS TEXT), created_at, CAST(1 AS BIGINT) FROM likes WHERE note_id >= $1",
-        "SELECT user_id, note_id, CAST('collect' AS TEXT), created_at, CAST(1 AS BIGINT) FROM collects WHERE note_id >= $1",
-        "SELECT author_id, note_id, CAST('comment' AS TEXT), created_at, CAST(1 AS BIGINT) FROM comments WHERE note_id >= $1",
-        "SELECT user_id, note_id, kind, at, CAST(1 AS BIGINT) FROM feed_events WHERE note_id >= $1 AND kind <> 'impression'",
-        "SELECT CAST(0 AS BIGINT), note_id, kind, MAX(at), COUNT(*) FROM feed_events \
-         WHERE note_id >= $1 AND kind = 'impression' GROUP BY note_id, kind",
-    ] {
-        let mut rows = query_as::<_, (i64, i64, String, i64, i64)>(sql)
-            .bind(first_note)
-            .fetch(db.pool());
+    for (sql, seen_bound) in queries {
+        let mut query = query_as::<_, (i64, i64, String, i64, i64)>(sql).bind(first_note);
+        if seen_bound {
+            query = query.bind(seen_since);
+        }
+        let mut rows = query.fetch(db.pool());
         let mut chunk = Vec::with_capacity(SIGNAL_CHUNK);
         while let Some((reader, note, kind, at, times)) = rows.try_next().await? {
             if let Some(signal) = signal_of(&kind) {

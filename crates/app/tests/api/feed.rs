@@ -187,6 +187,36 @@ async fn events_settings_interests_and_stats() {
 }
 
 #[tokio::test]
+async fn what_a_reader_saw_before_a_restart_is_not_shown_again_after_it() {
+    let app = spawn_app().await;
+    let author = app.member("restart_author").await;
+    let reader = app.member("restart_reader").await;
+    for title in ["Lijiang old town", "Tiger Leaping Gorge", "Shaxi market"] {
+        app.post_note(&author, title, "#travel in Yunnan").await;
+    }
+    let explore = app.get_json_as(&reader, "/api/v1/feed/explore").await;
+    let shown = note_ids(&explore);
+    assert_eq!(shown.len(), 3, "{explore}");
+    // The reader's browser reports two of the cards as seen before the server restarts.
+    let events: Vec<Value> = shown[..2]
+        .iter()
+        .map(|id| json!({"note_id": id, "kind": "impression"}))
+        .collect();
+    let reported = app
+        .send_as(
+            Method::POST,
+            &reader,
+            "/api/v1/feed/events",
+            Some(json!({ "events": events })),
+        )
+        .await;
+    assert_eq!(reported.status(), StatusCode::OK);
+    app::feed::service::load(&app.state).await.unwrap();
+    let after = app.get_json_as(&reader, "/api/v1/feed/explore").await;
+    assert_eq!(note_ids(&after), [shown[2].clone()], "{after}");
+}
+
+#[tokio::test]
 async fn the_home_page_is_explore_and_following_needs_signing_in() {
     let app = spawn_app().await;
     let author = app.member("page_author").await;
