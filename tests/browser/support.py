@@ -3,6 +3,7 @@ the JSON API for setting the scene."""
 
 import json
 import os
+import shutil
 import struct
 import tempfile
 import urllib.request
@@ -26,15 +27,18 @@ PASSWORD = "red potato 42"
 
 
 def new_browser(language="en-US"):
-    """A headless Chromium with a profile of its own. Its start is tried twice: Chromium now and
-    then exits while starting on a busy machine, which says nothing about Hongshu."""
+    """A headless Chromium with a profile of its own, removed when the browser quits. Its start
+    is tried twice: Chromium now and then exits while starting on a busy machine, which says
+    nothing about Hongshu."""
+    profiles = []
+
     def options():
         opts = webdriver.ChromeOptions()
         opts.binary_location = "/usr/bin/chromium"
-        profile = tempfile.mkdtemp(prefix="hongshu-chromium-")
+        profiles.append(tempfile.mkdtemp(prefix="hongshu-chromium-"))
         for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", f"--lang={language}"):
+                     "--no-first-run", f"--user-data-dir={profiles[-1]}", f"--lang={language}"):
             opts.add_argument(flag)
         opts.add_experimental_option("prefs", {"intl.accept_languages": language})
         return opts
@@ -44,6 +48,15 @@ def new_browser(language="en-US"):
         browser = webdriver.Remote(command_executor=DRIVER, options=options())
     # chromedriver runs on this machine and reads files itself; there is no grid to upload to.
     browser.file_detector = UselessFileDetector()
+    quit_browser = browser.quit
+
+    def quit_and_remove_profiles():
+        try:
+            quit_browser()
+        finally:
+            for profile in profiles:
+                shutil.rmtree(profile, ignore_errors=True)
+    browser.quit = quit_and_remove_profiles
     return browser
 
 
