@@ -1,7 +1,8 @@
 //! The demo community that `hongshu seed --demo` (and `hongshu serve --demo` on an empty
 //! database) creates: members, brands with their stores and products, notes in Chinese and
-//! English across the main topics with images drawn here, follows, likes, collects and
-//! comments. Everything goes through the domain services, so the demo obeys the same rules as
+//! English across the main topics with images drawn here (some showing the brands' products),
+//! follows, likes, collects and comments, and orders bought from notes, paid in the sandbox,
+//! delivered and reviewed. Everything goes through the domain services, so the demo obeys the same rules as
 //! real use.
 
 use std::io::Cursor;
@@ -18,7 +19,10 @@ use crate::accounts::{service as accounts, store as account_store};
 use crate::error::AppResult;
 use crate::notes::service::{self as notes, Draft};
 use crate::notes::types::Visibility;
+use crate::orders::service as orders;
+use crate::orders::types::{AddressDraft, CheckoutRequest, LineRequest, ReviewDraft};
 use crate::orgs::{service as orgs, types::StaffRole};
+use crate::payments::service::{self as payments, Notice};
 use crate::shop::service::{self as shop, ProductDraft, StoreDraft};
 use crate::shop::types::{ProductState, Shipping, SkuDraft};
 use crate::social::service as social;
@@ -217,7 +221,7 @@ pub async fn seed(
     let mut rng = StdRng::seed_from_u64(0x1234_5678);
     let password = format!("demo-{}", &accounts::random_secret()[..12]);
     let members = make_members(state, &mut rng, size.members, &password).await?;
-    make_brands(state, &mut rng, &members).await?;
+    let stores = make_brands(state, &mut rng, &members).await?;
     for member in &members {
         let count = rng.gen_range(3..=12).min(members.len() - 1);
         let chosen: Vec<&User> = members
@@ -229,12 +233,29 @@ pub async fn seed(
             social::follow(state, member, &other.handle).await?;
         }
     }
+    let mut tagged = Vec::new();
     for done in 0..size.notes {
         let author = members.choose(&mut rng).expect("members exist");
-        let note = make_note(state, &mut rng, author, done).await?;
+        let topic = done % TOPICS.len();
+        let on_sale: Vec<Id> = stores
+            .iter()
+            .flat_map(|s| &s.products)
+            .filter(|(_, t)| *t == topic)
+            .map(|(id, _)| *id)
+            .collect();
+        // About a third of the notes on a topic the brands sell for show one of their products.
+        let product = on_sale
+            .choose(&mut rng)
+            .copied()
+            .filter(|_| rng.gen_bool(0.3));
+        let note = make_note(state, &mut rng, author, topic, product).await?;
+        if let Some(product) = product {
+            tagged.push((note, product));
+        }
         react(state, &mut rng, &members, note).await?;
         progress(done + 1, size.notes);
     }
+    make_purchases(state, &mut rng, &members, &stores, &tagged).await?;
     Ok(Some(DemoAccounts {
         handles: FEATURED
             .iter()
@@ -333,7 +354,18 @@ const MOUNTAIN_GEAR_PRODUCTS: &[DemoProduct] = &[
     ),
 ];
 
-async fn make_brands(state: &AppState, rng: &mut StdRng, members: &[User]) -> AppResult<()> {
+/// A demo store: who runs it, and its products with the topic of their pictures.
+struct DemoStore {
+    owner: User,
+    products: Vec<(Id, usize)>,
+}
+
+async fn make_brands(
+    state: &AppState,
+    rng: &mut StdRng,
+    members: &[User],
+) -> AppResult<Vec<DemoStore>> {
+    let mut stores = Vec::new();
     let brands = [
         (
             "redbean",
@@ -357,9 +389,13 @@ async fn make_brands(state: &AppState, rng: &mut StdRng, members: &[User]) -> Ap
         let brand = orgs::create(state, owner, slug, name).await?;
         orgs::put_member(state, owner, &brand, &staff.handle, StaffRole::Staff).await?;
         crate::orgs::store::set_verified(&state.db, brand.id, true).await?;
-        make_store(state, rng, owner, slug, name, products).await?;
+        let products = make_store(state, rng, owner, slug, name, products).await?;
+        stores.push(DemoStore {
+            owner: owner.clone(),
+            products,
+        });
     }
-    Ok(())
+    Ok(stores)
 }
 
 /// The brand's store with its products on sale: free shipping from ¥99, more to far regions.
@@ -370,7 +406,7 @@ async fn make_store(
     slug: &str,
     name: &str,
     products: &[DemoProduct],
-) -> AppResult<()> {
+) -> AppResult<Vec<(Id, usize)>> {
     let shipping = Shipping {
         fee: 800,
         free_over: 9_900,
@@ -386,6 +422,7 @@ async fn make_store(
         logo_media_id: Some(logo.id),
     };
     let store = shop::open_store(state, owner, slug, &draft).await?;
+    let mut made = Vec::new();
     for (i, (title, category, topic, variants)) in products.iter().enumerate() {
         let picture = picture_of(&TOPICS[*topic], rng, i);
         let media = crate::media::service::upload(state, owner, picture.into()).await?;
@@ -408,18 +445,20 @@ async fn make_store(
                 weight_g: 300,
             })
             .collect();
-        shop::create_product(state, owner, store.id, &draft, &skus).await?;
+        let product = shop::create_product(state, owner, store.id, &draft, &skus).await?;
+        made.push((product.id, *topic));
     }
-    Ok(())
+    Ok(made)
 }
 
 async fn make_note(
     state: &AppState,
     rng: &mut StdRng,
     author: &User,
-    index: usize,
+    topic: usize,
+    product: Option<Id>,
 ) -> AppResult<Id> {
-    let topic = &TOPICS[index % TOPICS.len()];
+    let topic = &TOPICS[topic];
     let mut media = Vec::new();
     for picture in 0..rng.gen_range(1..=3) {
         let bytes = picture_of(topic, rng, picture);
@@ -443,9 +482,106 @@ async fn make_note(
         media_ids: &media,
         visibility: Visibility::Public,
         draft: false,
-        product_ids: &[],
+        product_ids: product.as_slice(),
     };
     Ok(notes::create(state, author, &draft).await?.id)
+}
+
+/// What demo buyers say about what they bought.
+const REVIEWS: &[&str] = &[
+    "质地很好，回购了！Lovely texture, bought again.",
+    "和笔记里说的一样 · Just as the note said.",
+    "物流很快，包装完整。Fast delivery, well packed.",
+    "Good value for the price.",
+    "颜色比图片更好看。Nicer in person.",
+];
+
+/// Members buy products they found in notes, through the same steps as real buyers: checkout
+/// from the note, a sandbox payment, shipping, receipt, and a review (some with a photo). The
+/// notes' authors earn their commission.
+async fn make_purchases(
+    state: &AppState,
+    rng: &mut StdRng,
+    members: &[User],
+    stores: &[DemoStore],
+    tagged: &[(Id, Id)],
+) -> AppResult<()> {
+    let mut addressed = std::collections::HashMap::new();
+    for (n, (note, product_id)) in tagged.iter().take(12).enumerate() {
+        let Some((store, topic)) = stores.iter().find_map(|s| {
+            let (_, topic) = s.products.iter().find(|(p, _)| p == product_id)?;
+            Some((s, *topic))
+        }) else {
+            continue;
+        };
+        let author = notes::get(state, None, *note).await?.author.id;
+        let Some(buyer) = members
+            .choose_multiple(rng, 3)
+            .find(|m| m.id != author && m.id != store.owner.id)
+        else {
+            continue;
+        };
+        let address = match addressed.get(&buyer.id) {
+            Some(address) => *address,
+            None => {
+                let region = *["上海", "北京", "广东", "四川"]
+                    .choose(rng)
+                    .expect("regions");
+                let draft = AddressDraft {
+                    name: buyer.display_name.clone(),
+                    phone: "13800138000".into(),
+                    region: region.into(),
+                    detail: "1 Demo Road".into(),
+                };
+                let id = orders::add_address(state, buyer, &draft).await?.id;
+                *addressed.entry(buyer.id).or_insert(id)
+            }
+        };
+        let product = shop::product(state, None, *product_id).await?;
+        let request = CheckoutRequest {
+            address_id: address,
+            items: vec![LineRequest {
+                sku_id: product.skus[0].id,
+                quantity: 1,
+                note_id: Some(*note),
+            }],
+        };
+        let (_, placed) = orders::checkout(state, buyer, &format!("demo-{n}"), &request).await?;
+        for order in placed {
+            let payment = payments::start(state, buyer, order.id, "sandbox").await?;
+            let paid = Notice {
+                provider: "sandbox",
+                payment: payment.id,
+                succeeded: true,
+                amount: payment.amount,
+                currency: &payment.currency,
+                provider_ref: "demo",
+            };
+            payments::apply(state, &paid).await?;
+            let tracking = format!("SF{}", 1_000_000_000 + n);
+            orders::ship(state, &store.owner, order.id, "顺丰 SF Express", &tracking).await?;
+            orders::deliver(state, &store.owner, order.id).await?;
+            orders::confirm(state, buyer, order.id).await?;
+            let media_ids = match rng.gen_bool(0.5) {
+                true => {
+                    let picture = picture_of(&TOPICS[topic], rng, n);
+                    vec![
+                        crate::media::service::upload(state, buyer, picture.into())
+                            .await?
+                            .id,
+                    ]
+                }
+                false => Vec::new(),
+            };
+            let review = ReviewDraft {
+                rating: rng.gen_range(4..=5),
+                body: (*REVIEWS.choose(rng).expect("reviews")).to_owned(),
+                media_ids,
+            };
+            orders::review(state, buyer, order.id, 0, &review).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn react(state: &AppState, rng: &mut StdRng, members: &[User], note: Id) -> AppResult<()> {

@@ -36,6 +36,27 @@ async fn the_demo_fills_an_empty_site_once_and_never_a_site_in_use() {
         first["media"][0]["card_url"].is_string(),
         "demo notes have pictures"
     );
+    // Members bought products they found in notes: paid, delivered and reviewed, the notes'
+    // authors paid their commission, and the ledger balanced.
+    let products = app.get_json("/api/v1/products").await;
+    let mut reviewed = 0;
+    for product in products["items"].as_array().unwrap() {
+        let path = format!(
+            "/api/v1/products/{}/reviews",
+            product["id"].as_str().unwrap()
+        );
+        reviewed += app.get_json(&path).await["items"].as_array().unwrap().len();
+    }
+    assert!(reviewed > 0, "demo products have reviews");
+    let accounts = app.state.ledger.all_accounts().await.unwrap();
+    let earned: i64 = accounts
+        .iter()
+        .filter(|a| a.code == 210)
+        .map(|a| a.balance.credits_posted)
+        .sum();
+    assert!(earned > 0, "creators earned commissions");
+    let violations = ledger::audit::violations(&app.state.db).await.unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
     assert!(app::demo::seed(&app.state, small, &|_, _| {})
         .await
         .unwrap()
