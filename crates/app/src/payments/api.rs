@@ -26,6 +26,41 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sandbox_notify))
         .routes(routes!(alipay_notify))
         .routes(routes!(wechatpay_notify))
+        .routes(routes!(refunds_owed))
+        .routes(routes!(refunded_by_hand))
+}
+
+/// Refunds a provider could not pay out, which Hongshu owes the buyers (admins only).
+#[utoipa::path(get, path = "/admin/refunds-owed", tag = "admin",
+    responses((status = 200, body = Vec<Payment>), (status = 403, body = Problem)))]
+async fn refunds_owed(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<Json<Vec<Payment>>> {
+    Ok(Json(service::refunds_owed(&state, &user).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ByHand {
+    /// What identifies the payment made by hand, such as the provider console's refund number.
+    pub reference: String,
+}
+
+/// Record that a failed refund was paid by other means (admins only); the payment becomes
+/// refunded and the money leaves refunds payable.
+#[utoipa::path(post, path = "/admin/payments/{id}/refunded-by-hand", tag = "admin", request_body = ByHand,
+    params(("id" = Id, Path, description = "The payment's id")),
+    responses((status = 200, body = Payment), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn refunded_by_hand(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(req): ApiJson<ByHand>,
+) -> AppResult<Json<Payment>> {
+    Ok(Json(
+        service::refunded_by_hand(&state, &user, id, &req.reference).await?,
+    ))
 }
 
 /// Alipay's asynchronous notification (a signed form). Answered `success` once applied, as
@@ -52,7 +87,7 @@ async fn wechatpay_notify(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PaymentRequest {
-    /// `sandbox`.
+    /// `sandbox`, or `alipay` or `wechatpay` when configured.
     pub provider: String,
 }
 

@@ -12,6 +12,7 @@ use super::alipay::Alipay;
 use super::store;
 use super::types::{Payment, PaymentStatus, RefundProgress};
 use super::wechatpay::WechatPay;
+use crate::accounts::service::require_admin;
 use crate::accounts::types::User;
 use crate::config::MallConfig;
 use crate::error::{AppError, AppResult, FieldError};
@@ -484,7 +485,11 @@ async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResu
         order,
     );
     orders::submit_linked(state, vec![transfer]).await?;
-    let from = [PaymentStatus::Succeeded, PaymentStatus::Refunding];
+    let from = [
+        PaymentStatus::Succeeded,
+        PaymentStatus::Refunding,
+        PaymentStatus::RefundFailed,
+    ];
     let now = Timestamp::now();
     Ok(store::mark(&state.db, payment.id, &from, PaymentStatus::Refunded, now).await?)
 }
@@ -624,6 +629,48 @@ pub async fn follow_up_refunds(state: &AppState) -> AppResult<usize> {
 
 /// How long a provider may process a refund before Hongshu asks after it.
 const REFUND_PATIENCE_MS: i64 = 10 * 60 * 1000;
+
+/// Refunds a provider could not pay out, which Hongshu owes buyers: for its staff to pay by
+/// other means (such as the provider's merchant console) and record.
+pub async fn refunds_owed(state: &AppState, staff: &User) -> AppResult<Vec<Payment>> {
+    require_admin(staff)?;
+    Ok(store::refunds_failed(&state.db, 500).await?)
+}
+
+/// Staff record that they paid a failed refund by other means through the payment's provider
+/// account: the money leaves refunds payable, the payment is refunded, and the order's
+/// timeline says so with the staff's reference.
+pub async fn refunded_by_hand(
+    state: &AppState,
+    staff: &User,
+    id: Id,
+    reference: &str,
+) -> AppResult<Payment> {
+    require_admin(staff)?;
+    let reference = crate::accounts::types::parse_line("reference", reference, 100)?;
+    let payment = store::payment(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("payment"))?;
+    if payment.status != PaymentStatus::RefundFailed {
+        return Err(AppError::Conflict(
+            "status",
+            format!(
+                "the payment is {}; only failed refunds are paid by hand",
+                payment.status.as_str()
+            ),
+        ));
+    }
+    let order = order_store::order(&state.db, payment.order_id)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    if paid_out(state, &order, &payment).await? {
+        let detail = format!("the refund was paid by Hongshu's staff ({reference})");
+        orders::add_to_timeline(state, &order, detail).await?;
+    }
+    store::payment(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("payment"))
+}
 
 /// A provider's name as buyers know it.
 fn provider_name(provider: &str) -> &str {

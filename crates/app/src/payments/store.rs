@@ -65,6 +65,17 @@ pub async fn refunding(
     Ok(rows.into_iter().map(to_payment).collect())
 }
 
+/// Payments whose refund a provider could not pay out, oldest first.
+pub async fn refunds_failed(db: &Db, limit: u32) -> Result<Vec<Payment>, sqlx::Error> {
+    let sql =
+        format!("{PAYMENT_SELECT} WHERE status = 'refund_failed' ORDER BY updated_at LIMIT $1");
+    let rows: Vec<PaymentRow> = query_as(&sql)
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(to_payment).collect())
+}
+
 fn to_payment(r: PaymentRow) -> Payment {
     Payment {
         id: Id::from_i64(r.0),

@@ -158,6 +158,8 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/payments/notify/sandbox", "post"),
         ("/api/v1/payments/notify/alipay", "post"),
         ("/api/v1/payments/notify/wechatpay", "post"),
+        ("/api/v1/admin/refunds-owed", "get"),
+        ("/api/v1/admin/payments/{id}/refunded-by-hand", "post"),
         ("/api/v1/notes/{id}/products", "get"),
         ("/api/v1/me/earnings", "get"),
         ("/api/v1/orders/{id}/items/{position}/review", "post"),

@@ -200,6 +200,70 @@ fn wechatpay_router(script: &Arc<Script>) -> Router {
         .with_state(script.clone())
 }
 
+/// The API v3 key the tests give WeChat Pay's configuration.
+const APIV3_KEY: &str = "Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk";
+
+/// WeChat Pay configured as the tests use it, its API at `api`.
+fn configure_wechatpay(
+    w: &mut app::config::WechatPayConfig,
+    api: String,
+    merchant: &RsaPrivateKey,
+    platform: &RsaPrivateKey,
+) {
+    w.api_base = api;
+    w.mch_id = "1900000109".into();
+    w.app_id = "wxd678efh567hg6787".into();
+    w.serial_no = "5157F09EFDC096DE15EBE81A47057A72".into();
+    w.private_key = private_pem(merchant);
+    w.platform_public_key = public_pem(platform);
+    w.apiv3_key = APIV3_KEY.into();
+}
+
+/// A notification's resource sealed as WeChat Pay seals it: AES-256-GCM under the API v3 key.
+fn sealed(plain: &Value, nonce: &str) -> String {
+    let cipher = Aes256Gcm::new_from_slice(APIV3_KEY.as_bytes()).unwrap();
+    let text = plain.to_string();
+    let payload = Payload {
+        msg: text.as_bytes(),
+        aad: b"wechatpay",
+    };
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(nonce.as_bytes()), payload)
+        .unwrap();
+    STANDARD.encode(sealed)
+}
+
+/// The body of a WeChat Pay refund notification (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, …).
+fn refund_notice(event: &str, payment: &str, status: &str, amount: i64) -> String {
+    let refund = json!({"mchid": "1900000109", "out_trade_no": payment,
+        "transaction_id": "4200000000202611220000000001", "out_refund_no": format!("R{payment}"),
+        "refund_id": "50000000382019052709732678859", "refund_status": status,
+        "success_time": "2026-11-22T13:29:35+08:00", "user_received_account": "招商银行信用卡0403",
+        "amount": {"total": 8800, "refund": amount, "payer_total": 8800, "payer_refund": amount}});
+    json!({"id": "EV-2026112213293500001", "event_type": event,
+        "resource_type": "encrypt-resource",
+        "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": sealed(&refund, "n0nceRefund1"),
+            "associated_data": "wechatpay", "nonce": "n0nceRefund1", "original_type": "refund"}})
+    .to_string()
+}
+
+/// Posts a WeChat Pay notification signed with `key` as of `at` (Unix seconds).
+async fn notify_wechatpay(app: &TestApp, body: String, at: i64, key: &RsaPrivateKey) -> StatusCode {
+    let signature = sign(key, format!("{at}\nn0nce\n{body}\n").as_bytes());
+    app.api
+        .post(app.url("/api/v1/payments/notify/wechatpay"))
+        .header("Wechatpay-Timestamp", at.to_string())
+        .header("Wechatpay-Nonce", "n0nce")
+        .header("Wechatpay-Signature", signature)
+        .header("Wechatpay-Serial", "PLATFORM1")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// The buyer asks for a refund before shipping; the path the merchant approves it at.
 async fn ask_refund(app: &TestApp, buyer: &str, order_id: &str) -> String {
     let ask = json!({"kind": "refund_only", "reason": "Wrong colour"});
@@ -496,20 +560,11 @@ async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once
 #[tokio::test]
 async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_once() {
     let (merchant_key, platform_key) = (new_key(), new_key());
-    let (merchant_private, platform_public) =
-        (private_pem(&merchant_key), public_pem(&platform_key));
-    let apiv3 = "Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk";
     let script = Script::new(&merchant_key, &platform_key);
     let api = serve(wechatpay_router(&script)).await;
-    let app = spawn_app_with(move |c| {
-        let w = &mut c.mall.wechatpay;
-        w.api_base = api;
-        w.mch_id = "1900000109".into();
-        w.app_id = "wxd678efh567hg6787".into();
-        w.serial_no = "5157F09EFDC096DE15EBE81A47057A72".into();
-        w.private_key = merchant_private;
-        w.platform_public_key = platform_public;
-        w.apiv3_key = apiv3.into();
+    let app = spawn_app_with({
+        let (merchant_key, platform_key) = (merchant_key.clone(), platform_key.clone());
+        move |c| configure_wechatpay(&mut c.mall.wechatpay, api, &merchant_key, &platform_key)
     })
     .await;
     let (buyer, order, merchant) = unpaid_order(&app, "wx").await;
@@ -540,58 +595,28 @@ async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_o
     assert_eq!(asked["body"]["amount"]["total"], 8800);
     let payment_id = payment["id"].as_str().unwrap().to_owned();
 
-    let encrypt = |plain: &Value, nonce: &str| {
-        let cipher = Aes256Gcm::new_from_slice(apiv3.as_bytes()).unwrap();
-        let text = plain.to_string();
-        let payload = Payload {
-            msg: text.as_bytes(),
-            aad: b"wechatpay",
-        };
-        let sealed = cipher
-            .encrypt(Nonce::from_slice(nonce.as_bytes()), payload)
-            .unwrap();
-        STANDARD.encode(sealed)
-    };
     let deal = json!({"mchid": "1900000109", "appid": "wxd678efh567hg6787",
         "out_trade_no": payment_id, "transaction_id": "4200000000202611220000000001",
         "trade_state": "SUCCESS", "amount": {"total": 8800, "currency": "CNY"}});
     let body = json!({"id": "EV-2018022511223320873", "event_type": "TRANSACTION.SUCCESS",
         "resource_type": "encrypt-resource",
-        "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": encrypt(&deal, "fdasflkja484"),
+        "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": sealed(&deal, "fdasflkja484"),
             "associated_data": "wechatpay", "nonce": "fdasflkja484", "original_type": "transaction"}})
     .to_string();
-    let send = |body: String, at: i64, key: &RsaPrivateKey| {
-        let app = &app;
-        let signature = sign(key, format!("{at}\nn0nce\n{body}\n").as_bytes());
-        async move {
-            app.api
-                .post(app.url("/api/v1/payments/notify/wechatpay"))
-                .header("Wechatpay-Timestamp", at.to_string())
-                .header("Wechatpay-Nonce", "n0nce")
-                .header("Wechatpay-Signature", signature)
-                .header("Wechatpay-Serial", "PLATFORM1")
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
     let now = kernel::Timestamp::now().as_millis() / 1000;
     assert_eq!(
-        send(body.clone(), now, &merchant_key).await,
+        notify_wechatpay(&app, body.clone(), now, &merchant_key).await,
         StatusCode::BAD_REQUEST,
         "not the platform's signature"
     );
     assert_eq!(
-        send(body.clone(), now - 3_600, &platform_key).await,
+        notify_wechatpay(&app, body.clone(), now - 3_600, &platform_key).await,
         StatusCode::BAD_REQUEST,
         "an hour old"
     );
-    let wrong_key = body.replace(&encrypt(&deal, "fdasflkja484"), &STANDARD.encode([7u8; 64]));
+    let wrong_key = body.replace(&sealed(&deal, "fdasflkja484"), &STANDARD.encode([7u8; 64]));
     assert_eq!(
-        send(wrong_key, now, &platform_key).await,
+        notify_wechatpay(&app, wrong_key, now, &platform_key).await,
         StatusCode::BAD_REQUEST,
         "does not decrypt"
     );
@@ -602,7 +627,7 @@ async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_o
 
     for _ in 0..3 {
         assert_eq!(
-            send(body.clone(), now, &platform_key).await,
+            notify_wechatpay(&app, body.clone(), now, &platform_key).await,
             StatusCode::NO_CONTENT
         );
     }
@@ -651,28 +676,15 @@ async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_o
         "owed to the buyer"
     );
 
-    let refund = |amount: i64| {
-        json!({"mchid": "1900000109", "out_trade_no": payment_id,
-            "transaction_id": "4200000000202611220000000001", "out_refund_no": format!("R{payment_id}"),
-            "refund_id": "50000000382019052709732678859", "refund_status": "SUCCESS",
-            "success_time": "2026-11-22T13:29:35+08:00", "user_received_account": "招商银行信用卡0403",
-            "amount": {"total": 8800, "refund": amount, "payer_total": 8800, "payer_refund": amount}})
-    };
-    let refund_body = |plain: &Value| {
-        json!({"id": "EV-2026112213293500001", "event_type": "REFUND.SUCCESS",
-            "resource_type": "encrypt-resource",
-            "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": encrypt(plain, "n0nceRefund1"),
-                "associated_data": "wechatpay", "nonce": "n0nceRefund1", "original_type": "refund"}})
-        .to_string()
-    };
+    let refund_body = |amount: i64| refund_notice("REFUND.SUCCESS", &payment_id, "SUCCESS", amount);
     assert_eq!(
-        send(refund_body(&refund(1)), now, &platform_key).await,
+        notify_wechatpay(&app, refund_body(1), now, &platform_key).await,
         StatusCode::BAD_REQUEST,
         "not the payment's amount"
     );
     for _ in 0..3 {
         assert_eq!(
-            send(refund_body(&refund(8800)), now, &platform_key).await,
+            notify_wechatpay(&app, refund_body(8800), now, &platform_key).await,
             StatusCode::NO_CONTENT
         );
     }
@@ -712,25 +724,20 @@ async fn lost_notifications_are_made_up_for_by_asking_the_providers() {
     )
     .await;
     let api = serve(wechatpay_router(&wechat)).await;
-    let (merchant_private, alipay_public, platform_public) = (
-        private_pem(&merchant_key),
-        public_pem(&alipay_key),
-        public_pem(&platform_key),
-    );
-    let app = spawn_app_with(move |c| {
-        let a = &mut c.mall.alipay;
-        a.app_id = "2021000123456789".into();
-        a.private_key = merchant_private.clone();
-        a.alipay_public_key = alipay_public;
-        a.gateway = format!("{gateway}/gateway.do");
-        let w = &mut c.mall.wechatpay;
-        w.api_base = api;
-        w.mch_id = "1900000109".into();
-        w.app_id = "wxd678efh567hg6787".into();
-        w.serial_no = "5157F09EFDC096DE15EBE81A47057A72".into();
-        w.private_key = merchant_private;
-        w.platform_public_key = platform_public;
-        w.apiv3_key = "Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk".into();
+    let app = spawn_app_with({
+        let keys = (
+            merchant_key.clone(),
+            alipay_key.clone(),
+            platform_key.clone(),
+        );
+        move |c| {
+            let a = &mut c.mall.alipay;
+            a.app_id = "2021000123456789".into();
+            a.private_key = private_pem(&keys.0);
+            a.alipay_public_key = public_pem(&keys.1);
+            a.gateway = format!("{gateway}/gateway.do");
+            configure_wechatpay(&mut c.mall.wechatpay, api, &keys.0, &keys.2);
+        }
     })
     .await;
     let start = |buyer: String, order: String, provider: &'static str| {
@@ -836,5 +843,124 @@ async fn lost_notifications_are_made_up_for_by_asking_the_providers() {
         format!("/v3/refund/domestic/refunds/R{wx_payment}")
     );
     assert_eq!(app.balance(240, "platform").await, 0, "paid out");
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn a_refund_wechat_pay_could_not_pay_out_is_owed_until_staff_pay_it_by_hand() {
+    let (merchant_key, platform_key) = (new_key(), new_key());
+    let script = Script::new(&merchant_key, &platform_key);
+    let api = serve(wechatpay_router(&script)).await;
+    let app = spawn_app_with({
+        let (merchant_key, platform_key) = (merchant_key.clone(), platform_key.clone());
+        move |c| configure_wechatpay(&mut c.mall.wechatpay, api, &merchant_key, &platform_key)
+    })
+    .await;
+    let (buyer, order, merchant) = unpaid_order(&app, "wx_owed").await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    script.will_answer(
+        200,
+        json!({"code_url": "weixin://wxpay/bizpayurl?pr=owed"}),
+        true,
+    );
+    let path = format!("/api/v1/orders/{order_id}/payments");
+    let started = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &path,
+            Some(json!({"provider": "wechatpay"})),
+        )
+        .await;
+    let payment: Value = started.json().await.unwrap();
+    let payment_id = payment["id"].as_str().unwrap().to_owned();
+    // Paid; then WeChat Pay takes the refund but cannot pay it out (the buyer's card closed).
+    script.will_answer(
+        200,
+        json!({"mchid": "1900000109", "out_trade_no": payment_id,
+            "transaction_id": "4200000000202611220000000077", "trade_state": "SUCCESS",
+            "amount": {"total": 8800, "currency": "CNY"}}),
+        true,
+    );
+    store::query("UPDATE orders SET pay_by = pay_by - 900001")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    app::orders::service::move_overdue(&app.state)
+        .await
+        .unwrap();
+    let approve = ask_refund(&app, &buyer, &order_id).await;
+    script.will_answer(
+        200,
+        json!({"out_refund_no": format!("R{payment_id}"), "status": "PROCESSING"}),
+        true,
+    );
+    let approved = app.send_as(Method::POST, &merchant, &approve, None).await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let now = kernel::Timestamp::now().as_millis() / 1000;
+    let abnormal = refund_notice("REFUND.ABNORMAL", &payment_id, "ABNORMAL", 8800);
+    for _ in 0..2 {
+        let answered = notify_wechatpay(&app, abnormal.clone(), now, &platform_key).await;
+        assert_eq!(answered, StatusCode::NO_CONTENT);
+    }
+    let payment_path = format!("/api/v1/payments/{payment_id}");
+    assert_eq!(
+        app.get_json_as(&buyer, &payment_path).await["status"],
+        "refund_failed"
+    );
+    assert_eq!(
+        app.balance(240, "platform").await,
+        8800,
+        "owed to the buyer"
+    );
+
+    let owed_path = "/api/v1/admin/refunds-owed";
+    assert_eq!(
+        app.get_as(&merchant, owed_path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.admin("refund_desk").await;
+    let owed = app.get_json_as(&admin, owed_path).await;
+    assert_eq!(owed.as_array().unwrap().len(), 1, "{owed}");
+    assert_eq!(owed[0]["id"], payment_id.as_str());
+    let by_hand = format!("/api/v1/admin/payments/{payment_id}/refunded-by-hand");
+    let blank = app
+        .send_as(
+            Method::POST,
+            &admin,
+            &by_hand,
+            Some(json!({"reference": " "})),
+        )
+        .await;
+    assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let reference = json!({"reference": "WeChat Pay console 50300000512"});
+    let paid = app
+        .send_as(Method::POST, &admin, &by_hand, Some(reference.clone()))
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    let again = app
+        .send_as(Method::POST, &admin, &by_hand, Some(reference))
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "paid once");
+    assert_eq!(
+        app.get_json_as(&buyer, &payment_path).await["status"],
+        "refunded"
+    );
+    assert_eq!(app.balance(240, "platform").await, 0, "no longer owed");
+    assert!(app
+        .get_json_as(&admin, owed_path)
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let timeline = app
+        .get_json_as(&buyer, &format!("/api/v1/orders/{order_id}"))
+        .await["timeline"]
+        .to_string();
+    assert!(
+        timeline.contains("WeChat Pay could not pay the refund out"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("paid by Hongshu's staff (WeChat Pay console 50300000512)"));
     app.assert_ledger_balances().await;
 }
