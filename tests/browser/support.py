@@ -132,6 +132,13 @@ class Visitor:
     def find(self, element_id):
         return self.browser.find_element(By.ID, element_id)
 
+    def press(self, element_id):
+        """Presses a form's button and waits for the page it leads to: loading another page
+        before then would abandon the form's post."""
+        button = self.find(element_id)
+        button.click()
+        self.wait.until(ec.staleness_of(button))
+
     def fill(self, field_id, text):
         field = self.find(field_id)
         field.clear()

@@ -65,7 +65,7 @@ class BuyingFromTheShop(unittest.TestCase):
             buyer.find("pay").click()
             buyer.wait.until(lambda b: "/pay/sandbox/" in b.current_url)
             self.assertIn("199.00", buyer.find("pay-amount").text)
-            buyer.find("pay-succeed").click()
+            buyer.press("pay-succeed")
 
             def status_becomes(visitor, status):
                 def reloaded(browser):
@@ -80,12 +80,12 @@ class BuyingFromTheShop(unittest.TestCase):
             form = seller.find("ship-form")
             form.find_element(By.NAME, "carrier").send_keys("SF Express")
             form.find_element(By.NAME, "tracking_number").send_keys("SF1234567890")
-            seller.find("ship").click()
+            seller.press("ship")
             status_becomes(seller, "shipped")
             self.assertEqual(seller.find("tracking").text, "SF1234567890")
 
             buyer.browser.get(order_url)
-            buyer.find("confirm").click()
+            buyer.press("confirm")
             status_becomes(buyer, "completed")
             steps = buyer.browser.find_elements(By.CSS_SELECTOR, "#timeline li")
             self.assertEqual(len(steps), 4, "placed, paid, shipped, completed")
