@@ -219,6 +219,20 @@ fn configure_wechatpay(
     w.apiv3_key = APIV3_KEY.into();
 }
 
+/// A site that offers WeChat Pay, its API a stand-in answering from the script; with the
+/// merchant's and the platform's keys.
+async fn wechatpay_app() -> (TestApp, Arc<Script>, RsaPrivateKey, RsaPrivateKey) {
+    let (merchant_key, platform_key) = (new_key(), new_key());
+    let script = Script::new(&merchant_key, &platform_key);
+    let api = serve(wechatpay_router(&script)).await;
+    let app = spawn_app_with({
+        let (merchant_key, platform_key) = (merchant_key.clone(), platform_key.clone());
+        move |c| configure_wechatpay(&mut c.mall.wechatpay, api, &merchant_key, &platform_key)
+    })
+    .await;
+    (app, script, merchant_key, platform_key)
+}
+
 /// A notification's resource sealed as WeChat Pay seals it: AES-256-GCM under the API v3 key.
 fn sealed(plain: &Value, nonce: &str) -> String {
     let cipher = Aes256Gcm::new_from_slice(APIV3_KEY.as_bytes()).unwrap();
@@ -559,14 +573,7 @@ async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once
 
 #[tokio::test]
 async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_once() {
-    let (merchant_key, platform_key) = (new_key(), new_key());
-    let script = Script::new(&merchant_key, &platform_key);
-    let api = serve(wechatpay_router(&script)).await;
-    let app = spawn_app_with({
-        let (merchant_key, platform_key) = (merchant_key.clone(), platform_key.clone());
-        move |c| configure_wechatpay(&mut c.mall.wechatpay, api, &merchant_key, &platform_key)
-    })
-    .await;
+    let (app, script, merchant_key, platform_key) = wechatpay_app().await;
     let (buyer, order, merchant) = unpaid_order(&app, "wx").await;
     let order_id = order["id"].as_str().unwrap();
     let start = format!("/api/v1/orders/{order_id}/payments");
@@ -848,14 +855,7 @@ async fn lost_notifications_are_made_up_for_by_asking_the_providers() {
 
 #[tokio::test]
 async fn a_refund_wechat_pay_could_not_pay_out_is_owed_until_staff_pay_it_by_hand() {
-    let (merchant_key, platform_key) = (new_key(), new_key());
-    let script = Script::new(&merchant_key, &platform_key);
-    let api = serve(wechatpay_router(&script)).await;
-    let app = spawn_app_with({
-        let (merchant_key, platform_key) = (merchant_key.clone(), platform_key.clone());
-        move |c| configure_wechatpay(&mut c.mall.wechatpay, api, &merchant_key, &platform_key)
-    })
-    .await;
+    let (app, script, _, platform_key) = wechatpay_app().await;
     let (buyer, order, merchant) = unpaid_order(&app, "wx_owed").await;
     let order_id = order["id"].as_str().unwrap().to_owned();
     script.will_answer(
