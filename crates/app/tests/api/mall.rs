@@ -6,15 +6,21 @@ use serde_json::{json, Value};
 use crate::helpers::{problem, spawn_app, spawn_app_with, TestApp};
 
 /// A merchant and their store.
-struct Merchant {
-    token: String,
-    store: String,
+pub(crate) struct Merchant {
+    pub(crate) token: String,
+    pub(crate) store: String,
 }
 
 impl TestApp {
     /// A member who founds an organisation and opens its store (¥10 shipping, free from ¥99,
     /// ¥25 to Xinjiang).
-    async fn merchant(&self, handle: &str) -> Merchant {
+    pub(crate) async fn merchant(&self, handle: &str) -> Merchant {
+        let shipping = json!({"fee": 1000, "free_over": 9900, "region_fees": {"新疆": 2500}});
+        self.merchant_shipping(handle, shipping).await
+    }
+
+    /// A member who founds an organisation and opens its store with this shipping.
+    pub(crate) async fn merchant_shipping(&self, handle: &str, shipping: Value) -> Merchant {
         let token = self.member(handle).await;
         let org = json!({"slug": format!("{handle}_co"), "name": format!("{handle} Co")});
         let made = self
@@ -22,7 +28,7 @@ impl TestApp {
             .await;
         assert_eq!(made.status(), StatusCode::CREATED);
         let draft = json!({"name": format!("{handle} store"), "description": "Good things",
-            "shipping": {"fee": 1000, "free_over": 9900, "region_fees": {"新疆": 2500}}});
+            "shipping": shipping});
         let opened = self
             .send_as(
                 Method::POST,
@@ -40,7 +46,12 @@ impl TestApp {
     }
 
     /// A product on sale with one SKU per (price, stock); returns the product.
-    async fn product(&self, merchant: &Merchant, title: &str, skus: &[(i64, i64)]) -> Value {
+    pub(crate) async fn product(
+        &self,
+        merchant: &Merchant,
+        title: &str,
+        skus: &[(i64, i64)],
+    ) -> Value {
         self.product_in(merchant, title, "beauty", skus).await
     }
 
@@ -69,7 +80,7 @@ impl TestApp {
         made.json().await.unwrap()
     }
 
-    async fn address(&self, token: &str, region: &str) -> String {
+    pub(crate) async fn address(&self, token: &str, region: &str) -> String {
         let body = json!({"name": "Li Na", "phone": "13800138000", "region": region,
             "detail": "1 Nanjing Road, Shanghai"});
         let saved = self
@@ -80,7 +91,7 @@ impl TestApp {
         address["id"].as_str().unwrap().to_owned()
     }
 
-    async fn checkout(&self, token: &str, key: &str, body: &Value) -> Response {
+    pub(crate) async fn checkout(&self, token: &str, key: &str, body: &Value) -> Response {
         self.api
             .post(self.url("/api/v1/checkout"))
             .bearer_auth(token)
@@ -106,17 +117,16 @@ impl TestApp {
         order
     }
 
+    /// Asks to pay for an order with a provider.
+    pub(crate) async fn start_payment(&self, token: &str, order: &str, provider: &str) -> Response {
+        let path = format!("/api/v1/orders/{order}/payments");
+        let body = json!({ "provider": provider });
+        self.send_as(Method::POST, token, &path, Some(body)).await
+    }
+
     /// Pays an order in the sandbox and waits until it is paid.
     async fn pay(&self, token: &str, order: &str) -> Value {
-        let path = format!("/api/v1/orders/{order}/payments");
-        let started = self
-            .send_as(
-                Method::POST,
-                token,
-                &path,
-                Some(json!({"provider": "sandbox"})),
-            )
-            .await;
+        let started = self.start_payment(token, order, "sandbox").await;
         assert_eq!(started.status(), StatusCode::CREATED);
         let payment: Value = started.json().await.unwrap();
         assert!(payment["pay_url"]
@@ -516,14 +526,7 @@ async fn orders_are_private_and_move_only_forward() {
         app.get_as(&stranger, &path).await.status(),
         StatusCode::FORBIDDEN
     );
-    let pay = app
-        .send_as(
-            Method::POST,
-            &stranger,
-            &format!("{path}/payments"),
-            Some(json!({"provider": "sandbox"})),
-        )
-        .await;
+    let pay = app.start_payment(&stranger, &order, "sandbox").await;
     assert_eq!(pay.status(), StatusCode::FORBIDDEN);
     let ship = json!({"carrier": "SF", "tracking_number": "1"});
     let by_buyer = app
@@ -652,12 +655,7 @@ async fn a_notification_delivered_five_times_pays_once_and_a_forged_one_changes_
     let order = id(&orders[0]);
     let total = orders[0]["total"].as_i64().unwrap();
     let payment: Value = app
-        .send_as(
-            Method::POST,
-            &buyer,
-            &format!("/api/v1/orders/{order}/payments"),
-            Some(json!({"provider": "sandbox"})),
-        )
+        .start_payment(&buyer, &order, "sandbox")
         .await
         .json()
         .await
@@ -770,14 +768,7 @@ async fn unpaid_orders_are_cancelled_when_their_time_runs_out() {
         2,
         "the stock is back on sale"
     );
-    let pay = app
-        .send_as(
-            Method::POST,
-            &buyer,
-            &format!("/api/v1/orders/{order}/payments"),
-            Some(json!({"provider": "sandbox"})),
-        )
-        .await;
+    let pay = app.start_payment(&buyer, &order, "sandbox").await;
     assert_eq!(pay.status(), StatusCode::CONFLICT);
 }
 
@@ -1379,12 +1370,7 @@ async fn a_payment_for_a_cancelled_order_goes_straight_back() {
     let order = id(&orders[0]);
     let total = orders[0]["total"].as_i64().unwrap();
     let payment: Value = app
-        .send_as(
-            Method::POST,
-            &buyer,
-            &format!("/api/v1/orders/{order}/payments"),
-            Some(json!({"provider": "sandbox"})),
-        )
+        .start_payment(&buyer, &order, "sandbox")
         .await
         .json()
         .await

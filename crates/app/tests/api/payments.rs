@@ -298,57 +298,17 @@ async fn ask_refund(app: &TestApp, buyer: &str, order_id: &str) -> String {
     )
 }
 
-/// An unpaid order of ¥88.00, its buyer and its merchant.
+/// An unpaid order of ¥88.00 (a store shipping for free), its buyer and its merchant.
 async fn unpaid_order(app: &TestApp, who: &str) -> (String, Value, String) {
-    let token = app.member(&format!("{who}_merchant")).await;
-    let org = json!({"slug": format!("{who}_org"), "name": "Org"});
-    app.send_as(Method::POST, &token, "/api/v1/orgs", Some(org))
+    let merchant = app
+        .merchant_shipping(&format!("{who}_merchant"), json!({"fee": 0}))
         .await;
-    let draft = json!({"name": "Shop", "shipping": {"fee": 0}});
-    let store: Value = app
-        .send_as(
-            Method::POST,
-            &token,
-            &format!("/api/v1/orgs/{who}_org/store"),
-            Some(draft),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let image = app.image_id(&token).await;
-    let product = json!({"title": "Tea", "category": "tea", "state": "on_sale", "media_ids": [image],
-        "skus": [{"code": "T", "name": "250g", "price": 8800, "stock": 5}]});
-    let path = format!("/api/v1/stores/{}/products", store["id"].as_str().unwrap());
-    let product: Value = app
-        .send_as(Method::POST, &token, &path, Some(product))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let product = app.product(&merchant, "Tea", &[(8800, 5)]).await;
     let buyer = app.member(&format!("{who}_buyer")).await;
-    let address =
-        json!({"name": "Li", "phone": "13800138000", "region": "上海", "detail": "1 Road"});
-    let address: Value = app
-        .send_as(Method::POST, &buyer, "/api/v1/me/addresses", Some(address))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let body = json!({"address_id": address["id"], "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}]});
-    let orders: Value = app
-        .api
-        .post(app.url("/api/v1/checkout"))
-        .bearer_auth(&buyer)
-        .header("Idempotency-Key", "k")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (buyer, orders[0].clone(), token)
+    let address = app.address(&buyer, "上海").await;
+    let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}]});
+    let orders: Value = app.checkout(&buyer, "k", &body).await.json().await.unwrap();
+    (buyer, orders[0].clone(), merchant.token)
 }
 
 #[tokio::test]
@@ -375,14 +335,7 @@ async fn alipay_pay_urls_are_signed_notifications_verified_and_refunds_made_once
     .await;
     let (buyer, order, merchant) = unpaid_order(&app, "ali").await;
     let order_id = order["id"].as_str().unwrap();
-    let started = app
-        .send_as(
-            Method::POST,
-            &buyer,
-            &format!("/api/v1/orders/{order_id}/payments"),
-            Some(json!({"provider": "alipay"})),
-        )
-        .await;
+    let started = app.start_payment(&buyer, order_id, "alipay").await;
     assert_eq!(started.status(), StatusCode::CREATED);
     let payment: Value = started.json().await.unwrap();
     let url = payment["pay_url"].as_str().unwrap();
@@ -576,22 +529,16 @@ async fn wechatpay_answers_and_notifications_are_verified_and_refunds_paid_out_o
     let (app, script, merchant_key, platform_key) = wechatpay_app().await;
     let (buyer, order, merchant) = unpaid_order(&app, "wx").await;
     let order_id = order["id"].as_str().unwrap();
-    let start = format!("/api/v1/orders/{order_id}/payments");
     let code_url = "weixin://wxpay/bizpayurl?pr=p4lpSuKzz";
     script.will_answer(200, json!({"code_url": code_url}), false);
     script.will_answer(200, json!({"code_url": code_url}), true);
-    let wechat = json!({"provider": "wechatpay"});
-    let forged = app
-        .send_as(Method::POST, &buyer, &start, Some(wechat.clone()))
-        .await;
+    let forged = app.start_payment(&buyer, order_id, "wechatpay").await;
     assert_eq!(
         forged.status(),
         StatusCode::BAD_GATEWAY,
         "not the platform's answer"
     );
-    let started = app
-        .send_as(Method::POST, &buyer, &start, Some(wechat))
-        .await;
+    let started = app.start_payment(&buyer, order_id, "wechatpay").await;
     assert_eq!(started.status(), StatusCode::CREATED);
     let payment: Value = started.json().await.unwrap();
     assert_eq!(payment["pay_url"], code_url);
@@ -750,9 +697,7 @@ async fn lost_notifications_are_made_up_for_by_asking_the_providers() {
     let start = |buyer: String, order: String, provider: &'static str| {
         let app = &app;
         async move {
-            let path = format!("/api/v1/orders/{order}/payments");
-            let body = json!({"provider": provider});
-            let started = app.send_as(Method::POST, &buyer, &path, Some(body)).await;
+            let started = app.start_payment(&buyer, &order, provider).await;
             assert_eq!(started.status(), StatusCode::CREATED);
             let payment: Value = started.json().await.unwrap();
             payment["id"].as_str().unwrap().to_owned()
@@ -863,15 +808,7 @@ async fn a_refund_wechat_pay_could_not_pay_out_is_owed_until_staff_pay_it_by_han
         json!({"code_url": "weixin://wxpay/bizpayurl?pr=owed"}),
         true,
     );
-    let path = format!("/api/v1/orders/{order_id}/payments");
-    let started = app
-        .send_as(
-            Method::POST,
-            &buyer,
-            &path,
-            Some(json!({"provider": "wechatpay"})),
-        )
-        .await;
+    let started = app.start_payment(&buyer, &order_id, "wechatpay").await;
     let payment: Value = started.json().await.unwrap();
     let payment_id = payment["id"].as_str().unwrap().to_owned();
     // Paid; then WeChat Pay takes the refund but cannot pay it out (the buyer's card closed).
