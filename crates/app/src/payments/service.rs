@@ -174,9 +174,7 @@ pub async fn own_pending(state: &AppState, buyer: &User, id: Id) -> AppResult<Pa
 
 /// A payment, for the buyer of its order.
 pub async fn payment(state: &AppState, viewer: &User, id: Id) -> AppResult<Payment> {
-    let payment = store::payment(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound("payment"))?;
+    let payment = find_payment(state, id).await?;
     let (_, party) = orders::order_for(state, viewer, payment.order_id).await?;
     match party {
         Party::Buyer => Ok(payment),
@@ -197,9 +195,7 @@ pub struct Notice<'a> {
 /// Applies a verified notification. Every step may be repeated: a retried notification finds
 /// the payment settled, the order paid and the transfers made, and changes nothing.
 pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
-    let payment = store::payment(&state.db, notice.payment)
-        .await?
-        .ok_or(AppError::NotFound("payment"))?;
+    let payment = find_payment(state, notice.payment).await?;
     if payment.provider != notice.provider
         || payment.amount != notice.amount
         || payment.currency != notice.currency
@@ -218,15 +214,11 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
     };
     let now = Timestamp::now();
     store::settle(&state.db, payment.id, status, notice.provider_ref, now).await?;
-    let settled = store::payment(&state.db, payment.id)
-        .await?
-        .ok_or(AppError::NotFound("payment"))?;
+    let settled = find_payment(state, payment.id).await?;
     if settled.status != PaymentStatus::Succeeded {
         return Ok(());
     }
-    let order = order_store::order(&state.db, payment.order_id)
-        .await?
-        .ok_or(AppError::NotFound("order"))?;
+    let order = find_order(state, payment.order_id).await?;
     // The money first, so that an order shown as paid has its money in the ledger.
     record_money(state, &order, &payment).await?;
     if order.status == OrderStatus::PendingPayment {
@@ -239,9 +231,7 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
             Err(e) => return Err(e),
         }
     }
-    let order = order_store::order(&state.db, payment.order_id)
-        .await?
-        .ok_or(AppError::NotFound("order"))?;
+    let order = find_order(state, payment.order_id).await?;
     let paid_it = store::paid_with(&state.db, order.id).await? == Some(payment.id);
     if order.status == OrderStatus::Cancelled || !paid_it {
         give_back(state, &order, &payment).await;
@@ -314,9 +304,7 @@ pub async fn refund(state: &AppState, order: &Order, reason: &str) -> AppResult<
     let paid = store::paid_with(&state.db, order.id)
         .await?
         .ok_or_else(|| AppError::Conflict("status", "the order was never paid".into()))?;
-    let payment = store::payment(&state.db, paid)
-        .await?
-        .ok_or(AppError::NotFound("payment"))?;
+    let payment = find_payment(state, paid).await?;
     let (progress, _) = refund_payment(state, order, &payment, true, reason).await?;
     Ok(progress)
 }
@@ -504,9 +492,7 @@ pub async fn refund_settled(
     amount: i64,
     succeeded: bool,
 ) -> AppResult<()> {
-    let payment = store::payment(&state.db, payment)
-        .await?
-        .ok_or(AppError::NotFound("payment"))?;
+    let payment = find_payment(state, payment).await?;
     if payment.provider != provider || payment.amount != amount {
         tracing::warn!(
             payment = payment.id.as_i64(),
@@ -527,9 +513,7 @@ pub async fn refund_settled(
             ))
         }
     }
-    let order = order_store::order(&state.db, payment.order_id)
-        .await?
-        .ok_or(AppError::NotFound("order"))?;
+    let order = find_order(state, payment.order_id).await?;
     let whole_order = store::paid_with(&state.db, order.id).await? == Some(payment.id);
     take_back(state, &order, &payment, whole_order).await?;
     let name = provider_name(provider);
@@ -648,9 +632,7 @@ pub async fn refunded_by_hand(
 ) -> AppResult<Payment> {
     require_admin(staff)?;
     let reference = crate::accounts::types::parse_line("reference", reference, 100)?;
-    let payment = store::payment(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound("payment"))?;
+    let payment = find_payment(state, id).await?;
     if payment.status != PaymentStatus::RefundFailed {
         return Err(AppError::Conflict(
             "status",
@@ -660,16 +642,24 @@ pub async fn refunded_by_hand(
             ),
         ));
     }
-    let order = order_store::order(&state.db, payment.order_id)
-        .await?
-        .ok_or(AppError::NotFound("order"))?;
+    let order = find_order(state, payment.order_id).await?;
     if paid_out(state, &order, &payment).await? {
         let detail = format!("the refund was paid by Hongshu's staff ({reference})");
         orders::add_to_timeline(state, &order, detail).await?;
     }
+    find_payment(state, id).await
+}
+
+async fn find_payment(state: &AppState, id: Id) -> AppResult<Payment> {
     store::payment(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("payment"))
+}
+
+async fn find_order(state: &AppState, id: Id) -> AppResult<Order> {
+    order_store::order(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("order"))
 }
 
 /// A provider's name as buyers know it.
