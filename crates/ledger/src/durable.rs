@@ -231,6 +231,21 @@ impl DurableLedger {
         Ok(row.as_ref().map(stored_from_row).transpose()?)
     }
 
+    /// The transfers with these ids that exist, in no particular order.
+    pub async fn transfers(&self, ids: &[TransferId]) -> Result<Vec<StoredTransfer>, LedgerError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({list})");
+        let rows = sqlx::query(&sql).fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(stored_from_row).collect::<Result<_, _>>()?)
+    }
+
     /// The account's transfers, newest id first, before `before` when given.
     pub async fn history(
         &self,

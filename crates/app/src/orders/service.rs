@@ -1055,6 +1055,7 @@ pub async fn statement(
     // Transfer ids are taken a moment before the transfer is made; a day's margin covers retries.
     let oldest_id = Id::first_at(from - 86_400_000).as_i64();
     let mut before = None;
+    let mut shares = Vec::new();
     'pages: loop {
         let page = state
             .ledger
@@ -1074,7 +1075,7 @@ pub async fn statement(
             if transfer.credit_account_id == payable.id {
                 statement.payable += transfer.amount;
                 if transfer.code == TransferCode::MerchantShare.code() {
-                    add_completed_order(state, &mut statement, transfer).await?;
+                    shares.push(transfer.clone());
                 }
             } else {
                 statement.payable -= transfer.amount;
@@ -1082,41 +1083,56 @@ pub async fn statement(
             }
         }
     }
+    for page in shares.chunks(500) {
+        add_completed_orders(state, &mut statement, page).await?;
+    }
     Ok(statement)
 }
 
-/// Adds an order whose share reached the store to the statement: its sale and deductions, read
-/// back from the other transfers of its completion.
-async fn add_completed_order(
+/// Adds orders whose share reached the store to the statement: their sales and deductions,
+/// read back from the other transfers of their completion, two queries for the lot.
+async fn add_completed_orders(
     state: &AppState,
     statement: &mut Statement,
-    share: &Transfer,
+    shares: &[Transfer],
 ) -> AppResult<()> {
-    let Some(order) = share
-        .memo
-        .strip_prefix("order ")
-        .and_then(|id| id.parse::<i64>().ok())
-    else {
-        return Ok(());
-    };
-    statement.orders_completed += 1;
-    statement.sales += share.amount;
-    for (step, id) in store::transfer_steps(&state.db, Id::from_i64(order)).await? {
-        let part = match step.as_str() {
+    let completed: Vec<(i64, i64)> = shares
+        .iter()
+        .filter_map(|share| {
+            let order = share.memo.strip_prefix("order ")?.parse().ok()?;
+            Some((order, share.amount))
+        })
+        .collect();
+    statement.orders_completed += completed.len() as i64;
+    statement.sales += completed.iter().map(|(_, amount)| amount).sum::<i64>();
+    let orders: Vec<i64> = completed.iter().map(|(order, _)| *order).collect();
+    let steps = store::transfer_steps_of(&state.db, &orders).await?;
+    let deductions: HashMap<i64, &str> = steps
+        .iter()
+        .filter(|(_, step, _)| {
+            step == "platform_commission"
+                || step == "channel_fee_recovered"
+                || step.starts_with("creator_commission")
+        })
+        .map(|(_, step, id)| (*id, step.as_str()))
+        .collect();
+    let ids: Vec<i64> = deductions.keys().copied().collect();
+    let made = state
+        .ledger
+        .transfers(&ids)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    for made in made {
+        let Some(step) = deductions.get(&made.transfer.id) else {
+            continue;
+        };
+        let part = match *step {
             "platform_commission" => &mut statement.commission,
             "channel_fee_recovered" => &mut statement.channel_fees,
-            s if s.starts_with("creator_commission") => &mut statement.creator_commissions,
-            _ => continue,
+            _ => &mut statement.creator_commissions,
         };
-        if let Some(made) = state
-            .ledger
-            .transfer(id)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-        {
-            *part += made.transfer.amount;
-            statement.sales += made.transfer.amount;
-        }
+        *part += made.transfer.amount;
+        statement.sales += made.transfer.amount;
     }
     Ok(())
 }

@@ -810,6 +810,26 @@ pub async fn answer_after_sale(
 }
 
 /// The ledger transfer ids an order has chosen, by step.
+/// The steps and transfer ids of several orders: `(order, step, transfer)`.
+pub async fn transfer_steps_of(
+    db: &Db,
+    orders: &[i64],
+) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = orders
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    query_as(&format!(
+        "SELECT order_id, step, transfer_id FROM order_transfers WHERE order_id IN ({list})"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
 pub async fn transfer_steps(db: &Db, order: Id) -> Result<Vec<(String, i64)>, sqlx::Error> {
     query_as("SELECT step, transfer_id FROM order_transfers WHERE order_id = $1 ORDER BY step")
         .bind(order.as_i64())
