@@ -148,6 +148,7 @@ pub async fn run(
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let indexer = tokio::spawn(search::indexer::keep_current(state.clone()));
     let orders = tokio::spawn(orders::service::keep_orders_moving(state.clone()));
+    let sandbox = tokio::spawn(payments::sandbox::keep_delivering(state.clone()));
     if let Ok(address) = listener.local_addr() {
         state.payments.serving_at(address);
     }
@@ -166,6 +167,7 @@ pub async fn run(
     housekeeping.abort();
     indexer.abort();
     orders.abort();
+    sandbox.abort();
     feed_loader.abort();
     state.close().await;
     served.context("the server stopped with an error")

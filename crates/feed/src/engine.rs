@@ -525,7 +525,8 @@ impl Engine {
         limit: usize,
     ) -> Vec<Card> {
         let anyone = Reader::anyone();
-        let mut page = self.rank(UserId::MIN, &anyone, candidates, now_ms, offset + limit);
+        let depth = offset.saturating_add(limit);
+        let mut page = self.rank(UserId::MIN, &anyone, candidates, now_ms, depth);
         page.drain(..offset.min(page.len()));
         page
     }

@@ -7,5 +7,5 @@ mod time;
 
 pub use id::{Id, IdGenerator, ParseIdError};
 pub use money::{Currency, Money, MoneyError};
-pub use page::{BadCursor, Cursor, Page, PageRequest, MAX_PAGE_SIZE};
+pub use page::{next_position, BadCursor, Cursor, Page, PageRequest, MAX_PAGE_SIZE, MAX_POSITION};
 pub use time::Timestamp;

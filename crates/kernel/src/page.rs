@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 pub const MAX_PAGE_SIZE: u32 = 100;
 const DEFAULT_PAGE_SIZE: u32 = 20;
+/// The deepest position a ranked list (search results, Explore for everyone) is paged to: a
+/// cursor there is a position in the ranking, and ranking deeper costs memory in proportion.
+pub const MAX_POSITION: usize = 1_000;
 
 /// The last-seen sort key, opaque to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,24 @@ impl PageRequest {
             Some(text) => Cursor::decode(text).map(Some).ok_or(BadCursor),
         }
     }
+
+    /// The position to serve a ranked list from: 0 for the first page, else a position this
+    /// server could have issued (0 to `MAX_POSITION`), so a forged one never sizes anything.
+    pub fn position(&self) -> Result<usize, BadCursor> {
+        match self.after()? {
+            None => Ok(0),
+            Some(Cursor(n)) => usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_POSITION)
+                .ok_or(BadCursor),
+        }
+    }
+}
+
+/// The cursor of the next page of a ranked list after `served` items, unless that would go
+/// past the deepest position served.
+pub fn next_position(served: usize) -> Option<String> {
+    (served <= MAX_POSITION).then(|| Cursor(served as i64).encode())
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -102,6 +123,21 @@ mod tests {
         assert_eq!(full.next_cursor, Some(Cursor(4).encode()));
         let last = Page::from_rows(vec![5, 4], 2, |n| *n);
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn positions_beyond_the_deepest_or_below_zero_are_refused() {
+        let at = |n: i64| PageRequest {
+            cursor: Some(Cursor(n).encode()),
+            limit: None,
+        };
+        assert_eq!(PageRequest::default().position(), Ok(0));
+        assert_eq!(at(40).position(), Ok(40));
+        assert_eq!(at(MAX_POSITION as i64).position(), Ok(MAX_POSITION));
+        assert_eq!(at(MAX_POSITION as i64 + 1).position(), Err(BadCursor));
+        assert_eq!(at(2_000_000_000).position(), Err(BadCursor));
+        assert_eq!(at(-1).position(), Err(BadCursor));
+        assert_eq!(next_position(MAX_POSITION + 1), None);
     }
 
     #[test]

@@ -112,6 +112,8 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("search index folder: {0}")]
     Folder(#[from] tantivy::directory::error::OpenDirectoryError),
+    #[error("a query may read at most {MAX_DEPTH} results deep")]
+    TooDeep,
 }
 
 struct Fields {
@@ -163,6 +165,9 @@ pub struct SearchIndex {
 /// score blended with engagement and freshness. Blending every match instead made broad
 /// queries (hundreds of thousands of matches) half again as slow.
 const RERANK_WINDOW: usize = 1_000;
+
+/// The deepest result a query reads (offset plus limit).
+pub const MAX_DEPTH: usize = 10_000;
 
 /// The longest snippet, in characters.
 const SNIPPET_CHARS: usize = 150;
@@ -358,6 +363,11 @@ impl SearchIndex {
 
     /// Ranked hits for a query; an empty list when the query has no searchable words.
     pub fn search(&self, query: &Query<'_>, weights: Weights) -> Result<Vec<Hit>, SearchError> {
+        // A query's depth sizes the collectors' heaps: nothing deeper than MAX_DEPTH is read,
+        // whatever a caller asks for.
+        if query.offset.saturating_add(query.limit) > MAX_DEPTH {
+            return Err(SearchError::TooDeep);
+        }
         let Some(text) = self.text_query(query.text) else {
             return Ok(Vec::new());
         };
@@ -543,6 +553,26 @@ mod tests {
             .unwrap();
         index.commit().unwrap();
         index
+    }
+
+    #[test]
+    fn a_query_deeper_than_the_deepest_is_refused_before_it_reads() {
+        let index = sample();
+        for sort in [Sort::Relevance, Sort::Latest, Sort::Popular] {
+            let deep = Query {
+                offset: 2_000_000_000,
+                ..ask("防晒霜", sort)
+            };
+            assert!(matches!(
+                index.search(&deep, WEIGHTS),
+                Err(SearchError::TooDeep)
+            ));
+            let overflowing = Query {
+                offset: usize::MAX,
+                ..ask("防晒霜", sort)
+            };
+            assert!(index.search(&overflowing, WEIGHTS).is_err());
+        }
     }
 
     #[test]

@@ -11,4 +11,5 @@ mod snippet;
 pub use analyzer::{analyzer, tokens, ANALYZER};
 pub use index::{
     Hit, Kind, NoteDoc, Query, SearchError, SearchIndex, Sort, TopicDoc, UserDoc, Weights,
+    MAX_DEPTH,
 };

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::notes::types::Note;
 use crate::state::AppState;
 use crate::web::i18n::{self, Texts};
-use crate::web::page_bounds;
+use crate::web::{page_bounds, page_position};
 
 /// The engine and the topic names its cards mention.
 pub struct Feed {
@@ -278,9 +278,8 @@ pub async fn explore(
     viewer: Option<&User>,
     page: &PageRequest,
 ) -> AppResult<Page<FeedCard>> {
-    let (size, offset) = page_bounds(page)?;
+    let (size, offset) = page_position(page)?;
     let now = Timestamp::now().as_millis();
-    let offset = offset.unwrap_or(0).max(0) as usize;
     let reader = viewer.map(|v| v.id.as_i64());
     let cards = cards_from(state, move |inner| {
         let cards = match reader {
@@ -305,12 +304,12 @@ async fn ranked_page(
     let full = cards.len() == size;
     let items = hydrate(state, viewer, cards).await?;
     let next = match viewer {
-        Some(_) => offset + 1,
+        Some(_) => (offset + 1).min(kernel::MAX_POSITION),
         None => offset + size,
     };
     Ok(Page {
         items,
-        next_cursor: full.then(|| Cursor(next as i64).encode()),
+        next_cursor: full.then(|| kernel::next_position(next)).flatten(),
     })
 }
 
@@ -345,9 +344,8 @@ pub async fn topic(
     name: &str,
     page: &PageRequest,
 ) -> AppResult<Page<FeedCard>> {
-    let (size, offset) = page_bounds(page)?;
+    let (size, offset) = page_position(page)?;
     let now = Timestamp::now().as_millis();
-    let offset = offset.unwrap_or(0).max(0) as usize;
     let reader = viewer.map(|v| v.id.as_i64());
     let name = name.to_owned();
     let cards = cards_from(state, move |inner| {

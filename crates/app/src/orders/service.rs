@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use ::store::Tx;
 use kernel::{Currency, Id, Page, PageRequest, Timestamp};
 use ledger::{Transfer, TransferKind};
 use sha2::{Digest, Sha256};
@@ -399,9 +400,40 @@ pub async fn transition(
             ),
         ));
     }
+    moved(state, &mut tx, order.id, to, detail, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inside the caller's transaction: an unpaid order becomes paid by `payment`, the one payment
+/// that pays it. False (and nothing written) when the order was not waiting for payment.
+pub async fn mark_paid(
+    state: &AppState,
+    tx: &mut Tx,
+    order: Id,
+    payment: Id,
+    detail: &str,
+) -> AppResult<bool> {
+    let now = Timestamp::now();
+    if !store::pay(tx, order, payment, now).await? {
+        return Ok(false);
+    }
+    moved(state, tx, order, OrderStatus::Paid, detail, now).await?;
+    Ok(true)
+}
+
+/// What follows an order's move to `to` in the same transaction: its stock and its timeline.
+async fn moved(
+    state: &AppState,
+    tx: &mut Tx,
+    order: Id,
+    to: OrderStatus,
+    detail: &str,
+    now: Timestamp,
+) -> AppResult<()> {
     match to {
-        OrderStatus::Cancelled | OrderStatus::Refunded => store::release(&mut tx, order.id).await?,
-        OrderStatus::Paid => store::count_sold(&mut tx, order.id).await?,
+        OrderStatus::Cancelled | OrderStatus::Refunded => store::release(tx, order).await?,
+        OrderStatus::Paid => store::count_sold(tx, order).await?,
         _ => {}
     }
     let event = OrderEvent {
@@ -409,8 +441,7 @@ pub async fn transition(
         detail: detail.to_owned(),
         at: now,
     };
-    store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
-    tx.commit().await?;
+    store::insert_event(tx, order, state.ids.next_id(), &event).await?;
     Ok(())
 }
 
@@ -713,8 +744,8 @@ pub async fn submit_linked(state: &AppState, mut transfers: Vec<Transfer>) -> Ap
     }
 }
 
-/// Cancels orders unpaid past their deadline and completes orders shipped long enough ago,
-/// until the server stops.
+/// Cancels orders unpaid past their deadline, completes orders shipped long enough ago, and
+/// finishes refunds and give-backs that were interrupted, until the server stops.
 pub async fn keep_orders_moving(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -724,6 +755,10 @@ pub async fn keep_orders_moving(state: AppState) {
         }
         if let Err(e) = crate::payments::service::follow_up_refunds(&state).await {
             tracing::warn!(error = %e, "could not follow up refunds");
+        }
+        let settled_before = Timestamp::from_millis(Timestamp::now().as_millis() - 60_000);
+        if let Err(e) = crate::payments::service::finish_unneeded(&state, settled_before).await {
+            tracing::warn!(error = %e, "could not give back payments orders did not need");
         }
     }
 }

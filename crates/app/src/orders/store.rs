@@ -383,6 +383,20 @@ pub async fn move_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// An unpaid order becomes paid by one payment; false when it was not waiting for payment.
+pub async fn pay(tx: &mut Tx, order: Id, payment: Id, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let done = query(
+        "UPDATE orders SET status = 'paid', paid_with = $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'pending_payment'",
+    )
+    .bind(payment.as_i64())
+    .bind(now.as_millis())
+    .bind(order.as_i64())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 type OrderRow = (
     i64,
     i64,

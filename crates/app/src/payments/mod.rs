@@ -3,6 +3,7 @@
 
 pub mod alipay;
 pub mod api;
+pub mod audit;
 mod keys;
 pub mod pages;
 pub mod sandbox;

@@ -32,6 +32,8 @@ pub struct Payments {
     pub client: reqwest::Client,
     pub alipay: Option<Alipay>,
     pub wechatpay: Option<WechatPay>,
+    /// Wakes the sandbox's delivery task when it keeps a notification.
+    pub sandbox_due: tokio::sync::Notify,
 }
 
 impl Payments {
@@ -47,6 +49,7 @@ impl Payments {
             client: reqwest::Client::new(),
             alipay: Alipay::from_config(&config.alipay).context("mall.alipay")?,
             wechatpay: WechatPay::from_config(&config.wechatpay).context("mall.wechatpay")?,
+            sandbox_due: tokio::sync::Notify::new(),
         })
     }
 
@@ -192,8 +195,12 @@ pub struct Notice<'a> {
     pub provider_ref: &'a str,
 }
 
-/// Applies a verified notification. Every step may be repeated: a retried notification finds
-/// the payment settled, the order paid and the transfers made, and changes nothing.
+/// Applies a verified notification as one recoverable unit. Every step may be repeated: a
+/// retried notification finds the money recorded, the payment settled and the order paid, and
+/// changes nothing. The money goes into the ledger first (under ids chosen once), so a
+/// succeeded payment always has its money recorded; then one transaction settles the payment
+/// and, if the order still waits for payment, makes it paid by this payment. A crash between
+/// the two leaves the payment pending, to be finished by the provider's next delivery.
 pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
     let payment = find_payment(state, notice.payment).await?;
     if payment.provider != notice.provider
@@ -208,35 +215,46 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
             "the notification does not match the payment".into(),
         ));
     }
-    let status = match notice.succeeded {
-        true => PaymentStatus::Succeeded,
-        false => PaymentStatus::Failed,
-    };
     let now = Timestamp::now();
-    store::settle(&state.db, payment.id, status, notice.provider_ref, now).await?;
-    let settled = find_payment(state, payment.id).await?;
-    if settled.status != PaymentStatus::Succeeded {
+    if !notice.succeeded {
+        store::settle_failed(&state.db, payment.id, notice.provider_ref, now).await?;
         return Ok(());
     }
     let order = find_order(state, payment.order_id).await?;
-    // The money first, so that an order shown as paid has its money in the ledger.
     record_money(state, &order, &payment).await?;
-    if order.status == OrderStatus::PendingPayment {
-        let detail = format!("paid with {}", payment.provider);
-        let pending = [OrderStatus::PendingPayment];
-        match orders::transition(state, &order, &pending, OrderStatus::Paid, &detail, None).await {
-            // Cancelled meanwhile: the payment is given back below.
-            Ok(()) | Err(AppError::Conflict(..)) => {}
-            // Anything else: the provider is told to try again.
-            Err(e) => return Err(e),
-        }
+    let mut tx = state.db.begin_write().await?;
+    store::settle_succeeded(&mut tx, payment.id, notice.provider_ref, now).await?;
+    let detail = format!("paid with {}", payment.provider);
+    orders::mark_paid(state, &mut tx, order.id, payment.id, &detail).await?;
+    tx.commit().await?;
+    give_back_if_unneeded(state, payment.id).await
+}
+
+/// A succeeded payment that is not the one that paid its order (the order was cancelled, or
+/// another payment paid it first) is given back.
+async fn give_back_if_unneeded(state: &AppState, id: Id) -> AppResult<()> {
+    let payment = find_payment(state, id).await?;
+    if !matches!(
+        payment.status,
+        PaymentStatus::Succeeded | PaymentStatus::Refunding
+    ) || store::payer_of(&state.db, payment.order_id).await? == Some(id)
+    {
+        return Ok(());
     }
     let order = find_order(state, payment.order_id).await?;
-    let paid_it = store::paid_with(&state.db, order.id).await? == Some(payment.id);
-    if order.status == OrderStatus::Cancelled || !paid_it {
-        give_back(state, &order, &payment).await;
-    }
+    give_back(state, &order, &payment).await;
     Ok(())
+}
+
+/// Finishes what a crash interrupted: every succeeded payment settled before `settled_before`
+/// that did not pay its order is given back. (The order task leaves the last minute's to the
+/// requests applying them.)
+pub async fn finish_unneeded(state: &AppState, settled_before: Timestamp) -> AppResult<usize> {
+    let unneeded = store::unneeded(&state.db, settled_before, 100).await?;
+    for &id in &unneeded {
+        give_back_if_unneeded(state, id).await?;
+    }
+    Ok(unneeded.len())
 }
 
 /// A payment its order did not need (it came after the order was cancelled, or the order was
@@ -514,7 +532,7 @@ pub async fn refund_settled(
         }
     }
     let order = find_order(state, payment.order_id).await?;
-    let whole_order = store::paid_with(&state.db, order.id).await? == Some(payment.id);
+    let whole_order = store::payer_of(&state.db, order.id).await? == Some(payment.id);
     take_back(state, &order, &payment, whole_order).await?;
     let name = provider_name(provider);
     if !succeeded {

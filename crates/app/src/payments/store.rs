@@ -1,7 +1,7 @@
 //! The SQL of payments.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, Db};
+use store::{query, query_as, Db, Tx};
 
 use super::types::{Payment, PaymentStatus};
 
@@ -90,19 +90,17 @@ fn to_payment(r: PaymentRow) -> Payment {
     }
 }
 
-/// Settles a pending payment as succeeded or failed; false when it was settled before.
-pub async fn settle(
+/// A pending payment failed; false when it was settled before.
+pub async fn settle_failed(
     db: &Db,
     id: Id,
-    status: PaymentStatus,
     provider_ref: &str,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let done = query(
-        "UPDATE payments SET status = $1, provider_ref = $2, updated_at = $3 \
-         WHERE id = $4 AND status = 'pending'",
+        "UPDATE payments SET status = 'failed', provider_ref = $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'pending'",
     )
-    .bind(status.as_str())
     .bind(provider_ref)
     .bind(now.as_millis())
     .bind(id.as_i64())
@@ -111,16 +109,59 @@ pub async fn settle(
     Ok(done.rows_affected() == 1)
 }
 
+/// A payment succeeded: the provider's word that money moved overrides an earlier failure.
+/// False when it had succeeded before.
+pub async fn settle_succeeded(
+    tx: &mut Tx,
+    id: Id,
+    provider_ref: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = query(
+        "UPDATE payments SET status = 'succeeded', provider_ref = $1, updated_at = $2 \
+         WHERE id = $3 AND status IN ('pending', 'failed')",
+    )
+    .bind(provider_ref)
+    .bind(now.as_millis())
+    .bind(id.as_i64())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The payment that paid an order, whatever became of it since.
+pub async fn payer_of(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error> {
+    let id: Option<Option<i64>> = store::query_scalar("SELECT paid_with FROM orders WHERE id = $1")
+        .bind(order.as_i64())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(id.flatten().map(Id::from_i64))
+}
+
 /// The payment that paid an order and has not been given back in full.
 pub async fn paid_with(db: &Db, order: Id) -> Result<Option<Id>, sqlx::Error> {
     let id: Option<i64> = store::query_scalar(
-        "SELECT id FROM payments WHERE order_id = $1 AND status IN ('succeeded', 'refunding') \
-         ORDER BY id LIMIT 1",
+        "SELECT p.id FROM orders o JOIN payments p ON p.id = o.paid_with \
+         WHERE o.id = $1 AND p.status IN ('succeeded', 'refunding')",
     )
     .bind(order.as_i64())
     .fetch_optional(db.pool())
     .await?;
     Ok(id.map(Id::from_i64))
+}
+
+/// Succeeded payments settled before `before` that did not pay their order: to be given back.
+pub async fn unneeded(db: &Db, before: Timestamp, limit: u32) -> Result<Vec<Id>, sqlx::Error> {
+    let ids: Vec<i64> = store::query_scalar(
+        "SELECT p.id FROM payments p JOIN orders o ON o.id = p.order_id \
+         WHERE p.status = 'succeeded' AND (o.paid_with IS NULL OR o.paid_with <> p.id) \
+         AND p.updated_at < $1 ORDER BY p.id LIMIT $2",
+    )
+    .bind(before.as_millis())
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(ids.into_iter().map(Id::from_i64).collect())
 }
 
 /// Moves a payment from one of `from` to `to`; false when it was in none of them (moved so
@@ -144,4 +185,82 @@ pub async fn mark(
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The sandbox keeps a notification for delivery; the first one kept for a payment stands.
+pub async fn keep_sandbox_notice(
+    db: &Db,
+    payment: Id,
+    body: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    query(
+        "INSERT INTO sandbox_notifications (payment_id, body, attempts, next_at) \
+         VALUES ($1, $2, 0, $3) ON CONFLICT (payment_id) DO NOTHING",
+    )
+    .bind(payment.as_i64())
+    .bind(body)
+    .bind(now.as_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A sandbox notification waiting for delivery.
+pub struct DueNotice {
+    pub payment: Id,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// The sandbox's notifications not yet delivered whose time has come, oldest first.
+pub async fn due_sandbox_notices(
+    db: &Db,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<DueNotice>, sqlx::Error> {
+    let rows: Vec<(i64, String, i64)> = query_as(
+        "SELECT payment_id, body, attempts FROM sandbox_notifications \
+         WHERE delivered_at IS NULL AND next_at <= $1 ORDER BY next_at LIMIT $2",
+    )
+    .bind(now.as_millis())
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(payment, body, attempts)| DueNotice {
+            payment: Id::from_i64(payment),
+            body,
+            attempts,
+        })
+        .collect())
+}
+
+pub async fn sandbox_notice_delivered(
+    db: &Db,
+    payment: Id,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    query("UPDATE sandbox_notifications SET delivered_at = $1 WHERE payment_id = $2")
+        .bind(now.as_millis())
+        .bind(payment.as_i64())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn sandbox_notice_retry(
+    db: &Db,
+    payment: Id,
+    attempts: i64,
+    next: Timestamp,
+) -> Result<(), sqlx::Error> {
+    query("UPDATE sandbox_notifications SET attempts = $1, next_at = $2 WHERE payment_id = $3")
+        .bind(attempts)
+        .bind(next.as_millis())
+        .bind(payment.as_i64())
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }

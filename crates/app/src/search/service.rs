@@ -3,7 +3,7 @@
 use std::sync::{Arc, RwLock};
 
 use ::store::Tx;
-use kernel::{Cursor, Id, Page, PageRequest, Timestamp};
+use kernel::{Id, Page, PageRequest, Timestamp};
 use search::{Kind, Query, SearchIndex, Sort, TopicDoc, Weights};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -135,8 +135,7 @@ pub async fn search(
     page: &PageRequest,
 ) -> AppResult<Page<SearchItem>> {
     let text = parse_query(text)?;
-    let (size, offset) = crate::web::page_bounds(page)?;
-    let offset = offset.unwrap_or(0).max(0) as usize;
+    let (size, offset) = crate::web::page_position(page)?;
     let excluded = match viewer {
         Some(v) => store::blocked_ids(&state.db, v.id.as_i64()).await?,
         None => Vec::new(),
@@ -169,7 +168,9 @@ pub async fn search(
         store::log_query(&state.db, &text.to_lowercase()).await?;
     }
     let items = hydrate(state, viewer, kind, hits).await?;
-    let next_cursor = more.then(|| Cursor((offset + size as usize) as i64).encode());
+    let next_cursor = more
+        .then(|| kernel::next_position(offset + size as usize))
+        .flatten();
     Ok(Page { items, next_cursor })
 }
 

@@ -15,18 +15,36 @@ use kernel::PageRequest;
 
 use crate::error::{AppError, AppResult};
 
-/// The page size and the id to start after, or a 400 naming the bad parameter.
+/// The page size and the key to start after (a keyset position), or a 422 naming the bad
+/// parameter.
 pub fn page_bounds(page: &PageRequest) -> AppResult<(u32, Option<i64>)> {
-    let size = page.size().ok_or_else(|| {
-        AppError::invalid(
-            "limit",
-            format!("must be between 1 and {}", kernel::MAX_PAGE_SIZE),
-        )
-    })?;
+    let size = page_size(page)?;
     let after = page
         .after()
         .map_err(|e| AppError::invalid("cursor", e.to_string()))?;
     Ok((size, after.map(|c| c.0)))
+}
+
+/// The page size and the position to serve a ranked list from, bounded by
+/// `kernel::MAX_POSITION`, or a 422 naming the bad parameter.
+pub fn page_position(page: &PageRequest) -> AppResult<(u32, usize)> {
+    let size = page_size(page)?;
+    let position = page.position().map_err(|e| {
+        AppError::invalid(
+            "cursor",
+            format!("{e} (ranked lists go {} deep)", kernel::MAX_POSITION),
+        )
+    })?;
+    Ok((size, position))
+}
+
+fn page_size(page: &PageRequest) -> AppResult<u32> {
+    page.size().ok_or_else(|| {
+        AppError::invalid(
+            "limit",
+            format!("must be between 1 and {}", kernel::MAX_PAGE_SIZE),
+        )
+    })
 }
 
 /// 201 Created with the new thing as JSON.

@@ -240,14 +240,19 @@ pub fn encode(value: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A path on this site to go to next: anything else (other hosts, `//evil`, `javascript:`) is
-/// replaced by the home page, so redirects cannot be turned against users.
+/// A path on this site to go to next, parsed as a browser would resolve it against this site:
+/// anything that lands elsewhere (other hosts, `//evil`, `/\t/evil` once the browser drops the
+/// tab, `javascript:`) is replaced by the home page, so redirects cannot be turned against
+/// users; characters a header cannot carry come back percent-encoded.
 pub fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
+    let base = url::Url::parse("http://hongshu.invalid/").expect("a valid base");
+    let resolved = next
+        .filter(|path| path.starts_with('/'))
+        .and_then(|path| base.join(path).ok())
+        .filter(|url| url.origin() == base.origin());
+    match resolved {
+        Some(url) => url[url::Position::BeforePath..].to_owned(),
+        None => "/".to_owned(),
     }
 }
 
@@ -318,9 +323,20 @@ mod tests {
             "https://evil.example",
             "javascript:alert(1)",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            " //evil.example",
         ] {
-            assert_eq!(local_path(Some(hostile)), "/", "{hostile}");
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
         }
+        // What a header cannot carry is percent-encoded, never a failed redirect.
+        assert_eq!(local_path(Some("/notes/1\u{1}x")), "/notes/1%01x");
+        assert_eq!(local_path(Some("/a\u{7f}")), "/a%7F");
+        assert_eq!(
+            local_path(Some("/search?q=红薯")),
+            "/search?q=%E7%BA%A2%E8%96%AF"
+        );
         assert_eq!(local_path(None), "/");
     }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod demo;
 mod errors;
 mod feed;
+mod hardening;
 mod helpers;
 mod ledger;
 mod mall;

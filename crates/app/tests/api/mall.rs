@@ -208,10 +208,32 @@ impl TestApp {
         posted.json().await.unwrap()
     }
 
-    /// Recomputes every balance from the transfers and checks every invariant of the ledger.
+    /// Recomputes every balance from the transfers and checks every invariant of the ledger,
+    /// then every order's money: each keeps its price when paid, or nothing.
     pub(crate) async fn assert_ledger_balances(&self) {
         let violations = ledger::audit::violations(&self.state.db).await.unwrap();
         assert!(violations.is_empty(), "{violations:?}");
+        let orders = app::payments::audit::violations(&self.state.db)
+            .await
+            .unwrap();
+        assert!(orders.is_empty(), "{orders:?}");
+    }
+
+    /// Delivers a sandbox notification that a payment succeeded, signed as the sandbox signs.
+    pub(crate) async fn sandbox_paid(&self, payment: &Value, amount: i64) -> StatusCode {
+        let notice = serde_json::to_vec(&json!({"payment_id": payment["id"], "outcome": "succeeded",
+            "amount": amount, "currency": "CNY", "trade_no": format!("T{}", id(payment)), "sent_at": 0}))
+        .unwrap();
+        let signature = app::payments::sandbox::sign(&self.state.payments.sandbox_key, &notice);
+        let delivered = self
+            .api
+            .post(self.url("/api/v1/payments/notify/sandbox"))
+            .header("Hongshu-Sandbox-Signature", signature)
+            .body(notice)
+            .send()
+            .await
+            .unwrap();
+        delivered.status()
     }
 
     async fn stock(&self, product: &str) -> i64 {
@@ -1424,5 +1446,55 @@ async fn a_payment_for_a_cancelled_order_goes_straight_back() {
     );
     assert_eq!(app.balance(240, "platform").await, 0);
     assert_eq!(app.stock(&id(&product)).await, 3);
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn two_payments_of_one_order_pay_it_once_whichever_arrives_first() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("twice").await;
+    let buyer = app.member("double_payer").await;
+    let product = app.product(&merchant, "Kettle", &[(12000, 5)]).await;
+    let address = app.address(&buyer, "上海").await;
+    let mut kept = 0;
+    for (key, newer_first) in [("newer-first", true), ("older-first", false)] {
+        let body = json!({"address_id": address, "items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}]});
+        let orders: Value = app.checkout(&buyer, key, &body).await.json().await.unwrap();
+        let (order, total) = (id(&orders[0]), orders[0]["total"].as_i64().unwrap());
+        let mut payments = Vec::new();
+        for _ in 0..2 {
+            let started = app.start_payment(&buyer, &order, "sandbox").await;
+            payments.push(started.json::<Value>().await.unwrap());
+        }
+        if newer_first {
+            payments.reverse();
+        }
+        for payment in &payments {
+            assert_eq!(
+                app.sandbox_paid(payment, total).await,
+                StatusCode::NO_CONTENT
+            );
+        }
+        let paid = app
+            .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
+            .await;
+        assert_eq!(paid["status"], "paid", "{key}");
+        let mut statuses = Vec::new();
+        for payment in &payments {
+            let path = format!("/api/v1/payments/{}", id(payment));
+            statuses.push(app.get_json_as(&buyer, &path).await["status"].clone());
+        }
+        assert_eq!(
+            statuses,
+            [json!("succeeded"), json!("refunded")],
+            "{key}: the first to arrive pays"
+        );
+        kept += total;
+        assert_eq!(
+            app.balance(110, "platform").await,
+            kept,
+            "{key}: clearing holds one price"
+        );
+    }
     app.assert_ledger_balances().await;
 }
