@@ -137,7 +137,13 @@ pub struct SearchConfig {
 pub struct AuthConfig {
     /// How long a sign-in lasts.
     pub session_days: i64,
-    /// Sign-in attempts allowed at once for one account, then one more per refill period.
+    /// Sign-in attempts allowed at once for one account from one address, then one more per
+    /// refill period.
+    pub login_pair_burst: u32,
+    pub login_pair_refill_seconds: u64,
+    /// Sign-in attempts allowed at once for one account from all addresses together, then one
+    /// more per refill period: much more than one address gets, so strangers cannot lock a
+    /// member out, while guessing from many addresses stays slow.
     pub login_account_burst: u32,
     pub login_account_refill_seconds: u64,
     /// Sign-in attempts allowed at once from one address, then one more per refill period.
@@ -190,8 +196,10 @@ impl Default for Config {
             feed: feed::FeedConfig::default(),
             auth: AuthConfig {
                 session_days: 30,
-                login_account_burst: 5,
-                login_account_refill_seconds: 60,
+                login_pair_burst: 5,
+                login_pair_refill_seconds: 60,
+                login_account_burst: 100,
+                login_account_refill_seconds: 36,
                 login_address_burst: 30,
                 login_address_refill_seconds: 5,
             },

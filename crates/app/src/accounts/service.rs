@@ -344,8 +344,11 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// Token buckets for sign-in attempts, one per account and one per client address.
+/// Token buckets for sign-in attempts: one per account and address together, so a stranger's
+/// failures spend only their own attempts at an account; one per account from everywhere, much
+/// larger, against guessing from many addresses; and one per client address.
 pub struct LoginLimits {
+    per_pair: DefaultKeyedRateLimiter<(String, IpAddr)>,
     per_account: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
 }
@@ -359,6 +362,10 @@ impl LoginLimits {
                 .allow_burst(burst)
         }
         LoginLimits {
+            per_pair: RateLimiter::keyed(quota(
+                config.login_pair_burst,
+                config.login_pair_refill_seconds,
+            )),
             per_account: RateLimiter::keyed(quota(
                 config.login_account_burst,
                 config.login_account_refill_seconds,
@@ -376,6 +383,9 @@ impl LoginLimits {
         self.per_address
             .check_key(&address)
             .map_err(|not_until| retry(not_until.wait_time_from(clock.now())))?;
+        self.per_pair
+            .check_key(&(handle.to_owned(), address))
+            .map_err(|not_until| retry(not_until.wait_time_from(clock.now())))?;
         self.per_account
             .check_key(&handle.to_owned())
             .map_err(|not_until| retry(not_until.wait_time_from(clock.now())))
@@ -383,6 +393,7 @@ impl LoginLimits {
 
     /// Forgets buckets that have refilled, so memory tracks only recent attackers.
     pub fn forget_idle(&self) {
+        self.per_pair.retain_recent();
         self.per_account.retain_recent();
         self.per_address.retain_recent();
     }

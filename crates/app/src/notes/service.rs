@@ -163,6 +163,7 @@ pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -
         .await?
         .ok_or(AppError::NotFound("note"))?;
     if existing.author.id != actor.id {
+        visible(state, Some(actor), &existing).await?;
         return Err(AppError::Forbidden("only the author may edit a note"));
     }
     let checked = Checked::from(state, actor, draft).await?;
@@ -193,6 +194,7 @@ pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
         .await?
         .ok_or(AppError::NotFound("note"))?;
     if existing.author.id != actor.id && !actor.is_admin() {
+        visible(state, Some(actor), &existing).await?;
         return Err(AppError::Forbidden("only the author may delete a note"));
     }
     let mut tx = state.db.begin_write().await?;
@@ -213,7 +215,8 @@ pub async fn get(state: &AppState, viewer: Option<&User>, id: Id) -> AppResult<N
     Ok(hydrate(state, viewer, vec![row]).await?.remove(0))
 }
 
-/// The row if the viewer may see it; 404 otherwise, so hidden notes do not reveal they exist.
+/// The row if the viewer may see it; 404 otherwise, so hidden notes do not reveal they exist
+/// (to any method: editing or deleting someone else's hidden note is a 404 too).
 pub async fn visible(state: &AppState, viewer: Option<&User>, row: &NoteRow) -> AppResult<()> {
     let own = viewer.is_some_and(|v| v.id == row.author.id);
     let published = row.visibility == Visibility::Public && !row.draft;

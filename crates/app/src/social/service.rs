@@ -358,18 +358,22 @@ pub async fn comment(
 ) -> AppResult<Comment> {
     let note = notes::get(state, Some(actor), note).await?;
     let body = parse_text("body", body, MAX_COMMENT, true)?;
-    let parent =
-        match parent {
-            Some(id) => {
-                let parent = store::comment(&state.db, id)
-                    .await?
-                    .filter(|c| c.note_id == note.id);
-                Some(parent.ok_or_else(|| {
-                    AppError::invalid("parent_id", "is not a comment on this note")
-                })?)
+    let parent = match parent {
+        Some(id) => {
+            let parent = store::comment(&state.db, id)
+                .await?
+                .filter(|c| c.note_id == note.id);
+            let parent = parent
+                .ok_or_else(|| AppError::invalid("parent_id", "is not a comment on this note"))?;
+            if store::blocked_between(&state.db, actor.id, parent.author.id).await? {
+                return Err(AppError::Forbidden(
+                    "a block stands between you and this comment's author",
+                ));
             }
-            None => None,
-        };
+            Some(parent)
+        }
+        None => None,
+    };
     // Replies go one level deep: a reply to a reply joins the same thread.
     let root = parent.as_ref().map(|p| p.parent_id.unwrap_or(p.id));
     let id = state.ids.next_id();

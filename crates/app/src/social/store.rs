@@ -448,10 +448,13 @@ pub struct NewNotification {
     pub now: Timestamp,
 }
 
+/// Tells a member what someone did, unless a block stands between the two (either way): a
+/// blocked member's actions never reach the blocker, whatever the path.
 pub async fn notify(tx: &mut Tx, n: &NewNotification) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO notifications (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM blocks \
+         WHERE (blocker_id = $2 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $2))",
     )
     .bind(n.id.as_i64())
     .bind(n.recipient.as_i64())

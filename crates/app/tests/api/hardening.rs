@@ -1,8 +1,9 @@
 //! What a hostile visitor can send: each test here failed before the defect it names was fixed.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
 
-use crate::helpers::{problem, spawn_app};
+use crate::helpers::{csrf_of, problem, spawn_app, spawn_app_with, PASSWORD};
 
 /// A cursor as this server encodes one (the big-endian bytes of the position, base64url).
 fn forged_cursor(position: i64) -> String {
@@ -58,5 +59,146 @@ fn sep(path: &str) -> char {
     match path.contains('?') {
         true => '&',
         false => '?',
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_failing_a_members_password_does_not_lock_the_member_out() {
+    let app = spawn_app_with(|c| {
+        c.server.behind_proxy = true;
+        c.auth.login_account_burst = 12;
+    })
+    .await;
+    app.signup("victim").await;
+    let attempt = |address: String, password: &'static str| {
+        let request = app.api.post(app.url("/api/v1/auth/login"));
+        let body = json!({"handle": "victim", "password": password});
+        async move {
+            let request = request.header("x-forwarded-for", address);
+            request.json(&body).send().await.unwrap().status()
+        }
+    };
+    let mut stranger = Vec::new();
+    for _ in 0..8 {
+        stranger.push(attempt("6.6.6.6".into(), "guess guess guess").await);
+    }
+    assert_eq!(stranger[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(stranger[7], StatusCode::TOO_MANY_REQUESTS, "{stranger:?}");
+    assert_eq!(
+        attempt("10.1.1.1".into(), PASSWORD).await,
+        StatusCode::OK,
+        "the member signs in from their own address"
+    );
+    // Guessing from many addresses still meets the account's own, larger budget.
+    let mut spread = Vec::new();
+    for i in 0..10 {
+        spread.push(attempt(format!("7.7.7.{i}"), "guess guess guess").await);
+    }
+    assert_eq!(
+        spread.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{spread:?}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_and_the_language_switch_go_only_to_this_site() {
+    let app = spawn_app().await;
+    app.signup("traveller").await;
+    for (next, expected) in [
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example/x", "/"),
+        ("/notes/1\u{1}x", "/notes/1%01x"),
+        ("/@traveller?tab=boards", "/@traveller?tab=boards"),
+    ] {
+        let browser = app.browser();
+        let csrf = csrf_of(&app.page(&browser, "/login").await);
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("handle", "traveller"),
+            ("password", PASSWORD),
+            ("next", next),
+        ];
+        let answer = app.submit(&browser, "/login", &form).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(answer.headers()["location"], expected, "{next:?}");
+        let switched = browser
+            .get(app.url("/lang"))
+            .query(&[("to", "en"), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert!(switched.status().is_redirection(), "{next:?}");
+        assert_eq!(switched.headers()["location"], expected, "{next:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_blocked_member_cannot_reply_to_the_blocker_nor_reach_their_notifications() {
+    let app = spawn_app().await;
+    let (host, blocker, blocked) = (
+        app.member("host").await,
+        app.member("blocker").await,
+        app.member("blocked").await,
+    );
+    let note = app.post_note(&host, "Open thread", "say hi").await;
+    let comments = format!("/api/v1/notes/{}/comments", note["id"].as_str().unwrap());
+    let said = app
+        .send_as(
+            Method::POST,
+            &blocker,
+            &comments,
+            Some(json!({"body": "hello all"})),
+        )
+        .await;
+    let said: Value = said.json().await.unwrap();
+    let blocked_it = app
+        .send_as(Method::PUT, &blocker, "/api/v1/users/blocked/block", None)
+        .await;
+    assert!(blocked_it.status().is_success());
+    let unread = || app.get_json_as(&blocker, "/api/v1/notifications/unread-count");
+    let before = unread().await["unread"].clone();
+
+    let reply = json!({"body": "you again @blocker", "parent_id": said["id"]});
+    let refused = app
+        .send_as(Method::POST, &blocked, &comments, Some(reply))
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // A mention under someone else's comment does not reach the blocker either.
+    let mention = json!({"body": "hey @blocker look"});
+    let posted = app
+        .send_as(Method::POST, &blocked, &comments, Some(mention))
+        .await;
+    assert_eq!(posted.status(), StatusCode::CREATED);
+    assert_eq!(unread().await["unread"], before);
+}
+
+#[tokio::test]
+async fn another_members_private_note_or_draft_is_not_found_to_every_method() {
+    let app = spawn_app().await;
+    let (author, stranger) = (app.member("writer").await, app.member("snoop").await);
+    for hidden in [json!({"visibility": "private"}), json!({"draft": true})] {
+        let mut body = json!({"title": "Hidden", "media_ids": [app.image_id(&author).await]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(hidden.as_object().unwrap().clone());
+        let made = app
+            .send_as(Method::POST, &author, "/api/v1/notes", Some(body))
+            .await;
+        let note: Value = made.json().await.unwrap();
+        let path = format!("/api/v1/notes/{}", note["id"].as_str().unwrap());
+        let edit = json!({"title": "Mine now", "media_ids": []});
+        for (method, body) in [
+            (Method::GET, None),
+            (Method::PATCH, Some(edit)),
+            (Method::DELETE, None),
+        ] {
+            let answer = app.send_as(method.clone(), &stranger, &path, body).await;
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{method} {hidden}");
+        }
+        let unknown = format!("/api/v1/notes/{}", 7_000_000_000_000_i64);
+        let missing = app.send_as(Method::DELETE, &stranger, &unknown, None).await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     }
 }
