@@ -86,6 +86,9 @@ pub struct ServerConfig {
     /// Set when a reverse proxy stands in front: client addresses then come from the last
     /// `X-Forwarded-For` entry.
     pub behind_proxy: bool,
+    /// `/metrics` answers only requests with `Authorization: Bearer <this>`; empty: it is not
+    /// served at all (its counts per route are for operators, not visitors).
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -169,6 +172,7 @@ impl Default for Config {
                 node_id: 0,
                 body_limit: 1024 * 1024,
                 behind_proxy: false,
+                metrics_token: String::new(),
             },
             storage: StorageConfig {
                 data_dir: PathBuf::from("data"),
@@ -283,6 +287,7 @@ impl Config {
         let mut copy = self.clone();
         copy.storage.database_url = redact_url_password(&copy.storage.database_url);
         for secret in [
+            &mut copy.server.metrics_token,
             &mut copy.mall.sandbox_key,
             &mut copy.mall.alipay.private_key,
             &mut copy.mall.wechatpay.private_key,

@@ -1,11 +1,12 @@
 //! What operators look at: liveness, readiness, metrics and the API description.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
@@ -29,7 +30,29 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// The metrics, for operators only: the request must carry the configured token (compared in
+/// constant time); without one configured, there is nothing here.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let expected = state.config.server.metrics_token.as_bytes();
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .as_bytes();
+    if expected.is_empty() {
+        return AppError::NotFound("page").into_response();
+    }
+    if !crate::web::extract::constant_time_eq(expected, presented) {
+        // Plain, not a trip to the sign-in page: a scraper cannot sign in.
+        let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
+        return (
+            StatusCode::UNAUTHORIZED,
+            challenge,
+            "the metrics token is needed",
+        )
+            .into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,

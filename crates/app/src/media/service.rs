@@ -27,6 +27,11 @@ pub async fn owned_in_order(
     Ok(media)
 }
 
+/// The media among `ids` that exist, whoever uploaded them.
+pub async fn by_ids(state: &AppState, ids: &[kernel::Id]) -> AppResult<Vec<Media>> {
+    Ok(store::by_ids(&state.db, ids).await?)
+}
+
 /// Where media objects live: the local media folder, or any `object_store` backend.
 pub type Objects = Arc<dyn ObjectStore>;
 

@@ -333,7 +333,7 @@ pub async fn order_for(state: &AppState, viewer: &User, id: Id) -> AppResult<(Or
         return Ok((order, Party::Buyer));
     }
     match shop::require_staff(state, viewer, order.store_id).await {
-        Ok(()) => Ok((order, Party::Merchant)),
+        Ok(_) => Ok((order, Party::Merchant)),
         Err(_) => Err(AppError::Forbidden(
             "only the buyer and the store's staff may see this order",
         )),

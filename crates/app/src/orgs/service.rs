@@ -108,6 +108,12 @@ pub async fn is_staff(state: &AppState, user: &User, org: Id) -> AppResult<bool>
     Ok(store::role_of(&state.db, org, user.id).await?.is_some())
 }
 
+/// Everyone who works for the organisation, owners included.
+pub async fn staff_ids(state: &AppState, org: Id) -> AppResult<Vec<Id>> {
+    let members = store::members(&state.db, org).await?;
+    Ok(members.into_iter().map(|m| m.user_id).collect())
+}
+
 pub async fn orgs_of(state: &AppState, user: &User) -> AppResult<Vec<Org>> {
     Ok(store::orgs_of(&state.db, user.id).await?)
 }

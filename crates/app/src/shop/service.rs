@@ -45,22 +45,23 @@ pub struct ProductDraft {
 const MAX_SKUS: usize = 100;
 
 /// A store's staff: staff and owners of the organisation that runs it.
-pub async fn require_staff(state: &AppState, actor: &User, store: Id) -> AppResult<()> {
+/// Checks that the actor works for the store's organisation; that organisation.
+pub async fn require_staff(state: &AppState, actor: &User, store: Id) -> AppResult<Id> {
     let org = store::org_of_store(&state.db, store)
         .await?
         .ok_or(AppError::NotFound("store"))?;
     if orgs::is_staff(state, actor, org).await? {
-        Ok(())
+        Ok(org)
     } else {
         Err(AppError::Forbidden("only the store's staff may do this"))
     }
 }
 
-/// A store draft checked: name, description, shipping, and a logo that is the caller's image
-/// (its card-size address).
+/// A store draft checked: name, description, shipping, and a logo that is an image of the
+/// organisation's staff (its card-size address).
 async fn check_store(
     state: &AppState,
-    actor: &User,
+    org: Id,
     draft: &StoreDraft,
 ) -> AppResult<(String, String, Option<String>)> {
     let mut fields = Fields::default();
@@ -69,10 +70,12 @@ async fn check_store(
     let shipping = fields.check(draft.shipping.check());
     let logo = match draft.logo_media_id {
         Some(id) => fields.check(
-            product_media(state, actor, &[id])
+            product_media(state, org, &[id])
                 .await?
                 .map(|media| media[0].card_url.clone())
-                .map_err(|_| FieldError::new("logo_media_id", "must be an image you uploaded")),
+                .map_err(|_| {
+                    FieldError::new("logo_media_id", "must be an image your staff uploaded")
+                }),
         ),
         None => Some(None),
     };
@@ -98,7 +101,7 @@ pub async fn open_store(
             "only the organisation's staff may open its store",
         ));
     }
-    let (name, description, logo_url) = check_store(state, actor, draft).await?;
+    let (name, description, logo_url) = check_store(state, org.id, draft).await?;
     let store = Store {
         id: state.ids.next_id(),
         org_slug: org.slug,
@@ -126,8 +129,8 @@ pub async fn update_store(
     id: Id,
     draft: &StoreDraft,
 ) -> AppResult<Store> {
-    require_staff(state, actor, id).await?;
-    let (name, description, logo_url) = check_store(state, actor, draft).await?;
+    let org = require_staff(state, actor, id).await?;
+    let (name, description, logo_url) = check_store(state, org, draft).await?;
     let store = Store {
         name,
         description,
@@ -166,10 +169,11 @@ pub async fn stores(state: &AppState) -> AppResult<Vec<Store>> {
     Ok(store::stores(&state.db, 50).await?)
 }
 
-/// Checks a product draft; the media must be the caller's images.
+/// Checks a product draft of an organisation's store; the media must be images its staff
+/// uploaded.
 async fn check_product(
     state: &AppState,
-    actor: &User,
+    org: Id,
     draft: &ProductDraft,
 ) -> AppResult<(String, String, String, i64, Vec<Media>)> {
     let mut fields = Fields::default();
@@ -177,7 +181,7 @@ async fn check_product(
     let description = fields.check(parse_text("description", &draft.description, 2_000, false));
     let category = fields.check(parse_category(&draft.category));
     let commission = fields.check(parse_commission(draft.commission_percent));
-    let media = fields.check(product_media(state, actor, &draft.media_ids).await?);
+    let media = fields.check(product_media(state, org, &draft.media_ids).await?);
     let ((((title, description), category), commission), media) = fields.finish(
         title
             .zip(description)
@@ -203,16 +207,23 @@ fn parse_commission(percent: i64) -> Result<i64, FieldError> {
     }
 }
 
+/// The images, in order, when each was uploaded by someone on the organisation's staff (so
+/// colleagues can edit each other's products).
 async fn product_media(
     state: &AppState,
-    actor: &User,
+    org: Id,
     ids: &[Id],
 ) -> AppResult<Result<Vec<Media>, FieldError>> {
     let fail = |why: &str| Ok(Err(FieldError::new("media_ids", why)));
     if ids.is_empty() || ids.len() > 9 {
         return fail("must name 1 to 9 images");
     }
-    let owned = crate::notes::store::owned_media(&state.db, actor.id, ids).await?;
+    let staff = orgs::staff_ids(state, org).await?;
+    let owned: Vec<Media> = crate::media::service::by_ids(state, ids)
+        .await?
+        .into_iter()
+        .filter(|m| staff.contains(&m.owner_id))
+        .collect();
     let ordered: Option<Vec<Media>> = ids
         .iter()
         .map(|id| {
@@ -224,7 +235,7 @@ async fn product_media(
         .collect();
     match ordered {
         Some(media) if media.len() == ids.len() => Ok(Ok(media)),
-        _ => fail("must be images you uploaded"),
+        _ => fail("must be images your staff uploaded"),
     }
 }
 
@@ -267,9 +278,9 @@ pub async fn create_product(
     draft: &ProductDraft,
     skus: &[SkuDraft],
 ) -> AppResult<Product> {
-    require_staff(state, actor, store_id).await?;
+    let org = require_staff(state, actor, store_id).await?;
     let store = get_store(state, store_id).await?;
-    let checked = check_product(state, actor, draft).await;
+    let checked = check_product(state, org, draft).await;
     let ((title, description, category, commission_percent, media), skus) =
         AppError::together(checked, check_skus(state, skus))?;
     let now = Timestamp::now();
@@ -302,9 +313,9 @@ pub async fn update_product(
     id: Id,
     draft: &ProductDraft,
 ) -> AppResult<Product> {
-    let current = staff_product(state, actor, id).await?;
+    let (current, org) = staff_product(state, actor, id).await?;
     let (title, description, category, commission_percent, media) =
-        check_product(state, actor, draft).await?;
+        check_product(state, org, draft).await?;
     let product = Product {
         title,
         description,
@@ -333,7 +344,7 @@ pub async fn set_state(
     id: Id,
     to: ProductState,
 ) -> AppResult<Product> {
-    let current = staff_product(state, actor, id).await?;
+    let (current, _) = staff_product(state, actor, id).await?;
     let product = Product {
         state: to,
         updated_at: Timestamp::now(),
@@ -343,12 +354,13 @@ pub async fn set_state(
 }
 
 /// A product its store's staff are working on, in any state.
-async fn staff_product(state: &AppState, actor: &User, id: Id) -> AppResult<Product> {
+/// A product the actor works on as staff, and its store's organisation.
+async fn staff_product(state: &AppState, actor: &User, id: Id) -> AppResult<(Product, Id)> {
     let product = store::product(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
-    require_staff(state, actor, product.store_id).await?;
-    Ok(product)
+    let org = require_staff(state, actor, product.store_id).await?;
+    Ok((product, org))
 }
 
 pub async fn add_sku(
@@ -357,7 +369,7 @@ pub async fn add_sku(
     product: Id,
     draft: &SkuDraft,
 ) -> AppResult<Product> {
-    let current = staff_product(state, actor, product).await?;
+    let (current, _) = staff_product(state, actor, product).await?;
     let sku = check_skus(state, std::slice::from_ref(draft))?.remove(0);
     let mut tx = state.db.begin_write().await?;
     match store::insert_sku(&mut tx, product, &sku).await {
@@ -394,7 +406,7 @@ pub async fn update_sku(
     let product = store::product_of_sku(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("sku"))?;
-    let current = staff_product(state, actor, product).await?;
+    let (current, _) = staff_product(state, actor, product).await?;
     let sku = current
         .skus
         .into_iter()

@@ -202,3 +202,34 @@ async fn another_members_private_note_or_draft_is_not_found_to_every_method() {
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn staff_edit_a_product_their_organisations_owner_created() {
+    let app = spawn_app().await;
+    let owner = app.merchant("atelier").await;
+    let product = app.product(&owner, "Linen shirt", &[(19900, 3)]).await;
+    let colleague = app.member("colleague").await;
+    let hired = app
+        .send_as(
+            Method::PUT,
+            &owner.token,
+            "/api/v1/orgs/atelier_co/members/colleague",
+            Some(json!({"role": "staff"})),
+        )
+        .await;
+    assert!(hired.status().is_success());
+    let path = format!("/api/v1/products/{}", product["id"].as_str().unwrap());
+    let mut edit = json!({"title": "Linen shirt, washed", "category": "fashion", "state": "on_sale",
+        "media_ids": [product["media"][0]["id"]]});
+    let edited = app
+        .send_as(Method::PATCH, &colleague, &path, Some(edit.clone()))
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    // An outsider's image is still refused, naming the field.
+    edit["media_ids"] = json!([app.image_id(&app.member("outsider").await).await]);
+    let refused = app
+        .send_as(Method::PATCH, &colleague, &path, Some(edit))
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(refused).await["errors"][0]["field"], "media_ids");
+}

@@ -1,11 +1,13 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
+
+const METRICS_TOKEN: &str = "operators-only";
 
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.server.metrics_token = METRICS_TOKEN.into()).await;
     assert_eq!(
         app.api
             .get(app.url("/healthz"))
@@ -30,6 +32,7 @@ async fn health_readiness_and_metrics_answer() {
     let metrics = app
         .api
         .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()
@@ -41,6 +44,27 @@ async fn health_readiness_and_metrics_answer() {
         "{metrics}"
     );
     assert!(metrics.contains("hongshu_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn metrics_are_for_operators_only() {
+    let guarded = spawn_app_with(|c| c.server.metrics_token = METRICS_TOKEN.into()).await;
+    let ask = |app: &crate::helpers::TestApp, token: Option<&str>| {
+        let request = app.api.get(app.url("/metrics"));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(ask(&guarded, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ask(&guarded, Some("operators")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(ask(&guarded, Some(METRICS_TOKEN)).await, StatusCode::OK);
+    let unconfigured = spawn_app().await;
+    assert_eq!(ask(&unconfigured, None).await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
