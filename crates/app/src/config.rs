@@ -18,6 +18,8 @@ pub struct Config {
     /// The discovery feed: recall sizes, engagement weights, traffic pools, spacing.
     pub feed: feed::FeedConfig,
     pub auth: AuthConfig,
+    /// Rate limits on repeatable writes, and what one member may hold unpaid.
+    pub limits: crate::web::limits::LimitsConfig,
     pub mall: MallConfig,
     pub log: LogConfig,
 }
@@ -207,6 +209,7 @@ impl Default for Config {
                 login_address_burst: 30,
                 login_address_refill_seconds: 5,
             },
+            limits: Default::default(),
             mall: MallConfig {
                 pay_within_minutes: 15,
                 auto_complete_days: 7,

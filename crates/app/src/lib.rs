@@ -36,7 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{metrics, pages, security};
+use crate::web::{limits, metrics, pages, security};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router(openapi))
         .fallback(|| async { AppError::NotFound("page") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .route_layer(from_fn_with_state(state.clone(), limits::gate))
         .route_layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit))
         .layer(from_fn_with_state(state.clone(), security::same_origin))
@@ -179,6 +180,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.login_limits.forget_idle();
+        state.limits.forget_idle();
         match accounts::store::delete_expired_tokens(&state.db, kernel::Timestamp::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),

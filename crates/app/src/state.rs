@@ -14,6 +14,7 @@ use crate::media::service::Objects;
 use crate::notes::cache::NoteCache;
 use crate::payments::service::Payments;
 use crate::search::service::Search;
+use crate::web::limits::Limits;
 use crate::web::metrics::Metrics;
 
 #[derive(Clone)]
@@ -30,6 +31,7 @@ pub struct Shared {
     pub config: Config,
     pub ids: IdGenerator,
     pub login_limits: LoginLimits,
+    pub limits: Limits,
     pub metrics: Metrics,
 }
 
@@ -57,6 +59,7 @@ impl AppState {
             media,
             ids: IdGenerator::new(config.server.node_id),
             login_limits: LoginLimits::new(&config.auth),
+            limits: Limits::new(&config.limits),
             metrics: Metrics::new(),
             db,
             config,

@@ -165,6 +165,7 @@ pub async fn checkout(
             )),
         };
     }
+    hold_within_limits(state, &mut tx, buyer, &orders).await?;
     for (i, line) in request.items.iter().enumerate() {
         if !store::reserve(&mut tx, line.sku_id, line.quantity).await? {
             let left = store::stock(&mut tx, line.sku_id).await?;
@@ -184,6 +185,37 @@ pub async fn checkout(
     store::remove_from_cart(&mut tx, buyer.id, &skus).await?;
     tx.commit().await?;
     Ok((true, orders))
+}
+
+/// Refuses a checkout that would leave the buyer holding more unpaid orders or units than one
+/// member may (stock held unpaid is stock nobody else can buy). Read in the checkout's write
+/// transaction, so two checkouts at once cannot both pass.
+async fn hold_within_limits(
+    state: &AppState,
+    tx: &mut Tx,
+    buyer: &User,
+    orders: &[Order],
+) -> AppResult<()> {
+    let limits = &state.config.limits;
+    let (held_orders, held_units) = store::unpaid_held(tx, buyer.id).await?;
+    let new_units: i64 = orders
+        .iter()
+        .flat_map(|o| &o.items)
+        .map(|i| i.quantity)
+        .sum();
+    if held_orders + orders.len() as i64 > limits.unpaid_orders
+        || held_units + new_units > limits.unpaid_units
+    {
+        return Err(AppError::Conflict(
+            "items",
+            format!(
+                "you hold {held_orders} unpaid orders with {held_units} units; at most {} orders \
+                 and {} units may wait for payment at once: pay or cancel some first",
+                limits.unpaid_orders, limits.unpaid_units
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn request_hash(request: &CheckoutRequest) -> String {

@@ -383,6 +383,18 @@ pub async fn move_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many orders a buyer holds unpaid, and how many units are in them.
+pub async fn unpaid_held(tx: &mut Tx, buyer: Id) -> Result<(i64, i64), sqlx::Error> {
+    query_as(
+        "SELECT COUNT(DISTINCT o.id), CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM orders o \
+         JOIN order_items i ON i.order_id = o.id \
+         WHERE o.buyer_id = $1 AND o.status = 'pending_payment'",
+    )
+    .bind(buyer.as_i64())
+    .fetch_one(&mut **tx)
+    .await
+}
+
 /// An unpaid order becomes paid by one payment; false when it was not waiting for payment.
 pub async fn pay(tx: &mut Tx, order: Id, payment: Id, now: Timestamp) -> Result<bool, sqlx::Error> {
     let done = query(

@@ -4,6 +4,7 @@
 pub mod cookies;
 pub mod extract;
 pub mod i18n;
+pub mod limits;
 pub mod metrics;
 pub mod pages;
 pub mod security;

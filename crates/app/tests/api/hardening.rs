@@ -233,3 +233,98 @@ async fn staff_edit_a_product_their_organisations_owner_created() {
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(refused).await["errors"][0]["field"], "media_ids");
 }
+
+#[tokio::test]
+async fn repeated_writes_meet_their_limits_with_retry_after() {
+    let app = spawn_app_with(|c| c.limits = app::web::limits::LimitsConfig::default()).await;
+    let mut signups = Vec::new();
+    for i in 0..8 {
+        signups.push(app.signup(&format!("bot{i}")).await.status());
+    }
+    assert_eq!(&signups[..5], [StatusCode::CREATED; 5]);
+    assert_eq!(signups[7], StatusCode::TOO_MANY_REQUESTS, "{signups:?}");
+    let spammer: Value = app.login("bot0", PASSWORD).await.json().await.unwrap();
+    let victim: Value = app.login("bot1", PASSWORD).await.json().await.unwrap();
+    let (spammer, victim) = (
+        spammer["token"].as_str().unwrap().to_owned(),
+        victim["token"].as_str().unwrap().to_owned(),
+    );
+    let note = app.post_note(&victim, "Ask me", "anything").await;
+    let id = note["id"].as_str().unwrap();
+    let comments = format!("/api/v1/notes/{id}/comments");
+    let mut refused = None;
+    for i in 0..40 {
+        let body = json!({ "body": format!("spam {i}") });
+        let answer = app
+            .send_as(Method::POST, &spammer, &comments, Some(body))
+            .await;
+        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some((i, answer));
+            break;
+        }
+    }
+    let (after, answer) = refused.expect("comments are limited");
+    assert_eq!(after, 20, "the burst is 20");
+    let retry: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(problem(answer).await["type"], "/problems/rate-limited");
+    let unread = app
+        .get_json_as(&victim, "/api/v1/notifications/unread-count")
+        .await;
+    assert_eq!(unread["unread"], 20);
+
+    let like = format!("/api/v1/notes/{id}/like");
+    let mut toggles = Vec::new();
+    for i in 0..70 {
+        let method = if i % 2 == 0 {
+            Method::PUT
+        } else {
+            Method::DELETE
+        };
+        toggles.push(app.send_as(method, &spammer, &like, None).await.status());
+    }
+    assert_eq!(toggles[69], StatusCode::TOO_MANY_REQUESTS);
+    assert!(toggles[..60].iter().all(|s| s.is_success()), "{toggles:?}");
+}
+
+#[tokio::test]
+async fn one_member_cannot_hold_the_stock_in_unpaid_orders() {
+    let app = spawn_app_with(|c| {
+        c.limits.unpaid_units = 5;
+        c.limits.unpaid_orders = 2;
+    })
+    .await;
+    let merchant = app.merchant("limited").await;
+    let hoarder = app.member("hoarder").await;
+    let product = app.product(&merchant, "Blind box", &[(5900, 5000)]).await;
+    let address = app.address(&hoarder, "上海").await;
+    let sku = &product["skus"][0]["id"];
+    let buy = |n: i64| json!({"address_id": address, "items": [{"sku_id": sku, "quantity": n}]});
+    assert_eq!(
+        app.checkout(&hoarder, "a", &buy(3)).await.status(),
+        StatusCode::CREATED
+    );
+    let too_many = app.checkout(&hoarder, "b", &buy(3)).await;
+    assert_eq!(too_many.status(), StatusCode::CONFLICT);
+    assert_eq!(problem(too_many).await["errors"][0]["field"], "items");
+    assert_eq!(
+        app.checkout(&hoarder, "c", &buy(2)).await.status(),
+        StatusCode::CREATED
+    );
+    let third_order = app.checkout(&hoarder, "d", &buy(1)).await;
+    assert_eq!(third_order.status(), StatusCode::CONFLICT);
+    let left = app
+        .get_json(&format!(
+            "/api/v1/products/{}",
+            product["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        left["skus"][0]["stock"], 4995,
+        "only what was allowed is held"
+    );
+}

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use app::config::Config;
 use app::state::AppState;
+use app::web::limits::Rate;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -40,6 +41,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.storage.max_connections = 8;
     config.storage.database_url = store::testing::fresh_database_url(data_dir.path()).await;
     config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    // Every test's members sign up from this one address, as if from many homes; the tests of
+    // the limits set them back.
+    config.limits.signup = Rate::new(100_000, 100_000);
     // Media in an S3-compatible store when the suite is given one (scripts/test starts one).
     if let Ok(endpoint) = std::env::var("HONGSHU_TEST_S3_ENDPOINT") {
         config.media.store = "s3".into();
