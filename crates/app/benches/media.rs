@@ -51,6 +51,7 @@ fn main() {
     let bytes = photo();
     let limits = ImageLimits {
         max_pixels: 50_000_000,
+        max_bytes: 512 << 20,
         display_edge: 1440,
         card_edge: 540,
     };

@@ -114,6 +114,12 @@ pub struct MediaConfig {
     pub max_video_bytes: usize,
     /// Images with more pixels are refused before they are decoded.
     pub max_image_pixels: u64,
+    /// Images whose decoding would need more memory than this (bit depth and channels
+    /// counted, from the header) are refused before they are decoded.
+    pub max_decode_bytes: u64,
+    /// Memory all decodes in progress may use together; an upload that would go over waits,
+    /// and after 10 seconds is answered 503 with Retry-After.
+    pub decode_memory_bytes: u64,
     /// Longest edge of the display-size derivative.
     pub display_edge: u32,
     /// Longest edge of the card-size derivative.
@@ -186,6 +192,8 @@ impl Default for Config {
                 max_image_bytes: 25 * 1024 * 1024,
                 max_video_bytes: 200 * 1024 * 1024,
                 max_image_pixels: 50_000_000,
+                max_decode_bytes: 512 * 1024 * 1024,
+                decode_memory_bytes: 640 * 1024 * 1024,
                 display_edge: 1440,
                 card_edge: 540,
                 store: "local".into(),

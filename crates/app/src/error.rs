@@ -49,6 +49,10 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many attempts; try again in {0} seconds")]
     TooManyRequests(u64),
+    /// The server is at capacity for this kind of work (such as decoding images); try again
+    /// in this many seconds.
+    #[error("the server is busy; try again in {0} seconds")]
+    Busy(u64),
     /// A service Hongshu relies on (a payment provider) failed or could not be reached.
     #[error("{0}")]
     Upstream(String),
@@ -100,6 +104,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -118,6 +123,7 @@ impl AppError {
             AppError::PayloadTooLarge => ("payload-too-large", "Request too large"),
             AppError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             AppError::TooManyRequests(_) => ("rate-limited", "Too many requests"),
+            AppError::Busy(_) => ("busy", "Busy"),
             AppError::Upstream(_) => ("upstream", "A service we rely on failed"),
             AppError::Internal(_) => ("internal", "Internal error"),
         }
@@ -188,7 +194,7 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let AppError::TooManyRequests(seconds) = self {
+        if let AppError::TooManyRequests(seconds) | AppError::Busy(seconds) = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         // Page routes read this to render the same problem as HTML.

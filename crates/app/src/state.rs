@@ -10,7 +10,7 @@ use store::Db;
 use crate::accounts::service::LoginLimits;
 use crate::config::Config;
 use crate::feed::service::Feed;
-use crate::media::service::Objects;
+use crate::media::service::{DecodeBudget, Objects};
 use crate::notes::cache::NoteCache;
 use crate::payments::service::Payments;
 use crate::search::service::Search;
@@ -24,6 +24,7 @@ pub struct Shared {
     pub db: Db,
     pub ledger: DurableLedger,
     pub media: Objects,
+    pub decoding: DecodeBudget,
     pub search: Search,
     pub feed: Feed,
     pub note_cache: NoteCache,
@@ -57,6 +58,7 @@ impl AppState {
             payments,
             ledger,
             media,
+            decoding: DecodeBudget::new(config.media.decode_memory_bytes),
             ids: IdGenerator::new(config.server.node_id),
             login_limits: LoginLimits::new(&config.auth),
             limits: Limits::new(&config.limits),

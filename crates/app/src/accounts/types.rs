@@ -144,7 +144,40 @@ pub fn parse_line(field: &str, input: &str, max: usize) -> Result<String, FieldE
             "must not contain control characters",
         ));
     }
+    if let Some(c) = hidden_character(text) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "must not contain invisible or direction-changing characters (U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
     Ok(text.to_owned())
+}
+
+/// The first character that would let a one-line name pass for another: bidirectional
+/// overrides, embeddings and isolates, and zero-width characters. The zero-width joiner is
+/// kept between two emoji, where it makes one (👩‍💻).
+fn hidden_character(text: &str) -> Option<char> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_symbol =
+        |c: Option<&char>| c.is_some_and(|c| !c.is_alphanumeric() && !c.is_whitespace());
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let hidden = match c {
+            '\u{200D}' => !(i > 0 && is_symbol(chars.get(i - 1)) && is_symbol(chars.get(i + 1))),
+            '\u{061C}'
+            | '\u{200B}'
+            | '\u{200C}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}' => true,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+            _ => false,
+        };
+        hidden.then_some(c)
+    })
 }
 
 pub fn parse_display_name(input: &str) -> Result<String, FieldError> {
@@ -266,6 +299,32 @@ impl User {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_with_hidden_or_direction_changing_characters_are_refused() {
+        for spoof in [
+            "admin\u{202E}nimda",
+            "Li\u{200B}Na",
+            "\u{2066}official\u{2069}",
+            "a\u{200D}b",
+            "\u{FEFF}红薯",
+            "shop\u{200F}",
+        ] {
+            let refused = parse_display_name(spoof).unwrap_err();
+            assert!(
+                refused.detail.contains("U+"),
+                "{spoof:?}: {}",
+                refused.detail
+            );
+        }
+        for fine in ["李娜 Li Na", "👩\u{200D}💻 coder", "Café ☕", "مرحبا"] {
+            assert_eq!(
+                parse_display_name(fine).ok().as_deref(),
+                Some(fine),
+                "{fine:?}"
+            );
+        }
+    }
 
     #[test]
     fn handles_are_lower_cased_and_checked() {

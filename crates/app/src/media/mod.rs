@@ -3,6 +3,7 @@
 //! with long-lived caching and byte ranges.
 
 pub mod api;
+pub mod container;
 pub mod process;
 pub mod service;
 pub mod store;

@@ -36,6 +36,8 @@ pub fn detect(bytes: &[u8]) -> Option<Detected> {
 pub struct ImageLimits {
     /// Largest number of pixels decoded; bigger images are refused before decoding.
     pub max_pixels: u64,
+    /// Most memory one decode may need; bigger needs are refused before decoding.
+    pub max_bytes: u64,
     /// Longest edge of the display derivative.
     pub display_edge: u32,
     /// Longest edge of the card derivative (feed waterfall).
@@ -46,6 +48,8 @@ pub struct ImageLimits {
 pub enum ImageError {
     #[error("has {width} × {height} pixels; the limit is {limit} pixels")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("would need {needed_mib} MiB to decode; the limit is {limit_mib} MiB")]
+    TooMuchMemory { needed_mib: u64, limit_mib: u64 },
     #[error("could not be decoded as an image")]
     Corrupt,
 }
@@ -60,6 +64,37 @@ pub struct Derived {
     pub card: Vec<u8>,
 }
 
+/// The most memory deriving this image can take, read from its header alone and refused when
+/// it is over the limits: the decoded pixels at their own bit depth and channels, the 8-bit
+/// copy made from them, and the scaler's working rows for the display size.
+pub fn memory_needed(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: ImageLimits,
+) -> Result<u64, ImageError> {
+    let decoder = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_decoder()
+        .map_err(|_| ImageError::Corrupt)?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(ImageError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let scaled_rows = u64::from(height.min(limits.display_edge));
+    let needed = decoder.total_bytes() + 4 * pixels + 12 * u64::from(width) * scaled_rows;
+    if needed > limits.max_bytes {
+        return Err(ImageError::TooMuchMemory {
+            needed_mib: needed.div_ceil(1 << 20),
+            limit_mib: limits.max_bytes >> 20,
+        });
+    }
+    Ok(needed)
+}
+
 /// Decodes under limits, turns it upright, flattens transparency onto white, and re-encodes
 /// display and card sizes. Re-encoding from pixels drops EXIF, GPS and every other metadata.
 pub fn derive(
@@ -67,27 +102,21 @@ pub fn derive(
     format: ImageFormat,
     limits: ImageLimits,
 ) -> Result<Derived, ImageError> {
+    memory_needed(bytes, format, limits)?;
     let mut decoder = ImageReader::with_format(Cursor::new(bytes), format)
         .into_decoder()
         .map_err(|_| ImageError::Corrupt)?;
-    let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(ImageError::TooManyPixels {
-            width,
-            height,
-            limit: limits.max_pixels,
-        });
-    }
     let mut budget = image::Limits::default();
-    budget.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + 1024 * 1024);
+    budget.max_alloc = Some(decoder.total_bytes() + 1024 * 1024);
     decoder
         .set_limits(budget)
         .map_err(|_| ImageError::Corrupt)?;
     let orientation = decoder.orientation().map_err(|_| ImageError::Corrupt)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(|_| ImageError::Corrupt)?;
     image.apply_orientation(orientation);
-    let pixels = flatten_on_white(&image);
+    let pixels = flatten_on_white(image);
     let display = fit(&pixels, limits.display_edge);
+    drop(pixels);
     let card = fit(&display, limits.card_edge);
     Ok(Derived {
         width: display.width(),
@@ -98,11 +127,12 @@ pub fn derive(
     })
 }
 
-fn flatten_on_white(image: &DynamicImage) -> RgbImage {
+/// 8-bit RGB on white; the decoded image is consumed, so no more than one copy of it lives.
+fn flatten_on_white(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
-        return image.to_rgb8();
+        return image.into_rgb8();
     }
-    let rgba = image.to_rgba8();
+    let rgba = image.into_rgba8();
     RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
         let [r, g, b, a] = rgba.get_pixel(x, y).0;
         let over_white =
@@ -152,6 +182,7 @@ mod tests {
 
     const LIMITS: ImageLimits = ImageLimits {
         max_pixels: 40_000_000,
+        max_bytes: 512 << 20,
         display_edge: 1440,
         card_edge: 540,
     };
@@ -197,6 +228,43 @@ mod tests {
                 width: 100,
                 height: 100,
                 limit: 1_000
+            })
+        );
+    }
+
+    /// A 16-bit RGBA PNG of one colour: tiny on the wire, eight bytes a pixel decoded.
+    fn deep_png(width: u32, height: u32) -> Vec<u8> {
+        let image = image::ImageBuffer::<image::Rgba<u16>, _>::from_pixel(
+            width,
+            height,
+            image::Rgba([40_000, 20_000, 10_000, 65_535]),
+        );
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn memory_is_counted_with_bit_depth_and_channels_before_decoding() {
+        let deep = deep_png(1000, 1000);
+        let shallow = png(1000, 1000);
+        let deep_need = memory_needed(&deep, ImageFormat::Png, LIMITS).unwrap();
+        let shallow_need = memory_needed(&shallow, ImageFormat::Png, LIMITS).unwrap();
+        assert_eq!(
+            deep_need - shallow_need,
+            5 * 1_000_000,
+            "8 bytes a pixel, not 3"
+        );
+        let tight = ImageLimits {
+            max_bytes: 20 << 20,
+            ..LIMITS
+        };
+        assert!(derive(&shallow, ImageFormat::Png, tight).is_ok());
+        assert_eq!(
+            derive(&deep, ImageFormat::Png, tight).err(),
+            Some(ImageError::TooMuchMemory {
+                needed_mib: 23,
+                limit_mib: 20
             })
         );
     }

@@ -8,6 +8,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::ObjectStore;
 use sha2::{Digest, Sha256};
 
+use super::container;
 use super::process::{self, Detected, ImageLimits};
 use super::store::{self, NewMedia};
 use super::types::{Media, MediaKind};
@@ -30,6 +31,41 @@ pub async fn owned_in_order(
 /// The media among `ids` that exist, whoever uploaded them.
 pub async fn by_ids(state: &AppState, ids: &[kernel::Id]) -> AppResult<Vec<Media>> {
     Ok(store::by_ids(&state.db, ids).await?)
+}
+
+/// The memory that image decodes may take together, in MiB: each decode reserves what its
+/// header says it needs before it starts, so concurrent uploads wait their turn instead of
+/// taking the server's memory between them.
+pub struct DecodeBudget {
+    permits: Arc<tokio::sync::Semaphore>,
+    total_mib: u32,
+}
+
+/// How long an upload waits for decode memory before it is answered 503.
+const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl DecodeBudget {
+    pub fn new(bytes: u64) -> DecodeBudget {
+        let total_mib = u32::try_from(bytes >> 20).unwrap_or(u32::MAX).max(1);
+        DecodeBudget {
+            permits: Arc::new(tokio::sync::Semaphore::new(total_mib as usize)),
+            total_mib,
+        }
+    }
+
+    /// Waits until `bytes` of the budget are free and holds them until the guard is dropped.
+    pub async fn reserve(&self, bytes: u64) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+        let mib = u32::try_from(bytes.div_ceil(1 << 20))
+            .unwrap_or(u32::MAX)
+            .min(self.total_mib);
+        let waited =
+            tokio::time::timeout(DECODE_WAIT, self.permits.clone().acquire_many_owned(mib)).await;
+        match waited {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(AppError::Internal(closed.into())),
+            Err(_) => Err(AppError::Busy(5)),
+        }
+    }
 }
 
 /// Where media objects live: the local media folder, or any `object_store` backend.
@@ -73,9 +109,13 @@ pub async fn upload(state: &AppState, owner: &User, bytes: Bytes) -> AppResult<M
             check_size(bytes.len(), config.max_image_bytes)?;
             let limits = ImageLimits {
                 max_pixels: config.max_image_pixels,
+                max_bytes: config.max_decode_bytes,
                 display_edge: config.display_edge,
                 card_edge: config.card_edge,
             };
+            let needed = process::memory_needed(&bytes, format, limits)
+                .map_err(|e| AppError::invalid("file", e.to_string()))?;
+            let _reserved = state.decoding.reserve(needed).await?;
             let derived =
                 tokio::task::spawn_blocking(move || process::derive(&bytes, format, limits))
                     .await
@@ -95,11 +135,16 @@ pub async fn upload(state: &AppState, owner: &User, bytes: Bytes) -> AppResult<M
         }
         Detected::Mp4 | Detected::Webm => {
             check_size(bytes.len(), config.max_video_bytes)?;
-            let (extension, mime) = if detected == Detected::Mp4 {
-                ("mp4", "video/mp4")
-            } else {
-                ("webm", "video/webm")
+            let (extension, mime, whole) = match detected {
+                Detected::Mp4 => ("mp4", "video/mp4", container::check_mp4(&bytes)),
+                _ => ("webm", "video/webm", container::check_webm(&bytes)),
             };
+            whole.map_err(|why| {
+                AppError::invalid(
+                    "file",
+                    format!("is not a whole {extension} video: it {why}"),
+                )
+            })?;
             NewMediaOwned {
                 kind: MediaKind::Video,
                 width: None,

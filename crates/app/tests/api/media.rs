@@ -16,6 +16,20 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// An MP4 of its three essential boxes: the file type, a movie index, and `media` as its media.
+pub fn mp4(media: &[u8]) -> Vec<u8> {
+    let mp4_box = |kind: &[u8], body: &[u8]| {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    };
+    let mut file = mp4_box(b"ftyp", b"mp42\0\0\0\0mp42isom");
+    file.extend(mp4_box(b"moov", &[0; 32]));
+    file.extend(mp4_box(b"mdat", media));
+    file
+}
+
 /// A JPEG carrying an EXIF segment with a GPS position in it.
 fn jpeg_with_gps() -> Vec<u8> {
     let image = RgbImage::from_fn(64, 48, |x, _| image::Rgb([(x * 4) as u8, 10, 10]));
@@ -34,10 +48,15 @@ fn jpeg_with_gps() -> Vec<u8> {
 
 /// Just the signature and header of a PNG that claims 20,000 × 20,000 pixels.
 fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
+    png_header_of(width, height, 8, 2)
+}
+
+/// A PNG that is only a header claiming these dimensions, bit depth and colour type.
+fn png_header_of(width: u32, height: u32, depth: u8, color_type: u8) -> Vec<u8> {
     let mut ihdr = b"IHDR".to_vec();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    ihdr.extend_from_slice(&[depth, color_type, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     out.extend_from_slice(&13u32.to_be_bytes());
     out.extend_from_slice(&ihdr);
@@ -163,11 +182,33 @@ async fn uploads_are_judged_by_content_and_bombs_are_refused() {
         .to_owned();
     assert!(detail.contains("20000 × 20000"), "{detail}");
 
+    // Under the pixel limit, but 16-bit RGBA: eight bytes a pixel, refused from its header.
+    let deep = app
+        .upload(&token, "deep.png", png_header_of(7_000, 7_000, 16, 6))
+        .await;
+    assert_eq!(deep.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = problem(deep).await["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("MiB to decode"), "{detail}");
+
     let mut truncated = png(200, 200);
     truncated.truncate(truncated.len() / 2);
     assert_eq!(
         app.upload(&token, "half.png", truncated).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // A page behind the first bytes of a video is not a video.
+    let mut disguised = mp4(b"")[..24].to_vec();
+    disguised.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    let fake_video = app.upload(&token, "clip.mp4", disguised).await;
+    assert_eq!(fake_video.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = problem(fake_video).await["errors"][0]["detail"].clone();
+    assert!(
+        detail.as_str().unwrap().contains("not a whole mp4"),
+        "{detail}"
     );
 
     let anonymous = Form::new().part("file", Part::bytes(png(10, 10)).file_name("x.png"));
@@ -195,8 +236,8 @@ async fn uploads_are_judged_by_content_and_bombs_are_refused() {
 async fn videos_are_served_in_byte_ranges_for_seeking() {
     let app = spawn_app().await;
     let token = app.member("videographer").await;
-    let mut mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
-    mp4.extend((0..10_000u32).map(|i| (i % 251) as u8));
+    let frames: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    let mp4 = mp4(&frames);
     let response = app.upload(&token, "clip.mp4", mp4.clone()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let media: Value = response.json().await.unwrap();

@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{item_strings, problem, spawn_app, TestApp};
-use crate::media::png;
+use crate::media::{mp4, png};
 
 impl TestApp {
     /// Uploads a generated image and returns its media id.
@@ -181,9 +181,12 @@ async fn only_the_author_edits_or_deletes_and_private_notes_stay_private() {
 async fn a_video_note_has_its_video_and_a_cover() {
     let app = spawn_app().await;
     let token = app.member("vlogger").await;
-    let mut mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
-    mp4.extend([7u8; 2_000]);
-    let video: Value = app.upload(&token, "v.mp4", mp4).await.json().await.unwrap();
+    let video: Value = app
+        .upload(&token, "v.mp4", mp4(&[7u8; 2_000]))
+        .await
+        .json()
+        .await
+        .unwrap();
     let cover = app.image_id(&token).await;
     let video_id = video["id"].as_str().unwrap();
     let body = json!({"title": "Vlog", "media_ids": [video_id, cover]});
