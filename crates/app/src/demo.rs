@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::accounts::types::User;
 use crate::accounts::{service as accounts, store as account_store};
+use crate::config::Config;
 use crate::error::AppResult;
 use crate::notes::service::{self as notes, Draft};
 use crate::notes::types::Visibility;
@@ -218,6 +219,11 @@ pub async fn seed(
     if account_store::count_users(&state.db).await? > 0 {
         return Ok(None);
     }
+    mark_seed(
+        &state.db,
+        "INSERT INTO demo_seed (id, started_at) VALUES (1, $1)",
+    )
+    .await?;
     let mut rng = StdRng::seed_from_u64(0x1234_5678);
     let password = format!("demo-{}", &accounts::random_secret()[..12]);
     let members = make_members(state, &mut rng, size.members, &password).await?;
@@ -256,6 +262,11 @@ pub async fn seed(
         progress(done + 1, size.notes);
     }
     make_purchases(state, &mut rng, &members, &stores, &tagged).await?;
+    mark_seed(
+        &state.db,
+        "UPDATE demo_seed SET finished_at = $1 WHERE id = 1",
+    )
+    .await?;
     Ok(Some(DemoAccounts {
         handles: FEATURED
             .iter()
@@ -264,6 +275,36 @@ pub async fn seed(
             .collect(),
         password,
     }))
+}
+
+async fn mark_seed(db: &store::Db, sql: &str) -> AppResult<()> {
+    store::query(sql)
+        .bind(kernel::Timestamp::now().as_millis())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Before anything loads from the database: when a demo seed was interrupted there (it began
+/// and never finished, so its password was never shown), empties the database and the search
+/// index so that seeding can start again. True when it did. A community in use, or a demo
+/// that finished, is left alone.
+pub async fn clear_interrupted(config: &Config) -> anyhow::Result<bool> {
+    let db = store::Db::connect(&config.database_url(), 2).await?;
+    db.migrate().await?;
+    let unfinished: Option<i64> =
+        store::query_scalar("SELECT id FROM demo_seed WHERE finished_at IS NULL")
+            .fetch_optional(db.pool())
+            .await?;
+    if unfinished.is_some() {
+        db.empty_every_table().await?;
+        let index = config.storage.data_dir.join("search");
+        if index.exists() {
+            std::fs::remove_dir_all(&index)?;
+        }
+    }
+    db.close().await;
+    Ok(unfinished.is_some())
 }
 
 async fn make_members(

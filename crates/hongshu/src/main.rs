@@ -116,6 +116,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { .. } => {
+            clear_interrupted_demo(&config).await?;
             let state = app::open(config).await?;
             seed_demo(&state).await?;
             state.close().await;
@@ -132,6 +133,9 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let bind = config.server.bind;
+    if demo {
+        clear_interrupted_demo(&config).await?;
+    }
     let state = app::open(config).await?;
     if demo {
         seed_demo(&state).await?;
@@ -146,6 +150,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     );
     tracing::info!(%address, "listening");
     app::run(listener, state, shutdown_signal()).await
+}
+
+/// A demo seed that was interrupted is started again from an empty database.
+async fn clear_interrupted_demo(config: &Config) -> anyhow::Result<()> {
+    if app::demo::clear_interrupted(config).await? {
+        println!("An earlier demo seed was interrupted; starting it again from an empty database.");
+    }
+    Ok(())
 }
 
 /// Seeds the demo community with a progress bar, and says how to sign in.

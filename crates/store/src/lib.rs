@@ -116,6 +116,44 @@ impl Db {
         }
     }
 
+    /// Deletes every row of every table but the migrations' own, in one transaction: for
+    /// starting again from an empty database (an interrupted demo seed). Foreign keys hold at
+    /// the end, when every table is empty.
+    pub async fn empty_every_table(&self) -> Result<(), sqlx::Error> {
+        let list = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(tablename AS TEXT) FROM pg_tables \
+                 WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'"
+            }
+        };
+        let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(&self.pool).await?;
+        let mut tx = self.begin_write().await?;
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA defer_foreign_keys = ON")
+                    .execute(&mut *tx)
+                    .await?;
+                for table in &tables {
+                    sqlx::query(&format!("DELETE FROM \"{table}\""))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            Backend::Postgres if !tables.is_empty() => {
+                let all: Vec<String> = tables.iter().map(|t| format!("\"{t}\"")).collect();
+                sqlx::query(&format!("TRUNCATE TABLE {}", all.join(", ")))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Backend::Postgres => {}
+        }
+        tx.commit().await
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

@@ -69,3 +69,50 @@ async fn the_demo_fills_an_empty_site_once_and_never_a_site_in_use() {
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn an_interrupted_demo_seed_is_started_again_by_the_next_run() {
+    let app = spawn_app().await;
+    let small = app::demo::DemoSize {
+        members: 8,
+        notes: 12,
+    };
+    let users = || async {
+        store::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+    };
+    // The seed is stopped half-way, as a power cut would stop it.
+    let half_way = async {
+        while users().await < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        _ = app::demo::seed(&app.state, small, &|_, _| {}) => panic!("the seed was to be interrupted"),
+        _ = half_way => {}
+    }
+    assert!(users().await >= 3);
+    let config = app.state.config.clone();
+    app.state.close().await;
+    assert!(app::demo::clear_interrupted(&config).await.unwrap());
+    let again = app::open(config.clone()).await.unwrap();
+    let demo = app::demo::seed(&again, small, &|_, _| {})
+        .await
+        .unwrap()
+        .expect("the rerun seeds the demo");
+    let members = store::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+        .fetch_one(again.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(members, 8, "one whole demo, nothing of the first run left");
+    assert!(!demo.password.is_empty());
+    assert!(
+        !app::demo::clear_interrupted(&config).await.unwrap(),
+        "a finished demo stays"
+    );
+    let violations = ledger::audit::violations(&again.db).await.unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
+    again.close().await;
+}
