@@ -15,6 +15,7 @@ mod notes;
 mod ops;
 mod orgs;
 mod pages;
+mod payment_crash;
 mod payments;
 mod search;
 mod social;
