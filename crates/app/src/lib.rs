@@ -43,6 +43,7 @@ use crate::web::{limits, metrics, pages, security};
     info(title = "Hongshu API", description = "Notes, community and commerce. Ids are strings; \
         times are RFC 3339; errors are application/problem+json (RFC 9457)."),
     modifiers(&BearerAuth),
+    components(schemas(search::service::SearchType, search::service::SearchSort)),
     security(("bearer" = [])),
     tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "search"), (name = "feed"), (name = "orgs"), (name = "ledger"), (name = "admin"))
 )]
@@ -62,7 +63,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every route of Hongshu with its middleware, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             accounts::api::router()
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(payments::api::router()),
         )
         .split_for_parts();
+    utoipa::Modify::modify(&web::openapi::ProblemResponses, &mut openapi);
     let site = Router::new()
         .route("/lang", get(pages::switch_language))
         .route("/static/app.css", get(pages::stylesheet))

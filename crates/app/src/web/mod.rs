@@ -6,6 +6,7 @@ pub mod extract;
 pub mod i18n;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod security;
 

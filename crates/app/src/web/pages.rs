@@ -189,6 +189,29 @@ pub async fn csrf_token(
     (jar, response).into_response()
 }
 
+/// Under `/api`, a refusal that did not come from our handlers (an extractor's plain-text
+/// rejection, such as a multipart body without its boundary) becomes the problem it is, so the
+/// API speaks problem+json whatever refused the request.
+async fn as_problem(response: Response) -> Response {
+    let status = response.status();
+    if !status.is_client_error() || response.extensions().get::<Problem>().is_some() {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_owned();
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::NOT_FOUND => AppError::NotFound("page"),
+        StatusCode::UNPROCESSABLE_ENTITY => AppError::invalid("body", detail),
+        _ => AppError::BadRequest(detail),
+    }
+    .into_response()
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -204,7 +227,7 @@ pub async fn problem_pages(
     next: Next,
 ) -> Response {
     if request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
+        return as_problem(next.run(request).await).await;
     }
     let (parts, body) = request.into_parts();
     let mut ctx_parts = parts.clone();

@@ -136,3 +136,24 @@ async fn the_public_url_counts_as_our_origin_behind_a_proxy() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_refusal_from_the_plumbing_is_a_problem_too() {
+    let app = spawn_app().await;
+    let token = app.member("uploader").await;
+    let no_boundary = app
+        .api
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/form-data")
+        .body("file")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_boundary.status(), StatusCode::BAD_REQUEST);
+    let problem = problem(no_boundary).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("boundary"),
+        "{problem}"
+    );
+}

@@ -209,3 +209,29 @@ async fn the_openapi_document_describes_every_api_route() {
     );
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+#[tokio::test]
+async fn the_openapi_document_gives_every_error_as_a_problem() {
+    let app = spawn_app().await;
+    let doc: Value = app.get_json("/api/openapi.json").await;
+    let mut errors = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{method} {path}");
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    errors += 1;
+                    let content = response["content"].as_object().unwrap();
+                    let types: Vec<&String> = content.keys().collect();
+                    assert_eq!(
+                        types,
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(errors > 300, "{errors} error answers documented");
+}
