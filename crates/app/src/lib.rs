@@ -12,6 +12,7 @@ pub mod ops;
 pub mod orders;
 pub mod orgs;
 pub mod payments;
+pub mod privacy;
 pub mod search;
 pub mod shop;
 pub mod social;
@@ -76,7 +77,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(feed::api::router())
                 .merge(shop::api::router())
                 .merge(orders::api::router())
-                .merge(payments::api::router()),
+                .merge(payments::api::router())
+                .merge(privacy::api::router()),
         )
         .split_for_parts();
     utoipa::Modify::modify(&web::openapi::ProblemResponses, &mut openapi);
@@ -92,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(shop::pages::router())
         .merge(orders::pages::router())
         .merge(payments::pages::router())
+        .merge(privacy::pages::router())
         .merge(media::api::files());
     Router::new()
         .merge(api)

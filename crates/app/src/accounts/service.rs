@@ -142,6 +142,14 @@ pub async fn login(
     }
 }
 
+/// Whether `password` is the member's own, for confirming what cannot be undone.
+pub async fn password_matches(state: &AppState, user: &User, password: &str) -> AppResult<bool> {
+    let Some((_, hash)) = store::credentials(&state.db, &user.handle).await? else {
+        return Ok(false);
+    };
+    verify_password(password.to_owned(), hash).await
+}
+
 /// Opens a session for a user who has just proved who they are.
 pub async fn start_session(state: &AppState, user: User) -> AppResult<SignedIn> {
     let expires_at = Timestamp::now().plus_seconds(state.config.auth.session_days * 86_400);

@@ -47,7 +47,7 @@ pub async fn insert_user(tx: &mut Tx, user: &NewUser<'_>) -> Result<(), sqlx::Er
 }
 
 pub async fn user_by_handle(db: &Db, handle: &str) -> Result<Option<User>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE handle = $1");
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE handle = $1 AND deleted_at IS NULL");
     let row: Option<UserRow> = query_as(&sql)
         .bind(handle)
         .fetch_optional(db.pool())
@@ -85,7 +85,9 @@ pub async fn users_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<User>, sqlx::Error
 
 /// The user and their password hash, for signing in.
 pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>, sqlx::Error> {
-    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE handle = $1");
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, password_hash FROM users WHERE handle = $1 AND deleted_at IS NULL"
+    );
     let row: Option<(i64, String, String, String, String, i64, String)> = query_as(&sql)
         .bind(handle)
         .fetch_optional(db.pool())

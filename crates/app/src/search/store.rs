@@ -48,7 +48,8 @@ pub async fn note_doc(db: &Db, id: i64) -> Result<Option<NoteDoc>, sqlx::Error> 
 }
 
 const USER_DOC: &str = "SELECT u.id, u.handle, u.display_name, u.bio, \
-    (SELECT COUNT(*) FROM follows f WHERE f.followee_id = u.id), u.created_at FROM users u";
+    (SELECT COUNT(*) FROM follows f WHERE f.followee_id = u.id), u.created_at FROM users u \
+    WHERE u.deleted_at IS NULL";
 
 type UserRow = (i64, String, String, String, i64, i64);
 
@@ -64,18 +65,16 @@ fn user((id, handle, display_name, bio, followers, created_at_ms): UserRow) -> U
 }
 
 pub async fn users_after(db: &Db, after: i64, limit: u32) -> Result<Vec<UserDoc>, sqlx::Error> {
-    let rows: Vec<UserRow> = query_as(&format!(
-        "{USER_DOC} WHERE u.id > $1 ORDER BY u.id LIMIT $2"
-    ))
-    .bind(after)
-    .bind(i64::from(limit))
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<UserRow> = query_as(&format!("{USER_DOC} AND u.id > $1 ORDER BY u.id LIMIT $2"))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows.into_iter().map(user).collect())
 }
 
 pub async fn user_doc(db: &Db, id: i64) -> Result<Option<UserDoc>, sqlx::Error> {
-    let row: Option<UserRow> = query_as(&format!("{USER_DOC} WHERE u.id = $1"))
+    let row: Option<UserRow> = query_as(&format!("{USER_DOC} AND u.id = $1"))
         .bind(id)
         .fetch_optional(db.pool())
         .await?;

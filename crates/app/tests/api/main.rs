@@ -17,5 +17,6 @@ mod orgs;
 mod pages;
 mod payment_crash;
 mod payments;
+mod privacy;
 mod search;
 mod social;

@@ -89,6 +89,8 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/api/v1/users/{handle}", "get"),
         ("/api/v1/me/tokens", "get"),
         ("/api/v1/me/tokens", "post"),
+        ("/api/v1/me/archive", "get"),
+        ("/api/v1/me/account", "delete"),
         ("/api/v1/me/tokens/{id}", "delete"),
         ("/api/v1/admin/users", "get"),
         ("/api/v1/admin/users/{handle}/role", "put"),
