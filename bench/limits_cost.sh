@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # What rate limiting costs: the note page and checkout, p99 over HTTP at a fixed rate, served by
 # this tree's release build with its limits on (raised so that they count every request but
-# refuse none), and by a baseline build from before the limits, one after the other in the same
+# refuse none), and by a baseline build from before the limits, in the order A B B A in the same
 # session, each on a world it made itself (the demo community plus mall_world's store and
 # buyers).
 #
-#   bench/limits_cost.sh <baseline release folder> [rate] [seconds]
+#   bench/limits_cost.sh <baseline release folder> [rate (200/s)] [seconds (20)]
 #
 # The baseline folder holds `hongshu` and `examples/{mall_world,http_load}` built from an earlier
 # commit, e.g. `git worktree add ../base a20f089 && (cd ../base && cargo build --release --bin
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 baseline=$1
-rate=${2:-500}
+rate=${2:-200}
 seconds=${3:-20}
 work=$(mktemp -d -t hongshu-bench.XXXXXX)
 server=""
@@ -41,10 +41,14 @@ measure() { # label, release folder, then environment assignments for the server
   "$current/examples/http_load" "$base" "$rate" 3 "/notes/$note" >/dev/null
   echo "$label: note page /notes/$note, $rate/s for ${seconds}s:"
   "$current/examples/http_load" "$base" "$rate" "$seconds" "/notes/$note"
+  "$current/examples/http_load" "$base" "$rate" 5 checkout "$data/mall-buyers.txt" "$data/mall-skus.txt" >/dev/null
   echo "$label: checkout, $rate/s for ${seconds}s:"
   "$current/examples/http_load" "$base" "$rate" "$seconds" checkout "$data/mall-buyers.txt" "$data/mall-skus.txt"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
+# In the order A B B A, so that neither side always runs on a warmer or a busier machine.
 measure baseline "$baseline"
 measure limited "$current" "${raised[@]}"
+measure limited-again "$current" "${raised[@]}"
+measure baseline-again "$baseline"
