@@ -290,6 +290,8 @@ async fn mark_seed(db: &store::Db, sql: &str) -> AppResult<()> {
 /// index so that seeding can start again. True when it did. A community in use, or a demo
 /// that finished, is left alone.
 pub async fn clear_interrupted(config: &Config) -> anyhow::Result<bool> {
+    // On a new machine nothing exists yet, the SQLite database's folder included.
+    std::fs::create_dir_all(&config.storage.data_dir)?;
     let db = store::Db::connect(&config.database_url(), 2).await?;
     db.migrate().await?;
     let unfinished: Option<i64> =

@@ -156,7 +156,8 @@ impl Action {
     }
 }
 
-/// One member bucket and one address bucket per kind of write.
+/// One member bucket and one address bucket per kind of write, indexed by `Action as usize`
+/// (`Action::ALL` lists the kinds in their declared order).
 pub struct Limits {
     members: Vec<DefaultKeyedRateLimiter<Id>>,
     addresses: Vec<DefaultKeyedRateLimiter<IpAddr>>,

@@ -116,3 +116,15 @@ async fn an_interrupted_demo_seed_is_started_again_by_the_next_run() {
     assert!(violations.is_empty(), "{violations:?}");
     again.close().await;
 }
+
+#[tokio::test]
+async fn on_a_new_machine_there_is_no_interrupted_demo_to_clear() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = app::config::Config::default();
+    config.storage.data_dir = folder.path().join("data");
+    if std::env::var("HONGSHU_TEST_DATABASE_URL").is_ok() {
+        config.storage.database_url = store::testing::fresh_database_url(folder.path()).await;
+    }
+    assert!(!app::demo::clear_interrupted(&config).await.unwrap());
+    assert!(config.storage.data_dir.is_dir());
+}
