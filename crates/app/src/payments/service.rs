@@ -217,13 +217,15 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
     }
     let now = Timestamp::now();
     if !notice.succeeded {
-        store::settle_failed(&state.db, payment.id, notice.provider_ref, now).await?;
+        let mut tx = state.db.begin_write().await?;
+        store::settle(&mut tx, payment.id, false, notice.provider_ref, now).await?;
+        tx.commit().await?;
         return Ok(());
     }
     let order = find_order(state, payment.order_id).await?;
     record_money(state, &order, &payment).await?;
     let mut tx = state.db.begin_write().await?;
-    store::settle_succeeded(&mut tx, payment.id, notice.provider_ref, now).await?;
+    store::settle(&mut tx, payment.id, true, notice.provider_ref, now).await?;
     let detail = format!("paid with {}", payment.provider);
     orders::mark_paid(state, &mut tx, order.id, payment.id, &detail).await?;
     tx.commit().await?;

@@ -90,42 +90,30 @@ fn to_payment(r: PaymentRow) -> Payment {
     }
 }
 
-/// A pending payment failed; false when it was settled before.
-pub async fn settle_failed(
-    db: &Db,
-    id: Id,
-    provider_ref: &str,
-    now: Timestamp,
-) -> Result<bool, sqlx::Error> {
-    let done = query(
-        "UPDATE payments SET status = 'failed', provider_ref = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'pending'",
-    )
-    .bind(provider_ref)
-    .bind(now.as_millis())
-    .bind(id.as_i64())
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A payment succeeded: the provider's word that money moved overrides an earlier failure.
-/// False when it had succeeded before.
-pub async fn settle_succeeded(
+/// Settles a payment with the provider's word: a failure only while it is pending; a success
+/// also over an earlier failure (the money moved). False when it was settled so before.
+pub async fn settle(
     tx: &mut Tx,
     id: Id,
+    succeeded: bool,
     provider_ref: &str,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
-    let done = query(
-        "UPDATE payments SET status = 'succeeded', provider_ref = $1, updated_at = $2 \
-         WHERE id = $3 AND status IN ('pending', 'failed')",
-    )
-    .bind(provider_ref)
-    .bind(now.as_millis())
-    .bind(id.as_i64())
-    .execute(&mut **tx)
-    .await?;
+    let (to, from) = match succeeded {
+        true => (PaymentStatus::Succeeded, "('pending', 'failed')"),
+        false => (PaymentStatus::Failed, "('pending')"),
+    };
+    let sql = format!(
+        "UPDATE payments SET status = $1, provider_ref = $2, updated_at = $3 \
+         WHERE id = $4 AND status IN {from}"
+    );
+    let done = query(&sql)
+        .bind(to.as_str())
+        .bind(provider_ref)
+        .bind(now.as_millis())
+        .bind(id.as_i64())
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

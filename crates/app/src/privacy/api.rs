@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 
 use super::service;
 use super::types::{archive_name, DeleteAccount};
+use crate::accounts::types::User;
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
 use crate::web::extract::{ApiJson, AuthUser};
@@ -25,12 +26,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/me/archive", tag = "accounts",
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 401, body = Problem)))]
 async fn archive(State(state): State<AppState>, AuthUser(user): AuthUser) -> AppResult<Response> {
-    let file = service::export(&state, &user).await?;
+    archive_download(&state, &user).await
+}
+
+/// The member's archive as a download (for the API and the settings page alike).
+pub async fn archive_download(state: &AppState, user: &User) -> AppResult<Response> {
+    let file = service::export(state, user).await?;
     Ok(zip_download(file, &archive_name(&user.handle)))
 }
 
 /// A ZIP file as a download, streamed from the file.
-pub fn zip_download(file: std::fs::File, name: &str) -> Response {
+fn zip_download(file: std::fs::File, name: &str) -> Response {
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();

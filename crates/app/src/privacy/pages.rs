@@ -7,9 +7,8 @@ use axum::Router;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::api::zip_download;
+use super::api::archive_download;
 use super::service;
-use super::types::archive_name;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::cookies;
@@ -22,8 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn archive(State(state): State<AppState>, AuthUser(user): AuthUser) -> AppResult<Response> {
-    let file = service::export(&state, &user).await?;
-    Ok(zip_download(file, &archive_name(&user.handle)))
+    archive_download(&state, &user).await
 }
 
 #[derive(Deserialize)]

@@ -75,6 +75,20 @@ async fn a_member_downloads_everything_held_about_them_then_leaves_without_a_tra
     assert_eq!(media.len(), 1, "the note's picture: {media:?}");
     assert!(zip.by_name(&media[0]).unwrap().size() > 100);
 
+    // The settings page hands out the same archive.
+    let (browser, _) = app.signed_in_browser("leaver").await;
+    let from_page = browser
+        .get(app.url("/settings/archive"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_page.status(), StatusCode::OK);
+    assert_eq!(from_page.headers()["content-type"], "application/zip");
+    let page_zip = zip::ZipArchive::new(std::io::Cursor::new(
+        from_page.bytes().await.unwrap().to_vec(),
+    ));
+    assert_eq!(page_zip.unwrap().len(), zip.len());
+
     // Before leaving, search knows the member and their note.
     let mut known = 0;
     for _ in 0..30 {
