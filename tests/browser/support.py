@@ -15,6 +15,7 @@ from selenium.common.exceptions import (
     NoSuchElementException,
     SessionNotCreatedException,
     StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.file_detector import UselessFileDetector
@@ -137,7 +138,17 @@ class Visitor:
         before then would abandon the form's post."""
         button = self.find(element_id)
         button.click()
-        self.wait.until(ec.staleness_of(button))
+
+        def left_behind(_):
+            # While the next page replaces it, Chromium may report the old button as a node
+            # "not in the document" rather than as stale: either way it is gone.
+            try:
+                button.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
+        self.wait.until(left_behind)
 
     def fill(self, field_id, text):
         field = self.find(field_id)
