@@ -1,6 +1,7 @@
 //! Hongshu's application: the domains and the HTTP server that carries them.
 
 pub mod accounts;
+pub mod changes;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -152,31 +153,46 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let indexer = tokio::spawn(search::indexer::keep_current(state.clone()));
     let orders = tokio::spawn(orders::service::keep_orders_moving(state.clone()));
     let sandbox = tokio::spawn(payments::sandbox::keep_delivering(state.clone()));
+    let followers = follow_changes(&state);
     if let Ok(address) = listener.local_addr() {
         state.payments.serving_at(address);
     }
-    let feed_loader = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = feed::service::load(&state).await {
-                tracing::error!(error = format!("{e:#}"), "the feed could not be loaded");
-            }
-        })
-    };
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     housekeeping.abort();
-    indexer.abort();
     orders.abort();
     sandbox.abort();
-    feed_loader.abort();
+    for follower in followers {
+        follower.abort();
+    }
     state.close().await;
     served.context("the server stopped with an error")
+}
+
+/// Every subscriber of the change log, each on a task of its own, and the log's own upkeep.
+fn follow_changes(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    use changes::service::{apply_once_per_cluster, follow_on_this_node};
+    vec![
+        tokio::spawn(search::indexer::keep_current(state.clone())),
+        tokio::spawn(follow_on_this_node(
+            state.clone(),
+            feed::subscriber::FeedFollower,
+        )),
+        tokio::spawn(follow_on_this_node(
+            state.clone(),
+            notes::subscriber::NoteCacheFollower,
+        )),
+        tokio::spawn(apply_once_per_cluster(
+            state.clone(),
+            social::subscriber::Notifications,
+        )),
+        tokio::spawn(changes::service::connect_nodes(state.clone())),
+        tokio::spawn(changes::service::keep_retention(state.clone())),
+    ]
 }
 
 /// Periodic chores: drop expired sessions and idle rate-limit buckets.

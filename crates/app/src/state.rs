@@ -8,6 +8,7 @@ use ledger::DurableLedger;
 use store::Db;
 
 use crate::accounts::service::LoginLimits;
+use crate::changes::service::Changes;
 use crate::config::Config;
 use crate::feed::service::Feed;
 use crate::media::service::{DecodeBudget, Objects};
@@ -22,6 +23,7 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub db: Db,
+    pub changes: Changes,
     pub ledger: DurableLedger,
     pub media: Objects,
     pub decoding: DecodeBudget,
@@ -63,6 +65,7 @@ impl AppState {
             login_limits: LoginLimits::new(&config.auth),
             limits: Limits::new(&config.limits),
             metrics: Metrics::new(),
+            changes: Changes::new(config.server.node_id, db.backend()),
             db,
             config,
         }))

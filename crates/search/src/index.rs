@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
@@ -157,8 +156,9 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    /// How far the application's change log has been applied; saved with every commit.
-    watermark: AtomicI64,
+    /// How far the application's change log has been applied, in the application's own
+    /// notation (empty for a new index); saved with every commit.
+    position: Mutex<String>,
 }
 
 /// "Best match" takes this many notes with the best text scores, then orders them by text
@@ -197,16 +197,12 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let watermark = index
-            .load_metas()?
-            .payload
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
+        let position = index.load_metas()?.payload.unwrap_or_default();
         Ok(SearchIndex {
             reader,
             writer: Mutex::new(writer),
             fields,
-            watermark: AtomicI64::new(watermark),
+            position: Mutex::new(position),
         })
     }
 
@@ -234,14 +230,17 @@ impl SearchIndex {
     }
 
     /// The position in the application's change log up to which this index is current, as
-    /// of the last commit (0 for a new index).
-    pub fn watermark(&self) -> i64 {
-        self.watermark.load(Ordering::SeqCst)
+    /// of the last commit (empty for a new index).
+    pub fn position(&self) -> String {
+        self.position
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Records how far the change log has been applied; saved by the next commit.
-    pub fn set_watermark(&self, watermark: i64) {
-        self.watermark.store(watermark, Ordering::SeqCst);
+    pub fn set_position(&self, position: &str) {
+        *self.position.lock().unwrap_or_else(|e| e.into_inner()) = position.to_owned();
     }
 
     fn key(kind: Kind, id: i64) -> String {
@@ -317,11 +316,11 @@ impl SearchIndex {
             .delete_term(Term::from_field_text(self.fields.key, &Self::key(kind, id)));
     }
 
-    /// Makes everything written so far searchable and durable, with the watermark.
+    /// Makes everything written so far searchable and durable, with the position.
     pub fn commit(&self) -> Result<(), SearchError> {
         let mut writer = self.writer();
         let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&self.watermark().to_string());
+        prepared.set_payload(&self.position());
         prepared.commit()?;
         self.reader.reload()?;
         Ok(())
@@ -624,21 +623,21 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_index_keeps_its_documents_and_watermark() {
+    fn a_folder_index_keeps_its_documents_and_position() {
         let temp = tempfile::tempdir().unwrap();
         let folder = temp.path();
         {
             let index = SearchIndex::open_or_create(folder).unwrap();
-            assert_eq!(index.watermark(), 0);
+            assert_eq!(index.position(), "");
             index
                 .upsert_notes(&[note(1, "Hiking in Dali", "", 0, DAY)])
                 .unwrap();
-            index.set_watermark(42);
+            index.set_position("7.42");
             index.commit().unwrap();
             index.wait_merging_threads().unwrap();
         }
         let index = SearchIndex::open_or_create(folder).unwrap();
-        assert_eq!(index.watermark(), 42);
+        assert_eq!(index.position(), "7.42");
         assert_eq!(ids(&index, &ask("hiking", Sort::Relevance)), [1]);
     }
 

@@ -21,9 +21,9 @@ use super::store::{self, NewToken, NewUser, TokenKind};
 use super::types::{
     parse_bio, parse_display_name, parse_line, required, Fields, Handle, NewPassword, Role, User,
 };
+use crate::changes::types::Change;
 use crate::config::AuthConfig;
 use crate::error::{AppError, AppResult};
-use crate::search::service::{self as search, Change};
 use crate::state::AppState;
 
 /// What a successful sign-in hands back: the user and the session's secret, shown once.
@@ -102,8 +102,9 @@ async fn insert_user(
         }
         Err(e) => Err(e.into()),
         Ok(()) => {
-            search::changed(state, &mut tx, Change::User(id)).await?;
-            tx.commit().await?;
+            let change = Change::MemberJoined { member: id };
+            state.changes.record(&mut tx, change).await?;
+            state.changes.commit(tx).await?;
             Ok(User {
                 id,
                 handle: handle.as_str().to_owned(),
@@ -194,8 +195,9 @@ pub async fn update_profile(
     let (display_name, bio) = fields.finish(display_name.zip(bio))?;
     let mut tx = state.db.begin_write().await?;
     store::update_profile(&mut tx, user.id, &display_name, &bio).await?;
-    search::changed(state, &mut tx, Change::User(user.id)).await?;
-    tx.commit().await?;
+    let change = Change::ProfileChanged { member: user.id };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(User {
         display_name,
         bio,

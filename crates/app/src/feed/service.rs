@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::store;
+use super::types::EventKind;
 use crate::accounts::types::User;
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult};
 use crate::notes::types::Note;
 use crate::state::AppState;
@@ -76,20 +78,27 @@ impl Feed {
         f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub fn remove_note(&self, id: Id) {
+    pub(super) fn remove_note(&self, id: Id) {
         self.with(|inner| inner.engine.remove_note(id.as_i64()));
     }
 
-    pub fn signal(&self, reader: Id, note: Id, signal: Signal) {
-        let now = Timestamp::now().as_millis();
+    pub(super) fn signal(&self, reader: Id, note: Id, signal: Signal, at_ms: i64) {
         self.with(|inner| {
             inner
                 .engine
-                .signal(reader.as_i64(), note.as_i64(), signal, now)
+                .signal(reader.as_i64(), note.as_i64(), signal, at_ms)
         });
     }
 
-    pub fn set_follow(&self, reader: Id, author: Id, following: bool) {
+    pub(super) fn set_personalised(&self, reader: Id, personalised: bool) {
+        self.with(|inner| inner.engine.set_personalised(reader.as_i64(), personalised));
+    }
+
+    pub(super) fn forget_interest(&self, reader: Id, topic: i64, at_ms: i64) {
+        self.with(|inner| inner.engine.forget_interest(reader.as_i64(), topic, at_ms));
+    }
+
+    pub(super) fn set_follow(&self, reader: Id, author: Id, following: bool) {
         self.with(|inner| {
             inner
                 .engine
@@ -98,7 +107,7 @@ impl Feed {
     }
 
     /// A block hides each from the other; a mute hides one from the other.
-    pub fn set_hidden(&self, reader: Id, author: Id, hidden: bool, both_ways: bool) {
+    pub(super) fn set_hidden(&self, reader: Id, author: Id, hidden: bool, both_ways: bool) {
         self.with(|inner| {
             inner
                 .engine
@@ -167,7 +176,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// A note was published, edited or hidden: the engine holds it exactly when it is public.
-pub async fn note_changed(state: &AppState, id: Id) -> AppResult<()> {
+pub(super) async fn note_changed(state: &AppState, id: Id) -> AppResult<()> {
     match store::note_info(&state.db, id.as_i64()).await? {
         Some((info, topics)) => state.feed.with(|inner| {
             inner.topic_names.extend(topics);
@@ -374,27 +383,6 @@ pub fn channels(state: &AppState, count: usize) -> Vec<String> {
     })
 }
 
-/// What a client reports about cards.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    Impression,
-    Read,
-    NotInterested,
-    FewerFromAuthor,
-}
-
-impl EventKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Impression => "impression",
-            EventKind::Read => "read",
-            EventKind::NotInterested => "not_interested",
-            EventKind::FewerFromAuthor => "fewer_from_author",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct FeedEvent {
     pub note_id: Id,
@@ -412,7 +400,7 @@ pub struct EventsTaken {
 /// The most events one request may carry.
 pub const MAX_EVENTS: usize = 500;
 
-/// Records a batch of card events and teaches the engine from them.
+/// Records a batch of card events; the engine learns from them through the change log.
 pub async fn record_events(
     state: &AppState,
     reader: &User,
@@ -424,28 +412,29 @@ pub async fn record_events(
             format!("at most {MAX_EVENTS} per request"),
         ));
     }
-    let known: Vec<&FeedEvent> = state.feed.with(|inner| {
+    let known: Vec<(Id, EventKind)> = state.feed.with(|inner| {
         events
             .iter()
             .filter(|e| inner.engine.holds(e.note_id.as_i64()))
+            .map(|e| (e.note_id, e.kind))
             .collect()
     });
-    let rows: Vec<(i64, &str)> = known
-        .iter()
-        .map(|e| (e.note_id.as_i64(), e.kind.as_str()))
-        .collect();
-    let now = Timestamp::now().as_millis();
-    store::insert_events(&state.db, reader.id.as_i64(), &rows, now).await?;
-    state.feed.with(|inner| {
-        for (note, kind) in &rows {
-            if let Some(signal) = store::signal_of(kind) {
-                inner.engine.signal(reader.id.as_i64(), *note, signal, now);
-            }
-        }
-    });
+    let accepted = known.len();
+    if !known.is_empty() {
+        let now = Timestamp::now().as_millis();
+        let mut tx = state.db.begin_write().await?;
+        store::insert_events(&mut tx, state.db.backend(), reader.id, &known, now).await?;
+        let change = Change::CardEvents {
+            reader: reader.id,
+            at_ms: now,
+            events: known,
+        };
+        state.changes.record(&mut tx, change).await?;
+        state.changes.commit(tx).await?;
+    }
     Ok(EventsTaken {
-        accepted: rows.len(),
-        ignored: events.len() - rows.len(),
+        accepted,
+        ignored: events.len() - accepted,
     })
 }
 
@@ -476,10 +465,15 @@ pub fn interests(state: &AppState, reader: &User) -> Vec<Interest> {
 pub async fn forget_interest(state: &AppState, reader: &User, name: &str) -> AppResult<()> {
     let topic = state.feed.with(|inner| inner.topic_id(name))?;
     let now = Timestamp::now().as_millis();
-    store::forget_interest(&state.db, reader.id.as_i64(), topic, now).await?;
-    state
-        .feed
-        .with(|inner| inner.engine.forget_interest(reader.id.as_i64(), topic, now));
+    let mut tx = state.db.begin_write().await?;
+    store::forget_interest(&mut tx, reader.id.as_i64(), topic, now).await?;
+    let change = Change::InterestForgotten {
+        reader: reader.id,
+        topic,
+        at_ms: now,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(())
 }
 
@@ -500,12 +494,14 @@ pub async fn set_settings(
     reader: &User,
     settings: &FeedSettings,
 ) -> AppResult<FeedSettings> {
-    store::set_personalised(&state.db, reader.id.as_i64(), settings.personalised).await?;
-    state.feed.with(|inner| {
-        inner
-            .engine
-            .set_personalised(reader.id.as_i64(), settings.personalised)
-    });
+    let mut tx = state.db.begin_write().await?;
+    store::set_personalised(&mut tx, reader.id.as_i64(), settings.personalised).await?;
+    let change = Change::PersonalisationSet {
+        reader: reader.id,
+        personalised: settings.personalised,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(settings.clone())
 }
 

@@ -2,7 +2,10 @@
 
 use feed::{NoteInfo, Signal};
 use futures_util::TryStreamExt;
-use store::{query, query_as, query_scalar, Db};
+use kernel::Id;
+use store::{query, query_as, query_scalar, Backend, Db, Tx};
+
+use super::types::EventKind;
 
 use crate::notes::store::PUBLISHED;
 
@@ -128,7 +131,7 @@ pub async fn send_signals(
 }
 
 /// The kinds of event readers report, as stored.
-pub fn signal_of(kind: &str) -> Option<Signal> {
+fn signal_of(kind: &str) -> Option<Signal> {
     Some(match kind {
         "like" => Signal::Like,
         "collect" => Signal::Collect,
@@ -173,33 +176,42 @@ pub async fn note_info(
 
 /// Records reported events, many rows per statement.
 pub async fn insert_events(
-    db: &Db,
-    user: i64,
-    events: &[(i64, &str)],
+    tx: &mut Tx,
+    backend: Backend,
+    user: Id,
+    events: &[(Id, EventKind)],
     at: i64,
 ) -> Result<(), sqlx::Error> {
     for chunk in events.chunks(200) {
         let sql = format!(
             "INSERT INTO feed_events (user_id, note_id, kind, at) VALUES {}",
-            store::values_placeholders(db.backend(), chunk.len(), 4)
+            store::values_placeholders(backend, chunk.len(), 4)
         );
         let mut insert = query(&sql);
         for (note, kind) in chunk {
-            insert = insert.bind(user).bind(*note).bind(*kind).bind(at);
+            insert = insert
+                .bind(user.as_i64())
+                .bind(note.as_i64())
+                .bind(kind.as_str())
+                .bind(at);
         }
-        insert.execute(db.pool()).await?;
+        insert.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-pub async fn set_personalised(db: &Db, user: i64, personalised: bool) -> Result<(), sqlx::Error> {
+pub async fn set_personalised(
+    tx: &mut Tx,
+    user: i64,
+    personalised: bool,
+) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO feed_settings (user_id, personalised) VALUES ($1, $2) \
          ON CONFLICT (user_id) DO UPDATE SET personalised = excluded.personalised",
     )
     .bind(user)
     .bind(i64::from(personalised))
-    .execute(db.pool())
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -213,7 +225,12 @@ pub async fn personalised(db: &Db, user: i64) -> Result<bool, sqlx::Error> {
     Ok(stored != Some(0))
 }
 
-pub async fn forget_interest(db: &Db, user: i64, topic: i64, at: i64) -> Result<(), sqlx::Error> {
+pub async fn forget_interest(
+    tx: &mut Tx,
+    user: i64,
+    topic: i64,
+    at: i64,
+) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO feed_forgotten_interests (user_id, topic_id, at) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id, topic_id) DO UPDATE SET at = excluded.at",
@@ -221,7 +238,7 @@ pub async fn forget_interest(db: &Db, user: i64, topic: i64, at: i64) -> Result<
     .bind(user)
     .bind(topic)
     .bind(at)
-    .execute(db.pool())
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -5,8 +5,8 @@
 //! The database stays the authority on who may see what: [`super::service::public`] asks it on
 //! every page which of the notes are still public and not blocked for the viewer, and marks
 //! them; only the content comes from here. Content is forgotten when the change log says a note
-//! or its author changed (the search indexer tails that log on every node), so an edit, a like
-//! or a new display name shows within the indexer's delay, on every node.
+//! or its author changed ([`super::subscriber`] follows the log on every node), so an edit, a
+//! like or a new display name shows on every node within the log's delay.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -56,14 +56,20 @@ impl NoteCache {
     }
 
     /// A note changed (edited, liked, collected, commented, hidden or deleted).
-    pub fn forget_note(&self, id: Id) {
+    pub(super) fn forget_note(&self, id: Id) {
         self.forgotten.fetch_add(1, Ordering::SeqCst);
         self.notes.remove(&id);
     }
 
     /// A member changed their profile: their name is on every note of theirs.
-    pub fn forget_author(&self, id: Id) {
+    pub(super) fn forget_author(&self, id: Id) {
         self.forgotten.fetch_add(1, Ordering::SeqCst);
         self.notes.retain(|_, note| note.author.id != id);
+    }
+
+    /// Forgets everything (the log no longer reaches back to what the cache holds).
+    pub(super) fn forget_all(&self) {
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
+        self.notes.clear();
     }
 }

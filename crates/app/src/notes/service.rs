@@ -7,13 +7,12 @@ use kernel::{Id, Page, PageRequest, Timestamp};
 
 use super::store::{self, Content, NoteRow};
 use super::types::{
-    mentions, parse_text, topics, Note, Visibility, MAX_BODY, MAX_IMAGES, MAX_PLACE, MAX_TITLE,
+    parse_text, topics, Note, Visibility, MAX_BODY, MAX_IMAGES, MAX_PLACE, MAX_TITLE,
 };
 use crate::accounts::types::{Fields, User};
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::feed::service as feed;
 use crate::media::types::MediaKind;
-use crate::search::service::{self as search, Change};
 use crate::social::service as social;
 use crate::state::AppState;
 
@@ -147,14 +146,21 @@ pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppRe
     let id = state.ids.next_id();
     let mut tx = state.db.begin_write().await?;
     store::insert(&mut tx, id, author.id, &content, Timestamp::now()).await?;
-    search::changed(state, &mut tx, Change::Note(id)).await?;
-    tx.commit().await?;
-    feed::note_changed(state, id).await?;
-    let note = get(state, Some(author), id).await?;
-    if note.is_public() {
-        social::notify_mentions(state, author, &mentions(&note.body), note.id, None).await?;
-    }
-    Ok(note)
+    let public = draft.visibility == Visibility::Public && !draft.draft;
+    let change = if public {
+        Change::NotePublished {
+            note: id,
+            author: author.id,
+        }
+    } else {
+        Change::NoteEdited {
+            note: id,
+            author: author.id,
+        }
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
+    get(state, Some(author), id).await
 }
 
 /// Replaces a note's content (author only). Changing a published note marks it edited.
@@ -174,17 +180,19 @@ pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -
     } else {
         Some(now)
     };
+    let was_public = existing.visibility == Visibility::Public && !existing.draft;
+    let public = draft.visibility == Visibility::Public && !draft.draft;
     let mut tx = state.db.begin_write().await?;
     store::update(&mut tx, id, &content, now, edited_at).await?;
-    search::changed(state, &mut tx, Change::Note(id)).await?;
-    tx.commit().await?;
-    feed::note_changed(state, id).await?;
-    let was_public = existing.visibility == Visibility::Public && !existing.draft;
-    let note = get(state, Some(actor), id).await?;
-    if note.is_public() && !was_public {
-        social::notify_mentions(state, actor, &mentions(&note.body), note.id, None).await?;
-    }
-    Ok(note)
+    let (note, author) = (id, actor.id);
+    let change = if public && !was_public {
+        Change::NotePublished { note, author }
+    } else {
+        Change::NoteEdited { note, author }
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
+    get(state, Some(actor), id).await
 }
 
 /// Deletes a note (its author or an administrator): its likes, collects, comments and
@@ -199,9 +207,12 @@ pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
     }
     let mut tx = state.db.begin_write().await?;
     store::delete(&mut tx, id).await?;
-    search::changed(state, &mut tx, Change::Note(id)).await?;
-    tx.commit().await?;
-    state.feed.remove_note(id);
+    let change = Change::NoteDeleted {
+        note: id,
+        author: existing.author.id,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use super::types::{
     OrderEvent, OrderItem, OrderStatus, Review, ReviewDraft,
 };
 use crate::accounts::types::User;
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::service::ensure_account;
 use crate::ledger::types::{AccountKind, TransferCode};
@@ -180,10 +181,15 @@ pub async fn checkout(
         for event in &order.timeline {
             store::insert_event(&mut tx, order.id, state.ids.next_id(), event).await?;
         }
+        let change = Change::OrderMoved {
+            order: order.id,
+            status: order.status,
+        };
+        state.changes.record(&mut tx, change).await?;
     }
     let skus: Vec<Id> = request.items.iter().map(|l| l.sku_id).collect();
     store::remove_from_cart(&mut tx, buyer.id, &skus).await?;
-    tx.commit().await?;
+    state.changes.commit(tx).await?;
     Ok((true, orders))
 }
 
@@ -433,7 +439,7 @@ pub async fn transition(
         ));
     }
     moved(state, &mut tx, order.id, to, detail, now).await?;
-    tx.commit().await?;
+    state.changes.commit(tx).await?;
     Ok(())
 }
 
@@ -454,7 +460,8 @@ pub async fn mark_paid(
     Ok(true)
 }
 
-/// What follows an order's move to `to` in the same transaction: its stock and its timeline.
+/// What follows an order's move to `to` in the same transaction: its stock, its timeline and
+/// the change log.
 async fn moved(
     state: &AppState,
     tx: &mut Tx,
@@ -474,6 +481,8 @@ async fn moved(
         at: now,
     };
     store::insert_event(tx, order, state.ids.next_id(), &event).await?;
+    let change = Change::OrderMoved { order, status: to };
+    state.changes.record(tx, change).await?;
     Ok(())
 }
 
@@ -899,7 +908,13 @@ pub async fn review(
             "this item is reviewed already".into(),
         ));
     }
-    tx.commit().await?;
+    let change = Change::Reviewed {
+        review: review.id,
+        order: order.id,
+        product: review.product_id,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(review)
 }
 

@@ -14,6 +14,7 @@ use super::types::{Payment, PaymentStatus, RefundProgress};
 use super::wechatpay::WechatPay;
 use crate::accounts::service::require_admin;
 use crate::accounts::types::User;
+use crate::changes::types::Change;
 use crate::config::MallConfig;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::service::ensure_account;
@@ -216,19 +217,29 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
         ));
     }
     let now = Timestamp::now();
+    let (id, order) = (payment.id, payment.order_id);
     if !notice.succeeded {
         let mut tx = state.db.begin_write().await?;
-        store::settle(&mut tx, payment.id, false, notice.provider_ref, now).await?;
-        tx.commit().await?;
+        if store::settle(&mut tx, id, false, notice.provider_ref, now).await? {
+            let change = Change::PaymentFailed { payment: id, order };
+            state.changes.record(&mut tx, change).await?;
+        }
+        state.changes.commit(tx).await?;
         return Ok(());
     }
-    let order = find_order(state, payment.order_id).await?;
+    let order = find_order(state, order).await?;
     record_money(state, &order, &payment).await?;
     let mut tx = state.db.begin_write().await?;
-    store::settle(&mut tx, payment.id, true, notice.provider_ref, now).await?;
+    if store::settle(&mut tx, id, true, notice.provider_ref, now).await? {
+        let change = Change::PaymentSucceeded {
+            payment: id,
+            order: order.id,
+        };
+        state.changes.record(&mut tx, change).await?;
+    }
     let detail = format!("paid with {}", payment.provider);
     orders::mark_paid(state, &mut tx, order.id, payment.id, &detail).await?;
-    tx.commit().await?;
+    state.changes.commit(tx).await?;
     give_back_if_unneeded(state, payment.id).await
 }
 
@@ -345,24 +356,10 @@ async fn refund_payment(
     reason: &str,
 ) -> AppResult<(RefundProgress, bool)> {
     use PaymentStatus::{Refunding, Succeeded};
-    let began = store::mark(
-        &state.db,
-        payment.id,
-        &[Succeeded],
-        Refunding,
-        Timestamp::now(),
-    )
-    .await?;
+    let began = mark(state, payment, &[Succeeded], Refunding).await?;
     let progress = match ask_provider(state, payment, reason).await {
         Err(refused @ AppError::Conflict(..)) => {
-            store::mark(
-                &state.db,
-                payment.id,
-                &[Refunding],
-                Succeeded,
-                Timestamp::now(),
-            )
-            .await?;
+            mark(state, payment, &[Refunding], Succeeded).await?;
             return Err(refused);
         }
         asked => asked?,
@@ -498,8 +495,30 @@ async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResu
         PaymentStatus::Refunding,
         PaymentStatus::RefundFailed,
     ];
-    let now = Timestamp::now();
-    Ok(store::mark(&state.db, payment.id, &from, PaymentStatus::Refunded, now).await?)
+    mark(state, payment, &from, PaymentStatus::Refunded).await
+}
+
+/// Moves a payment from one of `from` to `to`; false when it was in none of them. A payment
+/// refunded in full is recorded in the change log.
+async fn mark(
+    state: &AppState,
+    payment: &Payment,
+    from: &[PaymentStatus],
+    to: PaymentStatus,
+) -> AppResult<bool> {
+    let mut tx = state.db.begin_write().await?;
+    if !store::mark(&mut tx, payment.id, from, to, Timestamp::now()).await? {
+        return Ok(false);
+    }
+    if to == PaymentStatus::Refunded {
+        let change = Change::PaymentRefunded {
+            payment: payment.id,
+            order: payment.order_id,
+        };
+        state.changes.record(&mut tx, change).await?;
+    }
+    state.changes.commit(tx).await?;
+    Ok(true)
 }
 
 /// A provider's later word on a refund it was processing: paid out, or failed. The ledger's
@@ -539,7 +558,7 @@ pub async fn refund_settled(
     let name = provider_name(provider);
     if !succeeded {
         let (from, to) = ([PaymentStatus::Refunding], PaymentStatus::RefundFailed);
-        if store::mark(&state.db, payment.id, &from, to, Timestamp::now()).await? {
+        if mark(state, &payment, &from, to).await? {
             tracing::error!(
                 payment = payment.id.as_i64(),
                 "{name} could not pay a refund out; it is owed to the buyer"

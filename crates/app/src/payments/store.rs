@@ -155,7 +155,7 @@ pub async fn unneeded(db: &Db, before: Timestamp, limit: u32) -> Result<Vec<Id>,
 /// Moves a payment from one of `from` to `to`; false when it was in none of them (moved so
 /// before, or meanwhile).
 pub async fn mark(
-    db: &Db,
+    tx: &mut Tx,
     id: Id,
     from: &[PaymentStatus],
     to: PaymentStatus,
@@ -170,7 +170,7 @@ pub async fn mark(
         .bind(to.as_str())
         .bind(now.as_millis())
         .bind(id.as_i64())
-        .execute(db.pool())
+        .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -11,9 +11,9 @@ use zip::{CompressionMethod, ZipWriter};
 use super::store;
 use crate::accounts::service as accounts;
 use crate::accounts::types::User;
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult};
 use crate::notes::service as notes;
-use crate::search::service::{self as search, Change};
 use crate::state::AppState;
 
 /// Everything Hongshu holds about the member, as one ZIP archive in a temporary file (unlinked,
@@ -83,11 +83,12 @@ pub async fn delete_account(state: &AppState, member: &User, password: &str) -> 
     }
     let mut tx = state.db.begin_write().await?;
     let touched = store::erase(&mut tx, member.id, Timestamp::now()).await?;
-    search::changed(state, &mut tx, Change::User(member.id)).await?;
-    for note in touched {
-        search::changed(state, &mut tx, Change::Note(note)).await?;
-    }
-    tx.commit().await?;
+    let change = Change::AccountDeleted {
+        member: member.id,
+        touched,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     tracing::info!(
         member = member.id.as_i64(),
         "a member deleted their account"

@@ -1,37 +1,33 @@
 //! Keeping this node's index current. The index lives on disk as a *generation* (a folder under
-//! `<data>/search/`, named by the file `current`); it carries a watermark, the position in the
-//! `search_changes` log up to which it is current. The keeper task opens the current generation
-//! (building one from the database when there is none), then tails the log. `hongshu reindex`
-//! builds a new generation beside the live one and publishes it; the keeper switches to it,
-//! catches it up from the log, and removes the old one — search answers throughout.
+//! `<data>/search/`, named by the file `current`); it carries the position in the change log up
+//! to which it is current. The keeper task opens the current generation (building one from the
+//! database when there is none, or when the log no longer reaches back to it), then follows the
+//! log. `hongshu reindex` builds a new generation beside the live one and publishes it; the
+//! keeper switches to it, catches it up from the log, and removes the old one — search answers
+//! throughout.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::store::Db;
-use kernel::{Id, Timestamp};
+use kernel::Id;
 use search::{Kind, SearchIndex};
 
 use super::store;
+use crate::changes::service::{node_name, Follower};
+use crate::changes::store as log;
+use crate::changes::types::{Change, Position};
 use crate::state::AppState;
 
-/// Changes are read this long after they were logged at the latest, even with no wake-up
-/// (changes made by another node or by a command).
-const POLL: Duration = Duration::from_millis(500);
 /// After a wake-up, wait this long so that a burst of changes shares one commit.
 const BATCH_WINDOW: Duration = Duration::from_millis(100);
-/// A logged change may become visible this long after its sequence number was taken (the
-/// transaction that logged it commits later); the watermark stays this far behind the clock,
-/// and the changes above it are remembered so that each is applied once.
-const GRACE_MS: i64 = 3_000;
-/// Logged changes are kept this long; an index older than that is rebuilt.
-const RETENTION_MS: i64 = 7 * 86_400_000;
 /// Notes or members read from the database at a time while building.
 const BUILD_PAGE: u32 = 2_000;
 /// Documents between commits while building (each commit makes the next part searchable).
 const BUILD_COMMIT_EVERY: u64 = 50_000;
+/// The subscriber's name in `hongshu changes`.
+const NAME: &str = "search";
 
 /// The folder holding this node's generations.
 pub fn folder(state: &AppState) -> PathBuf {
@@ -61,14 +57,14 @@ fn new_generation(state: &AppState) -> std::io::Result<(String, PathBuf)> {
 }
 
 /// Fills `index` with every searchable note, member and topic, calling `progress(done, total)`
-/// as it goes. The watermark is set first, a grace period back, so that changes made during
-/// the build are applied afterwards from the log.
+/// as it goes. Its position is the log's head before the build, so that changes made during
+/// the build are applied afterwards from the log (a document may be read twice; never missed).
 async fn build(
     db: &Db,
     index: &SearchIndex,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> anyhow::Result<()> {
-    index.set_watermark(Id::first_at(Timestamp::now().as_millis() - GRACE_MS).as_i64());
+    index.set_position(&log::head(db).await?.to_string());
     let total = store::searchable_count(db).await?;
     let mut done = 0;
     let mut since_commit = 0;
@@ -134,21 +130,11 @@ pub async fn keep_current(state: AppState) {
             Err(e) => pause(e).await,
         }
     };
-    let mut last_prune = Instant::now();
     loop {
         if let Err(e) = live.step(&state, &folder).await {
             pause(e).await;
         }
-        if last_prune.elapsed() > Duration::from_secs(3600) {
-            if let Err(e) = prune(&state, &live.index).await {
-                pause(e).await;
-            }
-            last_prune = Instant::now();
-        }
-        tokio::select! {
-            _ = state.search.woken() => tokio::time::sleep(BATCH_WINDOW).await,
-            _ = tokio::time::sleep(POLL) => {}
-        }
+        live.follower.wait(BATCH_WINDOW).await;
     }
 }
 
@@ -160,38 +146,42 @@ async fn pause(error: anyhow::Error) {
     tokio::time::sleep(Duration::from_secs(5)).await;
 }
 
-/// Forgets logged changes past their retention, and saves the index's watermark even when
-/// nothing changed, so that a quiet index does not look stale at the next start.
-async fn prune(state: &AppState, index: &SearchIndex) -> anyhow::Result<()> {
-    let before = Id::first_at(Timestamp::now().as_millis() - RETENTION_MS);
-    store::forget_changes_before(&state.db, before.as_i64()).await?;
-    index.commit()?;
-    Ok(())
+/// Where an index stands in the log, if the log still reaches back to it.
+async fn usable_position(db: &Db, index: &SearchIndex) -> anyhow::Result<Option<Position>> {
+    let Ok(at) = index.position().parse::<Position>() else {
+        return Ok(None);
+    };
+    Ok((at >= log::pruned(db).await?).then_some(at))
 }
 
 /// The generation this node serves.
 struct Live {
     name: String,
     index: Arc<SearchIndex>,
-    tail: Tail,
+    follower: Follower,
 }
 
 impl Live {
+    fn new(state: &AppState, name: String, index: Arc<SearchIndex>, at: Position) -> Live {
+        let follower = Follower::new(state, node_name(state, NAME), at);
+        Live {
+            name,
+            index,
+            follower,
+        }
+    }
+
     /// Switches to a newly published generation if there is one, then applies the log.
     async fn step(&mut self, state: &AppState, folder: &Path) -> anyhow::Result<()> {
         if let Some(newer) = published(folder).filter(|p| *p != self.name) {
             let fresh = Arc::new(SearchIndex::open_or_create(&folder.join(&newer))?);
-            let mut tail = Tail::default();
-            tail.catch_up(state, &fresh).await?;
-            state.search.replace(fresh.clone());
-            let old = std::mem::replace(
-                self,
-                Live {
-                    name: newer,
-                    index: fresh,
-                    tail,
-                },
-            );
+            let at = usable_position(&state.db, &fresh).await?.ok_or_else(|| {
+                anyhow::anyhow!("the rebuilt index {newer} has no usable position")
+            })?;
+            let mut next = Live::new(state, newer, fresh, at);
+            next.catch_up(state).await?;
+            state.search.replace(next.index.clone());
+            let old = std::mem::replace(self, next);
             drop(old.index);
             remove_generation(folder, &old.name);
             tracing::info!(
@@ -200,29 +190,43 @@ impl Live {
                 "search switched to a rebuilt index"
             );
         }
-        self.tail.catch_up(state, &self.index).await
+        self.catch_up(state).await
+    }
+
+    /// Applies every entry after the index's position, commits with the new position, and
+    /// reports where it stands.
+    async fn catch_up(&mut self, state: &AppState) -> anyhow::Result<()> {
+        loop {
+            let entries = self.follower.read(&state.db).await?;
+            let Some(last) = entries.last() else { break };
+            for entry in &entries {
+                for doc in documents(&entry.change) {
+                    apply(&state.db, &self.index, doc).await?;
+                }
+                self.follower.applied(state, entry);
+            }
+            self.index.set_position(&last.position.to_string());
+            self.index.commit()?;
+        }
+        self.follower.report(state).await?;
+        Ok(())
     }
 }
 
-/// The published generation, caught up from the log; or, when there is none (or it is older
-/// than the log goes back), a new one built from the database. A first build is served while
+/// The published generation, caught up from the log; or, when there is none (or the log no
+/// longer reaches back to it), a new one built from the database. A first build is served while
 /// it fills; a replacement build is served only when complete.
 async fn open_or_build(state: &AppState, folder: &Path) -> anyhow::Result<Live> {
     std::fs::create_dir_all(folder)?;
-    let oldest_usable = Id::first_at(Timestamp::now().as_millis() - RETENTION_MS).as_i64();
     if let Some(name) = published(folder) {
         let index = Arc::new(SearchIndex::open_or_create(&folder.join(&name))?);
-        if index.watermark() >= oldest_usable {
+        if let Some(at) = usable_position(&state.db, &index).await? {
             state.search.replace(index.clone());
-            return Ok(Live {
-                name,
-                index,
-                tail: Tail::default(),
-            });
+            return Ok(Live::new(state, name, index, at));
         }
         tracing::info!(
             generation = name,
-            "search index is older than the change log; rebuilding"
+            "the change log no longer reaches back to the search index; rebuilding"
         );
     }
     let (name, path) = new_generation(state)?;
@@ -246,11 +250,8 @@ async fn open_or_build(state: &AppState, folder: &Path) -> anyhow::Result<Live> 
         took_ms = started.elapsed().as_millis() as u64,
         "search index built"
     );
-    Ok(Live {
-        name,
-        index,
-        tail: Tail::default(),
-    })
+    let at = index.position().parse().map_err(anyhow::Error::msg)?;
+    Ok(Live::new(state, name, index, at))
 }
 
 fn remove_generation(folder: &Path, name: &str) {
@@ -259,69 +260,64 @@ fn remove_generation(folder: &Path, name: &str) {
     }
 }
 
-/// Applying the change log to an index.
-#[derive(Default)]
-struct Tail {
-    /// Changes above the watermark already applied.
-    applied: HashSet<i64>,
+/// A search document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    Note(Id),
+    User(Id),
 }
 
-impl Tail {
-    /// Applies every logged change above the index's watermark not yet applied, commits, and
-    /// moves the watermark up to the grace period. The note cache forgets what changed too.
-    async fn catch_up(&mut self, state: &AppState, index: &SearchIndex) -> anyhow::Result<()> {
-        let db = &state.db;
-        let settled = Id::first_at(Timestamp::now().as_millis() - GRACE_MS).as_i64();
-        let mut after = index.watermark();
-        let mut changed = false;
-        loop {
-            let changes = store::changes_after(db, after, BUILD_PAGE).await?;
-            let Some(&(last, _, _)) = changes.last() else {
-                break;
-            };
-            after = last;
-            for (seq, kind, id) in changes {
-                if self.applied.insert(seq) {
-                    forget_cached(state, &kind, id);
-                    apply(db, index, &kind, id).await?;
-                    changed = true;
-                }
-            }
+/// The documents a change alters: a note's text or counts, a member's profile or followers.
+fn documents(change: &Change) -> Vec<Doc> {
+    match change {
+        Change::NotePublished { note, .. }
+        | Change::NoteEdited { note, .. }
+        | Change::NoteDeleted { note, .. }
+        | Change::Liked { note, .. }
+        | Change::Unliked { note, .. }
+        | Change::Collected { note, .. }
+        | Change::Uncollected { note, .. }
+        | Change::Commented { note, .. }
+        | Change::CommentDeleted { note, .. } => vec![Doc::Note(*note)],
+        Change::Followed { followee, .. } | Change::Unfollowed { followee, .. } => {
+            vec![Doc::User(*followee)]
         }
-        if settled > index.watermark() {
-            index.set_watermark(settled);
-            self.applied.retain(|seq| *seq > settled);
+        Change::Blocked { blocker, blocked } => vec![Doc::User(*blocker), Doc::User(*blocked)],
+        Change::MemberJoined { member } | Change::ProfileChanged { member } => {
+            vec![Doc::User(*member)]
         }
-        if changed {
-            index.commit()?;
-        }
-        Ok(())
-    }
-}
-
-fn forget_cached(state: &AppState, kind: &str, id: i64) {
-    match kind {
-        "note" => state.note_cache.forget_note(Id::from_i64(id)),
-        "user" => state.note_cache.forget_author(Id::from_i64(id)),
-        _ => {}
+        Change::AccountDeleted { member, touched } => std::iter::once(Doc::User(*member))
+            .chain(touched.iter().map(|n| Doc::Note(*n)))
+            .collect(),
+        Change::Unblocked { .. }
+        | Change::Muted { .. }
+        | Change::Unmuted { .. }
+        | Change::CardEvents { .. }
+        | Change::PersonalisationSet { .. }
+        | Change::InterestForgotten { .. }
+        | Change::OrderMoved { .. }
+        | Change::PaymentSucceeded { .. }
+        | Change::PaymentFailed { .. }
+        | Change::PaymentRefunded { .. }
+        | Change::Reviewed { .. } => vec![],
     }
 }
 
 /// Brings one document in line with the database: re-read, or removed when no longer searchable.
-async fn apply(db: &Db, index: &SearchIndex, kind: &str, id: i64) -> anyhow::Result<()> {
-    match kind {
-        "note" => match store::note_doc(db, id).await? {
+async fn apply(db: &Db, index: &SearchIndex, doc: Doc) -> anyhow::Result<()> {
+    match doc {
+        Doc::Note(id) => match store::note_doc(db, id.as_i64()).await? {
             Some(doc) => {
                 index.upsert_notes(&[doc])?;
-                index.upsert_topics(&store::topics(db, store::Topics::OfNote(id)).await?)?;
+                let topics = store::topics(db, store::Topics::OfNote(id.as_i64())).await?;
+                index.upsert_topics(&topics)?;
             }
-            None => index.delete(Kind::Note, id),
+            None => index.delete(Kind::Note, id.as_i64()),
         },
-        "user" | "followers" => match store::user_doc(db, id).await? {
+        Doc::User(id) => match store::user_doc(db, id.as_i64()).await? {
             Some(doc) => index.upsert_users(&[doc])?,
-            None => index.delete(Kind::User, id),
+            None => index.delete(Kind::User, id.as_i64()),
         },
-        other => tracing::warn!(kind = other, "unknown kind in the search change log"),
     }
     Ok(())
 }

@@ -2,11 +2,9 @@
 
 use std::sync::{Arc, RwLock};
 
-use ::store::Tx;
-use kernel::{Id, Page, PageRequest, Timestamp};
+use kernel::{Page, PageRequest, Timestamp};
 use search::{Kind, Query, SearchIndex, Sort, TopicDoc, Weights};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
 use utoipa::ToSchema;
 
 use super::store;
@@ -18,35 +16,9 @@ use crate::state::AppState;
 /// The longest query accepted, in characters.
 pub const MAX_QUERY: usize = 100;
 
-/// Something search must catch up with.
-#[derive(Debug, Clone, Copy)]
-pub enum Change {
-    /// A note was published, edited, liked, collected, commented on or deleted.
-    Note(Id),
-    /// A member signed up or changed their profile.
-    User(Id),
-    /// A member gained or lost a follower: their search document changes, their notes' cards
-    /// do not.
-    Followers(Id),
-}
-
-/// Logs a change in the transaction that makes it, so that every node's index catches up with
-/// it once it commits, and wakes this node's indexer.
-pub async fn changed(state: &AppState, tx: &mut Tx, change: Change) -> AppResult<()> {
-    let (kind, id) = match change {
-        Change::Note(id) => ("note", id),
-        Change::User(id) => ("user", id),
-        Change::Followers(id) => ("followers", id),
-    };
-    store::record_change(tx, state.ids.next_id().as_i64(), kind, id.as_i64()).await?;
-    state.search.wake.notify_one();
-    Ok(())
-}
-
-/// The index this node serves (swapped when a rebuilt one is ready), and the indexer's bell.
+/// The index this node serves (swapped when a rebuilt one is ready).
 pub struct Search {
     index: RwLock<Arc<SearchIndex>>,
-    wake: Notify,
     weights: Weights,
 }
 
@@ -56,7 +28,6 @@ impl Search {
     pub fn new(weights: Weights) -> anyhow::Result<Search> {
         Ok(Search {
             index: RwLock::new(Arc::new(SearchIndex::in_memory()?)),
-            wake: Notify::new(),
             weights,
         })
     }
@@ -67,10 +38,6 @@ impl Search {
 
     pub(super) fn replace(&self, index: Arc<SearchIndex>) {
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
-    }
-
-    pub(super) async fn woken(&self) {
-        self.wake.notified().await;
     }
 }
 

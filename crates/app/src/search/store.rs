@@ -2,7 +2,7 @@
 
 use kernel::Timestamp;
 use search::{NoteDoc, TopicDoc, UserDoc};
-use store::{query, query_as, query_scalar, Db, Tx};
+use store::{query, query_as, query_scalar, Db};
 
 use crate::notes::store::PUBLISHED;
 
@@ -125,44 +125,6 @@ pub async fn topics(db: &Db, which: Topics<'_>) -> Result<Vec<TopicDoc>, sqlx::E
         created_at_ms,
     })
     .collect())
-}
-
-/// Appends to the change log every search index tails.
-pub async fn record_change(
-    tx: &mut Tx,
-    seq: i64,
-    kind: &str,
-    doc_id: i64,
-) -> Result<(), sqlx::Error> {
-    query("INSERT INTO search_changes (seq, kind, doc_id) VALUES ($1, $2, $3)")
-        .bind(seq)
-        .bind(kind)
-        .bind(doc_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Logged changes after `after`, oldest first: `(seq, kind, doc_id)`.
-pub async fn changes_after(
-    db: &Db,
-    after: i64,
-    limit: u32,
-) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
-    query_as("SELECT seq, kind, doc_id FROM search_changes WHERE seq > $1 ORDER BY seq LIMIT $2")
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(db.pool())
-        .await
-}
-
-/// Drops logged changes before `seq`; returns how many.
-pub async fn forget_changes_before(db: &Db, seq: i64) -> Result<u64, sqlx::Error> {
-    Ok(query("DELETE FROM search_changes WHERE seq < $1")
-        .bind(seq)
-        .execute(db.pool())
-        .await?
-        .rows_affected())
 }
 
 /// How many notes and members a full build indexes.

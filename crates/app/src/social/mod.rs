@@ -5,4 +5,5 @@ pub mod api;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod subscriber;
 pub mod types;

@@ -3,20 +3,19 @@
 use ::store::Tx;
 use kernel::{Id, Page, PageRequest, Timestamp};
 
-use super::store::{self, NewComment, NewNotification, NewReport};
+use super::store::{self, NewComment, NewReport};
 use super::types::{
-    Board, Comment, NotificationGroup, NotificationKind, ProfileStats, ReportReason, ReportTarget,
-    DEFAULT_BOARD, MAX_BOARD_NAME, MAX_COMMENT,
+    Board, Comment, NotificationGroup, ProfileStats, ReportReason, ReportTarget, DEFAULT_BOARD,
+    MAX_BOARD_NAME, MAX_COMMENT,
 };
 use crate::accounts::service::user_by_handle;
 use crate::accounts::types::User;
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult};
 use crate::notes::service as notes;
-use crate::notes::types::{mentions, parse_text, Author, Note};
-use crate::search::service::{self as search, Change};
+use crate::notes::types::{parse_text, Author, Note};
 use crate::state::AppState;
 use crate::web::page_bounds;
-use feed::Signal;
 
 const LIKES: (&str, (&str, &str)) = ("likes", ("user_id", "note_id"));
 const FOLLOWS: (&str, (&str, &str)) = ("follows", ("follower_id", "followee_id"));
@@ -38,55 +37,6 @@ pub async fn blocked_between(
     }
 }
 
-/// Tells each existing, unblocked member named with `@` that they were mentioned.
-pub async fn notify_mentions(
-    state: &AppState,
-    actor: &User,
-    handles: &[String],
-    note: Id,
-    comment: Option<Id>,
-) -> AppResult<()> {
-    let mut tx = state.db.begin_write().await?;
-    for handle in handles {
-        let Ok(named) = user_by_handle(state, handle).await else {
-            continue;
-        };
-        if named.id == actor.id || store::blocked_between(&state.db, actor.id, named.id).await? {
-            continue;
-        }
-        let notification = notification(
-            state,
-            named.id,
-            NotificationKind::Mention,
-            actor,
-            Some(note),
-            comment,
-        );
-        store::notify(&mut tx, &notification).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-fn notification(
-    state: &AppState,
-    recipient: Id,
-    kind: NotificationKind,
-    actor: &User,
-    note: Option<Id>,
-    comment: Option<Id>,
-) -> NewNotification {
-    NewNotification {
-        id: state.ids.next_id(),
-        recipient,
-        kind,
-        actor: actor.id,
-        note,
-        comment,
-        now: Timestamp::now(),
-    }
-}
-
 pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<()> {
     let other = user_by_handle(state, handle).await?;
     if other.id == actor.id {
@@ -98,24 +48,15 @@ pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<(
         ));
     }
     let mut tx = state.db.begin_write().await?;
-    if store::relate(
-        &mut tx,
-        FOLLOWS.0,
-        FOLLOWS.1,
-        (actor.id, other.id),
-        Timestamp::now(),
-    )
-    .await?
-    {
-        store::notify(
-            &mut tx,
-            &notification(state, other.id, NotificationKind::Follow, actor, None, None),
-        )
-        .await?;
+    let pair = (actor.id, other.id);
+    if store::relate(&mut tx, FOLLOWS.0, FOLLOWS.1, pair, Timestamp::now()).await? {
+        let change = Change::Followed {
+            follower: actor.id,
+            followee: other.id,
+        };
+        state.changes.record(&mut tx, change).await?;
     }
-    search::changed(state, &mut tx, Change::Followers(other.id)).await?;
-    tx.commit().await?;
-    state.feed.set_follow(actor.id, other.id, true);
+    state.changes.commit(tx).await?;
     Ok(())
 }
 
@@ -123,11 +64,13 @@ pub async fn unfollow(state: &AppState, actor: &User, handle: &str) -> AppResult
     let other = user_by_handle(state, handle).await?;
     let mut tx = state.db.begin_write().await?;
     if store::unrelate(&mut tx, FOLLOWS.0, FOLLOWS.1, (actor.id, other.id)).await? {
-        store::unnotify(&mut tx, NotificationKind::Follow, actor.id, other.id, None).await?;
+        let change = Change::Unfollowed {
+            follower: actor.id,
+            followee: other.id,
+        };
+        state.changes.record(&mut tx, change).await?;
     }
-    search::changed(state, &mut tx, Change::Followers(other.id)).await?;
-    tx.commit().await?;
-    state.feed.set_follow(actor.id, other.id, false);
+    state.changes.commit(tx).await?;
     Ok(())
 }
 
@@ -159,8 +102,8 @@ pub async fn profile_stats(state: &AppState, user: &User) -> AppResult<ProfileSt
     })
 }
 
-/// After a like or collect was added (or taken back): the note's counter moves and its author
-/// is told (or the notification is withdrawn), inside the same transaction.
+/// After a like or collect was added (or taken back): the note's counter moves and the change
+/// is recorded, inside the same transaction.
 async fn counted(
     tx: &mut Tx,
     state: &AppState,
@@ -169,28 +112,36 @@ async fn counted(
     mark: Mark,
     added: bool,
 ) -> AppResult<()> {
-    let (counter, kind) = match mark {
-        Mark::Like => ("like_count", NotificationKind::Like),
-        Mark::Collect => ("collect_count", NotificationKind::Collect),
+    let counter = match mark {
+        Mark::Like => "like_count",
+        Mark::Collect => "collect_count",
     };
     store::bump(tx, "notes", counter, note.id, if added { 1 } else { -1 }).await?;
-    search::changed(state, tx, Change::Note(note.id)).await?;
-    if added {
-        let signal = match mark {
-            Mark::Like => Signal::Like,
-            Mark::Collect => Signal::Collect,
-        };
-        state.feed.signal(actor.id, note.id, signal);
-    }
-    if !added {
-        store::unnotify(tx, kind, actor.id, note.author.id, Some(note.id)).await?;
-    } else if note.author.id != actor.id {
-        store::notify(
-            tx,
-            &notification(state, note.author.id, kind, actor, Some(note.id), None),
-        )
-        .await?;
-    }
+    let (member, author) = (actor.id, note.author.id);
+    let note = note.id;
+    let change = match (mark, added) {
+        (Mark::Like, true) => Change::Liked {
+            member,
+            note,
+            author,
+        },
+        (Mark::Like, false) => Change::Unliked {
+            member,
+            note,
+            author,
+        },
+        (Mark::Collect, true) => Change::Collected {
+            member,
+            note,
+            author,
+        },
+        (Mark::Collect, false) => Change::Uncollected {
+            member,
+            note,
+            author,
+        },
+    };
+    state.changes.record(tx, change).await?;
     Ok(())
 }
 
@@ -219,7 +170,7 @@ pub async fn set_like(state: &AppState, actor: &User, note: Id, on: bool) -> App
     if changed {
         counted(&mut tx, state, actor, &note, Mark::Like, on).await?;
     }
-    tx.commit().await?;
+    state.changes.commit(tx).await?;
     Ok(store::counter(&state.db, "notes", "like_count", note.id).await?)
 }
 
@@ -250,7 +201,7 @@ pub async fn collect(
     if store::collect(&mut tx, actor.id, note.id, board, Timestamp::now()).await? {
         counted(&mut tx, state, actor, &note, Mark::Collect, true).await?;
     }
-    tx.commit().await?;
+    state.changes.commit(tx).await?;
     Ok(store::counter(&state.db, "notes", "collect_count", note.id).await?)
 }
 
@@ -267,7 +218,7 @@ pub async fn uncollect(state: &AppState, actor: &User, note: Id) -> AppResult<i6
     {
         counted(&mut tx, state, actor, &note, Mark::Collect, false).await?;
     }
-    tx.commit().await?;
+    state.changes.commit(tx).await?;
     Ok(store::counter(&state.db, "notes", "collect_count", note.id).await?)
 }
 
@@ -388,42 +339,15 @@ pub async fn comment(
     };
     store::insert_comment(&mut tx, &new).await?;
     store::bump(&mut tx, "notes", "comment_count", note.id, 1).await?;
-    search::changed(state, &mut tx, Change::Note(note.id)).await?;
-    let mut told = vec![actor.id];
-    if let Some(parent) = &parent {
-        if !told.contains(&parent.author.id) {
-            store::notify(
-                &mut tx,
-                &notification(
-                    state,
-                    parent.author.id,
-                    NotificationKind::Reply,
-                    actor,
-                    Some(note.id),
-                    Some(id),
-                ),
-            )
-            .await?;
-            told.push(parent.author.id);
-        }
-    }
-    if !told.contains(&note.author.id) {
-        store::notify(
-            &mut tx,
-            &notification(
-                state,
-                note.author.id,
-                NotificationKind::Comment,
-                actor,
-                Some(note.id),
-                Some(id),
-            ),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    state.feed.signal(actor.id, note.id, Signal::Comment);
-    notify_mentions(state, actor, &mentions(&body), note.id, Some(id)).await?;
+    let change = Change::Commented {
+        comment: id,
+        note: note.id,
+        commenter: actor.id,
+        note_author: note.author.id,
+        replied_to: parent.map(|p| p.author.id),
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     store::comment(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("comment"))
@@ -534,8 +458,12 @@ pub async fn delete_comment(state: &AppState, actor: &User, id: Id) -> AppResult
     let mut tx = state.db.begin_write().await?;
     let removed = store::delete_comment(&mut tx, comment.id).await?;
     store::bump(&mut tx, "notes", "comment_count", note.id, -removed).await?;
-    search::changed(state, &mut tx, Change::Note(note.id)).await?;
-    tx.commit().await?;
+    let change = Change::CommentDeleted {
+        comment: comment.id,
+        note: note.id,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(())
 }
 
@@ -581,13 +509,20 @@ pub async fn set_block(
     } else {
         store::unrelate(&mut tx, BLOCKS.0, BLOCKS.1, (actor.id, other.id)).await?;
     }
-    tx.commit().await?;
-    if blocked {
-        // The block ended follows both ways.
-        state.feed.set_follow(actor.id, other.id, false);
-        state.feed.set_follow(other.id, actor.id, false);
-    }
-    state.feed.set_hidden(actor.id, other.id, blocked, true);
+    let (blocker, blocked_member) = (actor.id, other.id);
+    let change = if blocked {
+        Change::Blocked {
+            blocker,
+            blocked: blocked_member,
+        }
+    } else {
+        Change::Unblocked {
+            blocker,
+            blocked: blocked_member,
+        }
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(())
 }
 
@@ -610,8 +545,20 @@ pub async fn set_mute(state: &AppState, actor: &User, handle: &str, muted: bool)
     } else {
         store::unrelate(&mut tx, MUTES.0, MUTES.1, (actor.id, other.id)).await?;
     }
-    tx.commit().await?;
-    state.feed.set_hidden(actor.id, other.id, muted, false);
+    let (muter, muted_member) = (actor.id, other.id);
+    let change = if muted {
+        Change::Muted {
+            muter,
+            muted: muted_member,
+        }
+    } else {
+        Change::Unmuted {
+            muter,
+            muted: muted_member,
+        }
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(())
 }
 

@@ -449,12 +449,15 @@ pub struct NewNotification {
 }
 
 /// Tells a member what someone did, unless a block stands between the two (either way): a
-/// blocked member's actions never reach the blocker, whatever the path.
+/// blocked member's actions never reach the blocker, whatever the path. Nothing is written
+/// when the note or comment is gone by the time the notification is made.
 pub async fn notify(tx: &mut Tx, n: &NewNotification) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO notifications (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM blocks \
-         WHERE (blocker_id = $2 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $2))",
+         WHERE (blocker_id = $2 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $2)) \
+         AND (CAST($5 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM notes WHERE id = $5)) \
+         AND (CAST($6 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM comments WHERE id = $6))",
     )
     .bind(n.id.as_i64())
     .bind(n.recipient.as_i64())

@@ -5,8 +5,9 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use kernel::Timestamp;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
 use crate::state::AppState;
@@ -17,6 +18,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     note_cache: IntCounterVec,
+    change_delay: HistogramVec,
+    change_lag: GaugeVec,
 }
 
 impl Metrics {
@@ -40,19 +43,45 @@ impl Metrics {
             &["result"],
         )
         .expect("valid metric");
+        let change_delay = HistogramVec::new(
+            HistogramOpts::new(
+                "change_apply_delay_seconds",
+                "From recording a change to a subscriber applying it on this node",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["subscriber"],
+        )
+        .expect("valid metric");
+        let change_lag = GaugeVec::new(
+            Opts::new(
+                "change_lag_seconds",
+                "Age of the oldest change a subscriber has not applied (0: caught up)",
+            ),
+            &["subscriber"],
+        )
+        .expect("valid metric");
         for metric in [&requests, &note_cache] {
             registry
                 .register(Box::new(metric.clone()))
                 .expect("registered once");
         }
+        for metric in [&latency, &change_delay] {
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("registered once");
+        }
         registry
-            .register(Box::new(latency.clone()))
+            .register(Box::new(change_lag.clone()))
             .expect("registered once");
         Metrics {
             registry,
             requests,
             latency,
             note_cache,
+            change_delay,
+            change_lag,
         }
     }
 
@@ -64,6 +93,21 @@ impl Metrics {
         self.note_cache
             .with_label_values(&["miss"])
             .inc_by(misses as u64);
+    }
+
+    /// A subscriber applied a change recorded at `at_ms`.
+    pub fn change_applied(&self, subscriber: &str, at_ms: i64) {
+        let delay_ms = (Timestamp::now().as_millis() - at_ms).max(0);
+        self.change_delay
+            .with_label_values(&[subscriber])
+            .observe(delay_ms as f64 / 1000.0);
+    }
+
+    /// How far behind a subscriber is.
+    pub fn change_lag(&self, subscriber: &str, lag_ms: i64) {
+        self.change_lag
+            .with_label_values(&[subscriber])
+            .set(lag_ms as f64 / 1000.0);
     }
 
     /// Everything registered, in Prometheus' text format.
