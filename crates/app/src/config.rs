@@ -91,6 +91,9 @@ pub struct ServerConfig {
     /// `/metrics` answers only requests with `Authorization: Bearer <this>`; empty: it is not
     /// served at all (its counts per route are for operators, not visitors).
     pub metrics_token: String,
+    /// Whether this node takes its turn at once-per-cluster work (the change log's cluster
+    /// subscribers, such as notifications). At least one node of a deployment must.
+    pub cluster_work: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -181,6 +184,7 @@ impl Default for Config {
                 body_limit: 1024 * 1024,
                 behind_proxy: false,
                 metrics_token: String::new(),
+                cluster_work: true,
             },
             storage: StorageConfig {
                 data_dir: PathBuf::from("data"),

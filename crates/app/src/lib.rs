@@ -176,7 +176,7 @@ pub async fn run(
 /// Every subscriber of the change log, each on a task of its own, and the log's own upkeep.
 fn follow_changes(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     use changes::service::{apply_once_per_cluster, follow_on_this_node};
-    vec![
+    let mut tasks = vec![
         tokio::spawn(search::indexer::keep_current(state.clone())),
         tokio::spawn(follow_on_this_node(
             state.clone(),
@@ -186,13 +186,16 @@ fn follow_changes(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             state.clone(),
             notes::subscriber::NoteCacheFollower,
         )),
-        tokio::spawn(apply_once_per_cluster(
-            state.clone(),
-            social::subscriber::Notifications,
-        )),
         tokio::spawn(changes::service::connect_nodes(state.clone())),
         tokio::spawn(changes::service::keep_retention(state.clone())),
-    ]
+    ];
+    if state.config.server.cluster_work {
+        tasks.push(tokio::spawn(apply_once_per_cluster(
+            state.clone(),
+            social::subscriber::Notifications,
+        )));
+    }
+    tasks
 }
 
 /// Periodic chores: drop expired sessions and idle rate-limit buckets.

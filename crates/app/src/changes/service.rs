@@ -10,7 +10,9 @@
 //! - Wake-ups: in-process on this node, PostgreSQL `LISTEN/NOTIFY` across nodes, and a poll
 //!   every [`POLL`] whatever else happens.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ::store::{Backend, Db, Tx};
@@ -40,6 +42,8 @@ pub struct Changes {
     news: watch::Sender<u64>,
     /// Bumped for commits on this node only: what to announce to the others.
     committed: watch::Sender<u64>,
+    /// Where each subscriber on this node stands, as it applies.
+    positions: Mutex<HashMap<String, Position>>,
 }
 
 impl Changes {
@@ -49,7 +53,21 @@ impl Changes {
             backend,
             news: watch::Sender::new(0),
             committed: watch::Sender::new(0),
+            positions: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn stands_at(&self, subscriber: &str, at: Position) {
+        let mut positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+        positions.insert(subscriber.to_owned(), at);
+    }
+
+    /// True when every subscriber on this node has applied everything committed so far (a
+    /// once-per-cluster subscriber counts where this node last saw it).
+    pub async fn caught_up(&self, db: &Db) -> Result<bool, sqlx::Error> {
+        let head = store::last_recorded(db).await?;
+        let positions = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(!positions.is_empty() && positions.values().all(|at| *at >= head))
     }
 
     /// Records `change` inside the transaction that makes it true.
@@ -122,6 +140,7 @@ pub struct Follower {
 
 impl Follower {
     pub fn new(state: &AppState, name: String, at: Position) -> Follower {
+        state.changes.stands_at(&name, at);
         Follower {
             name,
             at,
@@ -141,12 +160,13 @@ impl Follower {
 
     /// The entry was applied.
     pub fn applied(&mut self, state: &AppState, entry: &Entry) {
-        self.at = entry.position;
+        self.moved_to(state, entry.position);
         state.metrics.change_applied(&self.name, entry.at_ms);
     }
 
-    pub fn moved_to(&mut self, at: Position) {
+    pub fn moved_to(&mut self, state: &AppState, at: Position) {
         self.at = at;
+        state.changes.stands_at(&self.name, at);
     }
 
     /// True when retention has removed entries this position has not seen.
@@ -193,6 +213,9 @@ pub fn node_name(state: &AppState, subscriber: &str) -> String {
 
 /// Runs an every-node subscriber until the server stops.
 pub async fn follow_on_this_node<S: NodeSubscriber>(state: AppState, mut subscriber: S) {
+    state
+        .changes
+        .stands_at(&node_name(&state, S::NAME), Position::START);
     loop {
         let at = match subscriber.start(&state).await {
             Ok(at) => at,
@@ -261,10 +284,6 @@ async fn apply_each<S: NodeSubscriber>(
 /// Runs a once-per-cluster subscriber on this node until the server stops; every node runs it,
 /// and whichever claims the position applies the next batch.
 pub async fn apply_once_per_cluster<S: ClusterSubscriber>(state: AppState, subscriber: S) {
-    let now = Timestamp::now().as_millis();
-    while let Err(e) = store::ensure_position(&state.db, S::NAME, now).await {
-        pause(S::NAME, e.into()).await;
-    }
     let mut follower = Follower::new(&state, S::NAME.to_owned(), Position::START);
     loop {
         match claim_and_apply(&state, &subscriber, &mut follower).await {
@@ -292,13 +311,17 @@ pub enum Claimed {
 }
 
 /// Claims the subscriber's position, applies the next batch and moves the position, in one
-/// transaction. `follower` remembers the last position seen so that an idle pass costs one
-/// read and no write lock.
+/// transaction. `follower` follows the saved position (whichever node moved it) so that an
+/// idle pass costs two reads and no write lock.
 pub async fn claim_and_apply<S: ClusterSubscriber>(
     state: &AppState,
     subscriber: &S,
     follower: &mut Follower,
 ) -> anyhow::Result<Claimed> {
+    match store::saved_position(&state.db, S::NAME).await? {
+        Some(saved) => follower.moved_to(state, saved.max(follower.position())),
+        None => store::ensure_position(&state.db, S::NAME, Timestamp::now().as_millis()).await?,
+    }
     if store::read_after(&state.db, follower.position(), 1)
         .await?
         .is_empty()
@@ -312,7 +335,7 @@ pub async fn claim_and_apply<S: ClusterSubscriber>(
     };
     let entries = store::read_after_in(&mut tx, backend, at, BATCH).await?;
     let Some(last) = entries.last() else {
-        follower.moved_to(at);
+        follower.moved_to(state, at);
         return Ok(Claimed::Done);
     };
     for entry in &entries {

@@ -135,6 +135,15 @@ pub async fn ensure_position(db: &Db, subscriber: &str, now_ms: i64) -> Result<(
     tx.commit().await
 }
 
+/// The last committed entry's position, final or not yet.
+pub async fn last_recorded(db: &Db) -> Result<Position, sqlx::Error> {
+    let row: Option<(i64, i64)> =
+        query_as("SELECT tx, seq FROM changes ORDER BY tx DESC, seq DESC LIMIT 1")
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map_or(Position::START, |(tx, seq)| Position { tx, seq }))
+}
+
 /// Locks a once-per-cluster subscriber's position for this transaction; `None` while another
 /// node holds it (that node is applying a batch). On SQLite the write lock is the claim.
 pub async fn claim(
@@ -152,6 +161,16 @@ pub async fn claim(
         .bind(subscriber)
         .fetch_optional(&mut **tx)
         .await?;
+    Ok(row.map(|(tx, seq)| Position { tx, seq }))
+}
+
+/// Where a subscriber last saved its position, if it has.
+pub async fn saved_position(db: &Db, subscriber: &str) -> Result<Option<Position>, sqlx::Error> {
+    let row: Option<(i64, i64)> =
+        query_as("SELECT tx, seq FROM change_positions WHERE subscriber = $1")
+            .bind(subscriber)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.map(|(tx, seq)| Position { tx, seq }))
 }
 

@@ -123,6 +123,12 @@ pub async fn rebuild(
 /// Keeps this node's index current until the server stops. Errors are logged and the step
 /// is tried again after a pause.
 pub async fn keep_current(state: AppState) {
+    // Not current until the index is open and caught up.
+    drop(Follower::new(
+        &state,
+        node_name(&state, NAME),
+        Position::START,
+    ));
     let folder = folder(&state);
     let mut live = loop {
         match open_or_build(&state, &folder).await {

@@ -94,14 +94,16 @@ impl TestApp {
             .unwrap()
     }
 
-    /// GET as an anonymous API client, read as JSON.
+    /// GET as an anonymous API client, read as JSON, once the change log is applied.
     pub async fn get_json(&self, path: &str) -> Value {
+        self.caught_up().await;
         let response = self.api.get(self.url(path)).send().await.unwrap();
         response.json().await.unwrap()
     }
 
-    /// A page's HTML as the given browser sees it.
+    /// A page's HTML as the given browser sees it, once the change log is applied.
     pub async fn page(&self, browser: &Client, path: &str) -> String {
+        self.caught_up().await;
         let response = browser.get(self.url(path)).send().await.unwrap();
         response.text().await.unwrap()
     }
@@ -174,8 +176,23 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
-    /// GET with a bearer token, read as JSON.
+    /// Waits until every subscriber of the change log (search, the feed, the note cache,
+    /// notifications) has applied everything recorded so far; at most ten seconds.
+    pub async fn caught_up(&self) {
+        for _ in 0..1_000 {
+            if self.state.changes.caught_up(&self.state.db).await.unwrap() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the change log's subscribers did not catch up within ten seconds");
+    }
+
+    /// GET with a bearer token, read as JSON, once the change log's subscribers have caught up
+    /// with everything done before (so derived views such as the feed and notifications are
+    /// read after the writes that feed them).
     pub async fn get_json_as(&self, token: &str, path: &str) -> Value {
+        self.caught_up().await;
         self.get_as(token, path).await.json().await.unwrap()
     }
 

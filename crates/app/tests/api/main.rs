@@ -2,6 +2,7 @@
 //! default, PostgreSQL when `HONGSHU_TEST_DATABASE_URL` is set) and speaks HTTP to it.
 
 mod accounts;
+mod changes;
 mod demo;
 mod errors;
 mod feed;

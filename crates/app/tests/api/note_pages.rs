@@ -130,6 +130,7 @@ async fn notifications_and_boards_have_pages() {
     )
     .await;
 
+    app.caught_up().await;
     let page = app
         .api
         .get(app.url("/notifications"))

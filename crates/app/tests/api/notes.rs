@@ -20,8 +20,10 @@ impl TestApp {
         let response = self
             .send_as(Method::POST, token, "/api/v1/notes", Some(note))
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.unwrap()
+        let status = response.status();
+        let note: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{note}");
+        note
     }
 }
 
