@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("applied {id}");
                 }
             }
-            app::orders::service::move_overdue(&state).await?;
+            app::jobs::move_overdue(&state).await?;
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod feed;
+pub mod jobs;
 pub mod ledger;
 pub mod media;
 pub mod notes;
@@ -153,7 +154,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let orders = tokio::spawn(orders::service::keep_orders_moving(state.clone()));
+    let orders = tokio::spawn(jobs::keep_orders_moving(state.clone()));
     let sandbox = tokio::spawn(payments::sandbox::keep_delivering(state.clone()));
     let followers = follow_changes(&state);
     if let Ok(address) = listener.local_addr() {

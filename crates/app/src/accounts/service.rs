@@ -175,6 +175,24 @@ pub async fn logout(state: &AppState, token: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Whether a block stands between two members, in either direction. Blocks are made in the
+/// social graph; every domain that shows one member's things to another asks here.
+pub async fn blocked(state: &AppState, a: Id, b: Id) -> AppResult<bool> {
+    Ok(store::blocked_between(&state.db, a, b).await?)
+}
+
+/// Whether a block stands between the viewer (if signed in) and someone else.
+pub async fn blocked_between(
+    state: &AppState,
+    viewer: Option<&User>,
+    other: Id,
+) -> AppResult<bool> {
+    match viewer {
+        Some(viewer) if viewer.id != other => blocked(state, viewer.id, other).await,
+        _ => Ok(false),
+    }
+}
+
 pub async fn user_by_handle(state: &AppState, handle: &str) -> AppResult<User> {
     store::user_by_handle(&state.db, &handle.to_ascii_lowercase())
         .await?

@@ -1,7 +1,7 @@
 //! The SQL of accounts: users and their session and personal tokens.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, Db, Tx};
+use store::{query, query_as, query_scalar, Db, Tx};
 
 use super::types::{Role, User};
 
@@ -254,4 +254,17 @@ pub async fn delete_expired_tokens(db: &Db, now: Timestamp) -> Result<u64, sqlx:
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Blocked in either direction.
+pub async fn blocked_between(db: &Db, a: Id, b: Id) -> Result<bool, sqlx::Error> {
+    let n: i64 = query_scalar(
+        "SELECT COUNT(*) FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2) \
+         OR (blocker_id = $2 AND blocked_id = $1)",
+    )
+    .bind(a.as_i64())
+    .bind(b.as_i64())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n > 0)
 }

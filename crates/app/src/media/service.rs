@@ -23,9 +23,19 @@ pub async fn owned_in_order(
     owner: &User,
     ids: &[kernel::Id],
 ) -> AppResult<Vec<Media>> {
-    let mut media = crate::notes::store::owned_media(&state.db, owner.id, ids).await?;
+    let mut media = owned(state, owner.id, ids).await?;
     media.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
     Ok(media)
+}
+
+/// The media among `ids` that `owner` uploaded, in no particular order.
+pub async fn owned(
+    state: &AppState,
+    owner: kernel::Id,
+    ids: &[kernel::Id],
+) -> AppResult<Vec<Media>> {
+    let media = store::by_ids(&state.db, ids).await?;
+    Ok(media.into_iter().filter(|m| m.owner_id == owner).collect())
 }
 
 /// The media among `ids` that exist, whoever uploaded them.

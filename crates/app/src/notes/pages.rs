@@ -98,7 +98,7 @@ async fn note_page(
         Some(v) if !is_author => social::is_following(&state, v, note.author.id).await?,
         _ => false,
     };
-    let products = crate::shop::service::tagged_in(&state, viewer.as_ref(), id).await?;
+    let products = service::tagged_products(&state, viewer.as_ref(), id).await?;
     let page = NotePage {
         products,
         spans: body_spans(&note.body),

@@ -13,7 +13,6 @@ use crate::accounts::types::{Fields, User};
 use crate::changes::types::Change;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::media::types::MediaKind;
-use crate::social::service as social;
 use crate::state::AppState;
 
 /// What an author sends to create or replace a note.
@@ -83,7 +82,7 @@ async fn media_kind(
     if unique.len() != ids.len() {
         return fail("must not repeat a media id");
     }
-    let owned = store::owned_media(&state.db, author.id, ids).await?;
+    let owned = crate::media::service::owned(state, author.id, ids).await?;
     if owned.len() != ids.len() {
         return fail("must be media you uploaded");
     }
@@ -216,6 +215,16 @@ pub async fn delete(state: &AppState, actor: &User, id: Id) -> AppResult<()> {
     Ok(())
 }
 
+/// The products on sale that a note the viewer may see tags.
+pub async fn tagged_products(
+    state: &AppState,
+    viewer: Option<&User>,
+    id: Id,
+) -> AppResult<Vec<crate::shop::types::Product>> {
+    get(state, viewer, id).await?;
+    crate::shop::service::tagged_in(state, id, MAX_PRODUCTS as u32).await
+}
+
 /// A note as the viewer may see it: private notes and drafts only by their author, and nothing
 /// across a block.
 pub async fn get(state: &AppState, viewer: Option<&User>, id: Id) -> AppResult<Note> {
@@ -231,7 +240,10 @@ pub async fn get(state: &AppState, viewer: Option<&User>, id: Id) -> AppResult<N
 pub async fn visible(state: &AppState, viewer: Option<&User>, row: &NoteRow) -> AppResult<()> {
     let own = viewer.is_some_and(|v| v.id == row.author.id);
     let published = row.visibility == Visibility::Public && !row.draft;
-    if own || (published && !social::blocked_between(state, viewer, row.author.id).await?) {
+    if own
+        || (published
+            && !crate::accounts::service::blocked_between(state, viewer, row.author.id).await?)
+    {
         Ok(())
     } else {
         Err(AppError::NotFound("note"))

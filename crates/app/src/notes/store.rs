@@ -414,12 +414,6 @@ pub async fn viewer_marks(
         .collect())
 }
 
-/// Media owned by someone among these ids: the ones a note may use.
-pub async fn owned_media(db: &Db, owner: Id, ids: &[Id]) -> Result<Vec<Media>, sqlx::Error> {
-    let media = media_store::by_ids(db, ids).await?;
-    Ok(media.into_iter().filter(|m| m.owner_id == owner).collect())
-}
-
 /// The most used topics, for the composer's suggestions.
 pub async fn popular_topics(db: &Db, limit: u32) -> Result<Vec<String>, sqlx::Error> {
     query_scalar(

@@ -107,7 +107,9 @@ async fn approve_after_sale(
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Id>,
 ) -> AppResult<Json<AfterSale>> {
-    Ok(Json(service::approve_after_sale(&state, &user, id).await?))
+    Ok(Json(
+        crate::payments::after_sales::approve_after_sale(&state, &user, id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -128,7 +130,7 @@ async fn reject_after_sale(
     ApiJson(req): ApiJson<Rejection>,
 ) -> AppResult<Json<AfterSale>> {
     Ok(Json(
-        service::reject_after_sale(&state, &user, id, &req.answer).await?,
+        crate::payments::after_sales::reject_after_sale(&state, &user, id, &req.answer).await?,
     ))
 }
 

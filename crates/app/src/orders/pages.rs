@@ -468,10 +468,10 @@ async fn answer_after_sale(
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> AppResult<Response> {
     let request = match answer.as_str() {
-        "approve" => service::approve_after_sale(&state, &user, id).await?,
+        "approve" => crate::payments::after_sales::approve_after_sale(&state, &user, id).await?,
         "reject" => {
             let why = form.answer.unwrap_or_default();
-            service::reject_after_sale(&state, &user, id, &why).await?
+            crate::payments::after_sales::reject_after_sale(&state, &user, id, &why).await?
         }
         _ => return Err(crate::error::AppError::NotFound("page")),
     };

@@ -2,7 +2,6 @@
 //! keys, an order's life from payment to completion, and the money it moves on completion.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use ::store::Tx;
 use kernel::{Currency, Id, Page, PageRequest, Timestamp};
@@ -19,7 +18,6 @@ use crate::changes::types::Change;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::service::ensure_account;
 use crate::ledger::types::{AccountKind, TransferCode};
-use crate::payments::types::RefundProgress;
 use crate::shop::service as shop;
 use crate::shop::types::{in_range, MAX_QUANTITY};
 use crate::state::AppState;
@@ -785,50 +783,30 @@ pub async fn submit_linked(state: &AppState, mut transfers: Vec<Transfer>) -> Ap
     }
 }
 
-/// Cancels orders unpaid past their deadline, completes orders shipped long enough ago, and
-/// finishes refunds and give-backs that were interrupted, until the server stops.
-pub async fn keep_orders_moving(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
-    loop {
-        tick.tick().await;
-        if let Err(e) = move_overdue(&state).await {
-            tracing::warn!(error = %e, "could not move overdue orders");
-        }
-        if let Err(e) = crate::payments::service::follow_up_refunds(&state).await {
-            tracing::warn!(error = %e, "could not follow up refunds");
-        }
-        let settled_before = Timestamp::from_millis(Timestamp::now().as_millis() - 60_000);
-        if let Err(e) = crate::payments::service::finish_unneeded(&state, settled_before).await {
-            tracing::warn!(error = %e, "could not give back payments orders did not need");
-        }
-    }
+/// Unpaid orders past their deadline, oldest first (at most 500).
+pub async fn overdue_unpaid(state: &AppState) -> AppResult<Vec<Id>> {
+    let now = Timestamp::now();
+    Ok(store::overdue(&state.db, OrderStatus::PendingPayment, now, 500).await?)
 }
 
-/// One round of [`keep_orders_moving`]; returns how many orders it moved.
-pub async fn move_overdue(state: &AppState) -> AppResult<usize> {
+/// Cancels an order that is still unpaid past its deadline; true when it did.
+pub async fn cancel_overdue(state: &AppState, id: Id) -> AppResult<bool> {
+    let Some(order) = store::order(&state.db, id).await? else {
+        return Ok(false);
+    };
+    let expired = [OrderStatus::PendingPayment];
+    let to = OrderStatus::Cancelled;
+    Ok(
+        transition(state, &order, &expired, to, "not paid in time", None)
+            .await
+            .is_ok(),
+    )
+}
+
+/// Completes orders shipped long enough ago; returns how many.
+pub async fn complete_overdue(state: &AppState) -> AppResult<usize> {
     let now = Timestamp::now();
     let mut moved = 0;
-    for id in store::overdue(&state.db, OrderStatus::PendingPayment, now, 500).await? {
-        // A payment whose notification was lost is learnt of before the order is cancelled.
-        crate::payments::service::settle_pending(state, id).await;
-        if let Some(order) = store::order(&state.db, id).await? {
-            let expired = [OrderStatus::PendingPayment];
-            let detail = "not paid in time";
-            if transition(
-                state,
-                &order,
-                &expired,
-                OrderStatus::Cancelled,
-                detail,
-                None,
-            )
-            .await
-            .is_ok()
-            {
-                moved += 1;
-            }
-        }
-    }
     let days = state.config.mall.auto_complete_days.max(1);
     let shipped_before = Timestamp::from_millis(now.as_millis() - days * 86_400_000);
     for status in [OrderStatus::Shipped, OrderStatus::Delivered] {
@@ -927,7 +905,7 @@ async fn review_media(
     if ids.len() > 9 {
         return Ok(Err(FieldError::new("media_ids", "at most 9 images")));
     }
-    let owned = crate::notes::store::owned_media(&state.db, buyer.id, ids).await?;
+    let owned = crate::media::service::owned(state, buyer.id, ids).await?;
     let ordered: Option<Vec<_>> = ids
         .iter()
         .map(|id| owned.iter().find(|m| m.id == *id).cloned())
@@ -995,7 +973,7 @@ pub async fn ask_after_sale(
 }
 
 /// An after-sales request with its order, for the store's staff.
-async fn for_store(state: &AppState, staff: &User, id: Id) -> AppResult<(AfterSale, Order)> {
+pub async fn for_store(state: &AppState, staff: &User, id: Id) -> AppResult<(AfterSale, Order)> {
     let request = store::after_sale(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("after-sales request"))?;
@@ -1012,67 +990,6 @@ async fn for_store(state: &AppState, staff: &User, id: Id) -> AppResult<(AfterSa
         ));
     }
     Ok((request, order))
-}
-
-/// The store rejects a request, saying why.
-pub async fn reject_after_sale(
-    state: &AppState,
-    staff: &User,
-    id: Id,
-    answer: &str,
-) -> AppResult<AfterSale> {
-    let (request, order) = for_store(state, staff, id).await?;
-    let answer = crate::accounts::types::parse_line("answer", answer, 200).map_err(one)?;
-    if crate::payments::service::refund_under_way(state, order.id).await? {
-        return Err(AppError::Conflict(
-            "status",
-            "a refund of this order was begun and its outcome is not known; approve the request \
-             again to finish it"
-                .into(),
-        ));
-    }
-    let mut tx = state.db.begin_write().await?;
-    if !store::answer_after_sale(&mut tx, id, "rejected", &answer, Timestamp::now()).await? {
-        return Err(AppError::Conflict(
-            "status",
-            "the request was answered meanwhile".into(),
-        ));
-    }
-    tx.commit().await?;
-    Ok(AfterSale {
-        status: "rejected".into(),
-        answer,
-        ..request
-    })
-}
-
-/// The store approves: the money goes back through the provider and the ledger, the order is
-/// refunded and its units return to stock. Approving again after a failure finishes the job.
-pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppResult<AfterSale> {
-    let (request, order) = for_store(state, staff, id).await?;
-    let progress = crate::payments::service::refund(state, &order, &request.reason).await?;
-    let now = Timestamp::now();
-    let mut tx = state.db.begin_write().await?;
-    store::answer_after_sale(&mut tx, id, "refunded", "", now).await?;
-    tx.commit().await?;
-    let from = [
-        OrderStatus::Paid,
-        OrderStatus::Shipped,
-        OrderStatus::Delivered,
-        OrderStatus::Completed,
-    ];
-    let detail = match progress {
-        RefundProgress::Done => format!("refunded: {}", request.reason),
-        RefundProgress::Processing => format!(
-            "refunded: {}; the payment provider is paying it out",
-            request.reason
-        ),
-    };
-    transition(state, &order, &from, OrderStatus::Refunded, &detail, None).await?;
-    Ok(AfterSale {
-        status: "refunded".into(),
-        ..request
-    })
 }
 
 pub async fn after_sales(state: &AppState, viewer: &User, order: Id) -> AppResult<Vec<AfterSale>> {

@@ -38,7 +38,9 @@ async fn note_products(
     MaybeUser(viewer): MaybeUser,
     ApiPath(id): ApiPath<Id>,
 ) -> AppResult<Json<Vec<Product>>> {
-    Ok(Json(service::tagged_in(&state, viewer.as_ref(), id).await?))
+    Ok(Json(
+        crate::notes::service::tagged_products(&state, viewer.as_ref(), id).await?,
+    ))
 }
 
 /// Open the organisation's store (its staff only; one store per organisation).

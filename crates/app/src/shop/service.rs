@@ -450,21 +450,11 @@ pub async fn product(state: &AppState, viewer: Option<&User>, id: Id) -> AppResu
     }
 }
 
-/// The products on sale that a note the viewer may see tags.
-pub async fn tagged_in(
-    state: &AppState,
-    viewer: Option<&User>,
-    note: Id,
-) -> AppResult<Vec<Product>> {
-    crate::notes::service::get(state, viewer, note).await?;
+/// The products on sale that a note tags, at most `limit`. Whether the viewer may see the note
+/// is the notes service's to say (its `tagged_products` asks it first).
+pub async fn tagged_in(state: &AppState, note: Id, limit: u32) -> AppResult<Vec<Product>> {
     let listing = Listing::TaggedIn(note);
-    Ok(store::products(
-        &state.db,
-        &listing,
-        None,
-        crate::notes::service::MAX_PRODUCTS as u32,
-    )
-    .await?)
+    Ok(store::products(&state.db, &listing, None, limit).await?)
 }
 
 /// The mall's best sellers.

@@ -8,7 +8,7 @@ use super::types::{
     Board, Comment, NotificationGroup, ProfileStats, ReportReason, ReportTarget, DEFAULT_BOARD,
     MAX_BOARD_NAME, MAX_COMMENT,
 };
-use crate::accounts::service::user_by_handle;
+use crate::accounts::service::{blocked, user_by_handle};
 use crate::accounts::types::User;
 use crate::changes::types::Change;
 use crate::error::{AppError, AppResult};
@@ -23,26 +23,12 @@ const BLOCKS: (&str, (&str, &str)) = ("blocks", ("blocker_id", "blocked_id"));
 const MUTES: (&str, (&str, &str)) = ("mutes", ("muter_id", "muted_id"));
 const COMMENT_LIKES: (&str, (&str, &str)) = ("comment_likes", ("user_id", "comment_id"));
 
-/// Whether a block stands between the viewer and someone, in either direction.
-pub async fn blocked_between(
-    state: &AppState,
-    viewer: Option<&User>,
-    other: Id,
-) -> AppResult<bool> {
-    match viewer {
-        Some(viewer) if viewer.id != other => {
-            Ok(store::blocked_between(&state.db, viewer.id, other).await?)
-        }
-        _ => Ok(false),
-    }
-}
-
 pub async fn follow(state: &AppState, actor: &User, handle: &str) -> AppResult<()> {
     let other = user_by_handle(state, handle).await?;
     if other.id == actor.id {
         return Err(AppError::invalid("handle", "you cannot follow yourself"));
     }
-    if store::blocked_between(&state.db, actor.id, other.id).await? {
+    if blocked(state, actor.id, other.id).await? {
         return Err(AppError::Forbidden(
             "a block stands between you and this member",
         ));
@@ -316,7 +302,7 @@ pub async fn comment(
                 .filter(|c| c.note_id == note.id);
             let parent = parent
                 .ok_or_else(|| AppError::invalid("parent_id", "is not a comment on this note"))?;
-            if store::blocked_between(&state.db, actor.id, parent.author.id).await? {
+            if blocked(state, actor.id, parent.author.id).await? {
                 return Err(AppError::Forbidden(
                     "a block stands between you and this comment's author",
                 ));

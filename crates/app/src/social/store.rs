@@ -99,18 +99,6 @@ pub async fn counter(db: &Db, table: &str, column: &str, id: Id) -> Result<i64, 
         .await
 }
 
-/// Blocked in either direction.
-pub async fn blocked_between(db: &Db, a: Id, b: Id) -> Result<bool, sqlx::Error> {
-    let n: i64 = query_scalar(
-        "SELECT COUNT(*) FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)",
-    )
-    .bind(a.as_i64())
-    .bind(b.as_i64())
-    .fetch_one(db.pool())
-    .await?;
-    Ok(n > 0)
-}
-
 /// Ends follows in both directions (a block does).
 pub async fn sever(tx: &mut Tx, a: Id, b: Id) -> Result<(), sqlx::Error> {
     query("DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)")

@@ -761,9 +761,7 @@ async fn unpaid_orders_are_cancelled_when_their_time_runs_out() {
     let orders: Value = app.checkout(&buyer, "k", &body).await.json().await.unwrap();
     let order = id(&orders[0]);
     assert_eq!(
-        app::orders::service::move_overdue(&app.state)
-            .await
-            .unwrap(),
+        app::jobs::move_overdue(&app.state).await.unwrap(),
         0,
         "not yet due"
     );
@@ -774,12 +772,7 @@ async fn unpaid_orders_are_cancelled_when_their_time_runs_out() {
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    assert_eq!(
-        app::orders::service::move_overdue(&app.state)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app::jobs::move_overdue(&app.state).await.unwrap(), 1);
     let expired = app
         .get_json_as(&buyer, &format!("/api/v1/orders/{order}"))
         .await;

@@ -106,7 +106,7 @@ async fn after_sigkill_every_succeeded_payment_pays_its_order_or_goes_back() {
             .await
             .unwrap();
     }
-    app::orders::service::move_overdue(&state).await.unwrap();
+    app::jobs::move_overdue(&state).await.unwrap();
     let now = kernel::Timestamp::now();
     app::payments::service::finish_unneeded(&state, now)
         .await

@@ -741,9 +741,7 @@ async fn lost_notifications_are_made_up_for_by_asking_the_providers() {
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    let cancelled = app::orders::service::move_overdue(&app.state)
-        .await
-        .unwrap();
+    let cancelled = app::jobs::move_overdue(&app.state).await.unwrap();
     assert_eq!(cancelled, 1, "only the order nobody paid");
     let status = |buyer: String, order: String| {
         let app = &app;
@@ -823,9 +821,7 @@ async fn a_refund_wechat_pay_could_not_pay_out_is_owed_until_staff_pay_it_by_han
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    app::orders::service::move_overdue(&app.state)
-        .await
-        .unwrap();
+    app::jobs::move_overdue(&app.state).await.unwrap();
     let approve = ask_refund(&app, &buyer, &order_id).await;
     script.will_answer(
         200,

@@ -1,0 +1,75 @@
+//! A store's answer to an after-sales request: a rejection, or an approval that gives the money
+//! back through the provider and the ledger and then refunds the order.
+
+use kernel::{Id, Timestamp};
+
+use super::service;
+use super::types::RefundProgress;
+use crate::accounts::types::User;
+use crate::error::{AppError, AppResult};
+use crate::orders::service as orders;
+use crate::orders::store as order_store;
+use crate::orders::types::{AfterSale, OrderStatus};
+use crate::state::AppState;
+
+/// The store rejects a request, saying why.
+pub async fn reject_after_sale(
+    state: &AppState,
+    staff: &User,
+    id: Id,
+    answer: &str,
+) -> AppResult<AfterSale> {
+    let (request, order) = orders::for_store(state, staff, id).await?;
+    let answer = crate::accounts::types::parse_line("answer", answer, 200)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    if service::refund_under_way(state, order.id).await? {
+        return Err(AppError::Conflict(
+            "status",
+            "a refund of this order was begun and its outcome is not known; approve the request \
+             again to finish it"
+                .into(),
+        ));
+    }
+    let mut tx = state.db.begin_write().await?;
+    if !order_store::answer_after_sale(&mut tx, id, "rejected", &answer, Timestamp::now()).await? {
+        return Err(AppError::Conflict(
+            "status",
+            "the request was answered meanwhile".into(),
+        ));
+    }
+    tx.commit().await?;
+    Ok(AfterSale {
+        status: "rejected".into(),
+        answer,
+        ..request
+    })
+}
+
+/// The store approves: the money goes back through the provider and the ledger, the order is
+/// refunded and its units return to stock. Approving again after a failure finishes the job.
+pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppResult<AfterSale> {
+    let (request, order) = orders::for_store(state, staff, id).await?;
+    let progress = service::refund(state, &order, &request.reason).await?;
+    let now = Timestamp::now();
+    let mut tx = state.db.begin_write().await?;
+    order_store::answer_after_sale(&mut tx, id, "refunded", "", now).await?;
+    tx.commit().await?;
+    let from = [
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+    ];
+    let detail = match progress {
+        RefundProgress::Done => format!("refunded: {}", request.reason),
+        RefundProgress::Processing => format!(
+            "refunded: {}; the payment provider is paying it out",
+            request.reason
+        ),
+    };
+    orders::transition(state, &order, &from, OrderStatus::Refunded, &detail, None).await?;
+    Ok(AfterSale {
+        status: "refunded".into(),
+        ..request
+    })
+}
