@@ -2,7 +2,9 @@
 //! `what` is `search` (two-term queries of content words from the search corpus), `feed
 //! <tokens file>` (Explore pages, each as a random member of the file, one API token per line),
 //! `checkout <buyers file> <skus file>` (checkouts of one unit of a random SKU as a random buyer,
-//! each with its own idempotency key; the files as `mall_world` writes them) or a path
+//! each with its own idempotency key; the files as `mall_world` writes them), `like <tokens
+//! file> <notes file>` (members, one token per line, liking notes, one id per line, and taking
+//! the likes back in later rounds, so that every request changes something) or a path
 //! requested as it is (a baseline such as `/healthz`). Requests leave on a fixed
 //! schedule (`rate` per second) whether or not earlier ones have been answered, and each
 //! latency is measured from the moment its request was due, so a slow server cannot hide its
@@ -20,7 +22,7 @@ use tokio::sync::Mutex;
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: http_load <base url> <rate> <seconds> search | feed <tokens file> | \
-                 checkout <buyers file> <skus file> | <path>";
+                 checkout <buyers file> <skus file> | like <tokens file> <notes file> | <path>";
     let [base, rate, seconds, what @ ..] = args.as_slice() else {
         anyhow::bail!(usage);
     };
@@ -36,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
     let (tokens, skus) = match what {
         [feed, file] if feed == "feed" => (lines(file)?, Vec::new()),
         [checkout, buyers, skus] if checkout == "checkout" => (lines(buyers)?, lines(skus)?),
+        [like, tokens, notes] if like == "like" => (lines(tokens)?, lines(notes)?),
         _ => (Vec::new(), Vec::new()),
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -64,6 +67,19 @@ async fn main() -> anyhow::Result<()> {
                     ..Request::get("/api/v1/checkout".to_owned())
                 })
             }
+            [like, _, _] if like == "like" => {
+                // Pair n of every member with every note, liked in even rounds, unliked in odd.
+                let pairs = (tokens.len() * skus.len()).max(1) as u64;
+                let pair = (n % pairs) as usize;
+                let token = tokens.get(pair % tokens.len().max(1)).cloned();
+                let note = skus.get(pair / tokens.len().max(1)).ok_or_else(|| anyhow::anyhow!("no notes"))?;
+                let method = if (n / pairs).is_multiple_of(2) { reqwest::Method::PUT } else { reqwest::Method::DELETE };
+                Ok(Request {
+                    token,
+                    method,
+                    ..Request::get(format!("/api/v1/notes/{note}/like"))
+                })
+            }
             [path] if path.starts_with('/') => Ok(Request::get(path.clone())),
             _ => Err(anyhow::anyhow!(usage)),
         })
@@ -88,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
                     .header("Idempotency-Key", key)
                     .header("content-type", "application/json")
                     .body(body),
-                None => client.get(&url),
+                None => client.request(planned.method, &url),
             };
             if let Some(token) = planned.token {
                 request = request.bearer_auth(token);
@@ -128,9 +144,11 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One request of the schedule: a GET, or with `checkout` (idempotency key, JSON body) a POST.
+/// One request of the schedule: `method` without a body, or with `checkout` (idempotency key,
+/// JSON body) a POST.
 struct Request {
     path: String,
+    method: reqwest::Method,
     token: Option<String>,
     checkout: Option<(String, String)>,
 }
@@ -139,6 +157,7 @@ impl Request {
     fn get(path: String) -> Request {
         Request {
             path,
+            method: reqwest::Method::GET,
             token: None,
             checkout: None,
         }

@@ -76,6 +76,18 @@ pub struct Problem {
 
 impl AppError {
     /// A validation error about one field.
+    /// For a failed insert: a 409 naming `field` when it broke a unique constraint (another row
+    /// already has the value), an internal error otherwise.
+    pub fn taken(field: &'static str, why: &'static str) -> impl FnOnce(sqlx::Error) -> AppError {
+        move |err| {
+            if store::is_unique_violation(&err) {
+                AppError::Conflict(field, why.into())
+            } else {
+                err.into()
+            }
+        }
+    }
+
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, detail)])
     }

@@ -46,7 +46,7 @@ use crate::web::{limits, metrics, pages, security};
     info(title = "Hongshu API", description = "Notes, community and commerce. Ids are strings; \
         times are RFC 3339; errors are application/problem+json (RFC 9457)."),
     modifiers(&BearerAuth),
-    components(schemas(search::service::SearchType, search::service::SearchSort)),
+    components(schemas(search::types::SearchType, search::types::SearchSort)),
     security(("bearer" = [])),
     tags((name = "accounts"), (name = "notes"), (name = "social"), (name = "search"), (name = "feed"), (name = "orgs"), (name = "ledger"), (name = "admin"))
 )]

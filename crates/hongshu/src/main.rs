@@ -56,6 +56,8 @@ enum Command {
     /// Rebuild the search index from the database beside the live one; a running server
     /// switches to it when it is complete, answering searches throughout.
     Reindex,
+    /// Show the change log: how many entries it keeps, and where each subscriber stands.
+    Changes,
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Administer accounts.
@@ -123,6 +125,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reindex => reindex(config).await,
+        Command::Changes => changes(config).await,
         Command::Config => {
             println!("{}", config.to_toml()?);
             Ok(())
@@ -203,6 +206,28 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
         rebuilt.documents,
         started.elapsed().as_secs_f64()
     );
+    state.close().await;
+    Ok(())
+}
+
+async fn changes(config: Config) -> anyhow::Result<()> {
+    let state = app::open(config).await?;
+    let (entries, standings) = app::changes::service::standings(&state.db).await?;
+    println!("{entries} entries in the change log");
+    println!(
+        "{:<28} {:>24} {:>10} {:>10} {:>16}",
+        "subscriber", "position", "behind", "lag (s)", "saved (s ago)"
+    );
+    for s in standings {
+        println!(
+            "{:<28} {:>24} {:>10} {:>10.1} {:>16.1}",
+            s.subscriber,
+            s.position,
+            s.behind,
+            s.lag_ms as f64 / 1000.0,
+            s.saved_ago_ms as f64 / 1000.0
+        );
+    }
     state.close().await;
     Ok(())
 }

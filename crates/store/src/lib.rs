@@ -205,6 +205,24 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 }
 
 /// True when the statement failed on a UNIQUE or PRIMARY KEY constraint: the row already exists.
+/// A state kept in a text column: one spelling per value. An unknown spelling (written by a
+/// newer version, or a damaged row) is an error, never read as some other state.
+pub trait TextState: Copy + 'static {
+    /// What the state is, for the error ("order status").
+    const WHAT: &'static str;
+    const ALL: &'static [Self];
+
+    fn spelling(self) -> &'static str;
+
+    fn from_db(text: &str) -> Result<Self, sqlx::Error> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|s| s.spelling() == text)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown {} {text:?}", Self::WHAT).into()))
+    }
+}
+
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => db.is_unique_violation(),

@@ -97,10 +97,7 @@ async fn insert_user(
     };
     let mut tx = state.db.begin_write().await?;
     match store::insert_user(&mut tx, &new_user).await {
-        Err(e) if ::store::is_unique_violation(&e) => {
-            Err(AppError::Conflict("handle", "is already taken".into()))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(AppError::taken("handle", "is already taken")(e)),
         Ok(()) => {
             let change = Change::MemberJoined { member: id };
             state.changes.record(&mut tx, change).await?;

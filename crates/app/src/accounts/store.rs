@@ -1,7 +1,7 @@
 //! The SQL of accounts: users and their session and personal tokens.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, query_scalar, Db, Tx};
+use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{Role, User};
 
@@ -9,15 +9,17 @@ const USER_COLUMNS: &str = "id, handle, display_name, bio, role, created_at";
 
 type UserRow = (i64, String, String, String, String, i64);
 
-fn to_user((id, handle, display_name, bio, role, created_at): UserRow) -> User {
-    User {
+fn to_user(
+    (id, handle, display_name, bio, role, created_at): UserRow,
+) -> Result<User, sqlx::Error> {
+    Ok(User {
         id: Id::from_i64(id),
         handle,
         display_name,
         bio,
-        role: Role::from_db(&role),
+        role: Role::from_db(&role)?,
         created_at: Timestamp::from_millis(created_at),
-    }
+    })
 }
 
 pub struct NewUser<'a> {
@@ -52,7 +54,7 @@ pub async fn user_by_handle(db: &Db, handle: &str) -> Result<Option<User>, sqlx:
         .bind(handle)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_user))
+    row.map(to_user).transpose()
 }
 
 pub async fn user_by_id(db: &Db, id: Id) -> Result<Option<User>, sqlx::Error> {
@@ -61,7 +63,7 @@ pub async fn user_by_id(db: &Db, id: Id) -> Result<Option<User>, sqlx::Error> {
         .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_user))
+    row.map(to_user).transpose()
 }
 
 /// The users among `ids` that exist, in no particular order.
@@ -73,14 +75,12 @@ pub async fn users_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<User>, sqlx::Error
         "SELECT {USER_COLUMNS} FROM users WHERE id IN {}",
         store::values_placeholders(db.backend(), 1, ids.len())
     );
-    Ok(
-        store::bind_all(query_as::<_, UserRow>(&sql), ids.iter().copied())
-            .fetch_all(db.pool())
-            .await?
-            .into_iter()
-            .map(to_user)
-            .collect(),
-    )
+    store::bind_all(query_as::<_, UserRow>(&sql), ids.iter().copied())
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(to_user)
+        .collect::<Result<_, _>>()
 }
 
 /// The user and their password hash, for signing in.
@@ -92,9 +92,10 @@ pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>
         .bind(handle)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(|(id, handle, name, bio, role, at, hash)| {
-        (to_user((id, handle, name, bio, role, at)), hash)
-    }))
+    row.map(|(id, handle, name, bio, role, at, hash)| {
+        Ok((to_user((id, handle, name, bio, role, at))?, hash))
+    })
+    .transpose()
 }
 
 pub async fn update_profile(
@@ -142,7 +143,7 @@ pub async fn list_users(
         .bind(i64::from(limit))
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(to_user).collect())
+    rows.into_iter().map(to_user).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +204,7 @@ pub async fn user_by_token(
         .bind(now.as_millis())
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_user))
+    row.map(to_user).transpose()
 }
 
 pub async fn delete_token_by_hash(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {

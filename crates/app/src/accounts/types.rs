@@ -269,14 +269,6 @@ impl Role {
             Role::Admin => "admin",
         }
     }
-
-    pub fn from_db(text: &str) -> Role {
-        match text {
-            "admin" => Role::Admin,
-            "moderator" => Role::Moderator,
-            _ => Role::Member,
-        }
-    }
 }
 
 /// A member of Hongshu, as anyone may see them.
@@ -293,6 +285,15 @@ pub struct User {
 impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+}
+
+impl store::TextState for Role {
+    const WHAT: &'static str = "role";
+    const ALL: &'static [Role] = &[Role::Member, Role::Moderator, Role::Admin];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
     }
 }
 

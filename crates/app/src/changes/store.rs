@@ -271,7 +271,7 @@ pub async fn standings(db: &Db, now_ms: i64) -> Result<Vec<Standing>, sqlx::Erro
             position: at.to_string(),
             behind,
             lag_ms: oldest.map_or(0, |t| (now_ms - t).max(0)),
-            updated_ms,
+            saved_ago_ms: (now_ms - updated_ms).max(0),
         });
     }
     Ok(out)

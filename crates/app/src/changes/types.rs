@@ -201,5 +201,6 @@ pub struct Standing {
     pub behind: u64,
     /// Age of the oldest entry it has not applied, in milliseconds (0 when caught up).
     pub lag_ms: i64,
-    pub updated_ms: i64,
+    /// How long ago the position was saved, in milliseconds.
+    pub saved_ago_ms: i64,
 }

@@ -1,7 +1,7 @@
 //! The SQL of media.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, Db};
+use store::{query, query_as, Db, TextState};
 
 use super::types::{object_url, Media, MediaKind};
 
@@ -24,11 +24,11 @@ const COLUMNS: &str =
 
 fn to_media(
     (id, owner, kind, width, height, color, display, card, mime, bytes, at): MediaRow,
-) -> Media {
-    Media {
+) -> Result<Media, sqlx::Error> {
+    Ok(Media {
         id: Id::from_i64(id),
         owner_id: Id::from_i64(owner),
-        kind: MediaKind::from_db(&kind),
+        kind: MediaKind::from_db(&kind)?,
         width,
         height,
         color,
@@ -37,7 +37,7 @@ fn to_media(
         mime,
         bytes,
         created_at: Timestamp::from_millis(at),
-    }
+    })
 }
 
 pub struct NewMedia<'a> {
@@ -81,7 +81,7 @@ pub async fn by_ids(db: &Db, ids: &[Id]) -> Result<Vec<Media>, sqlx::Error> {
     }
     let list = store::values_placeholders(db.backend(), 1, ids.len());
     let sql = format!("SELECT {COLUMNS} FROM media WHERE id IN {list}");
-    Ok(store::bind_all(
+    store::bind_all(
         query_as::<_, MediaRow>(&sql),
         ids.iter().map(|id| id.as_i64()),
     )
@@ -89,5 +89,5 @@ pub async fn by_ids(db: &Db, ids: &[Id]) -> Result<Vec<Media>, sqlx::Error> {
     .await?
     .into_iter()
     .map(to_media)
-    .collect())
+    .collect::<Result<_, _>>()
 }

@@ -18,14 +18,6 @@ impl MediaKind {
             MediaKind::Video => "video",
         }
     }
-
-    pub fn from_db(text: &str) -> MediaKind {
-        if text == "video" {
-            MediaKind::Video
-        } else {
-            MediaKind::Image
-        }
-    }
 }
 
 /// An uploaded image or video as clients see it.
@@ -52,4 +44,13 @@ pub struct Media {
 /// The public URL of a stored object.
 pub fn object_url(key: &str) -> String {
     format!("/media/{key}")
+}
+
+impl store::TextState for MediaKind {
+    const WHAT: &'static str = "media kind";
+    const ALL: &'static [MediaKind] = &[MediaKind::Image, MediaKind::Video];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
 }

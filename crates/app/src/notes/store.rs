@@ -1,7 +1,7 @@
 //! The SQL of notes, their media and topics.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, query_scalar, Db, Tx};
+use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{Author, Visibility};
 use crate::media::store as media_store;
@@ -58,8 +58,8 @@ fn not_blocked(viewer: &str) -> String {
     NOT_BLOCKED.replace("VIEWER", viewer)
 }
 
-fn to_note(r: Row) -> NoteRow {
-    NoteRow {
+fn to_note(r: Row) -> Result<NoteRow, sqlx::Error> {
+    Ok(NoteRow {
         id: Id::from_i64(r.0),
         author: Author {
             id: Id::from_i64(r.1),
@@ -70,7 +70,7 @@ fn to_note(r: Row) -> NoteRow {
         title: r.5,
         body: r.6,
         place: r.7,
-        visibility: Visibility::from_db(&r.8),
+        visibility: Visibility::from_db(&r.8)?,
         draft: store::flag(r.9),
         like_count: r.10,
         collect_count: r.11,
@@ -78,7 +78,7 @@ fn to_note(r: Row) -> NoteRow {
         created_at: Timestamp::from_millis(r.13),
         updated_at: Timestamp::from_millis(r.14),
         edited_at: r.15.map(Timestamp::from_millis),
-    }
+    })
 }
 
 /// What an author wrote, checked.
@@ -220,7 +220,7 @@ pub async fn by_id(db: &Db, id: Id) -> Result<Option<NoteRow>, sqlx::Error> {
         .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_note))
+    row.map(to_note).transpose()
 }
 
 /// The rule for a note others may see: public and published (notes aliased `n`). Lists,
@@ -264,12 +264,12 @@ pub async fn list(
         Scope::Author { id, .. } => query.bind(id.as_i64()),
         Scope::Topic(topic) => query.bind(topic),
     };
-    Ok(query
+    query
         .fetch_all(db.pool())
         .await?
         .into_iter()
         .map(to_note)
-        .collect())
+        .collect::<Result<_, _>>()
 }
 
 /// Published public notes with these ids, in no particular order. Blocks are the caller's to
@@ -282,14 +282,12 @@ pub async fn public_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<NoteRow>, sqlx::E
         "{SELECT} WHERE n.id IN {} AND {PUBLISHED}",
         in_list(db, ids.len())
     );
-    Ok(
-        store::bind_all(query_as::<_, Row>(&sql), ids.iter().copied())
-            .fetch_all(db.pool())
-            .await?
-            .into_iter()
-            .map(to_note)
-            .collect(),
-    )
+    store::bind_all(query_as::<_, Row>(&sql), ids.iter().copied())
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(to_note)
+        .collect::<Result<_, _>>()
 }
 
 /// Which of these notes the viewer may see in a list (published, public, no block either way),

@@ -29,14 +29,6 @@ impl Visibility {
             Visibility::Private => "private",
         }
     }
-
-    pub fn from_db(text: &str) -> Visibility {
-        if text == "private" {
-            Visibility::Private
-        } else {
-            Visibility::Public
-        }
-    }
 }
 
 /// The author as shown on a note.
@@ -195,6 +187,15 @@ pub fn mentions(body: &str) -> Vec<String> {
         }
     }
     found
+}
+
+impl store::TextState for Visibility {
+    const WHAT: &'static str = "note visibility";
+    const ALL: &'static [Visibility] = &[Visibility::Public, Visibility::Private];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::store::{self, Orders};
 use super::types::{
-    Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, CheckoutRequest, LineRequest, Order,
-    OrderEvent, OrderItem, OrderStatus, Review, ReviewDraft,
+    Address, AddressDraft, AfterSale, AfterSaleKind, AfterSaleStatus, CartItem, CheckoutRequest,
+    LineRequest, Order, OrderEvent, OrderItem, OrderStatus, Review, ReviewDraft,
 };
 use crate::accounts::types::User;
 use crate::changes::types::Change;
@@ -586,7 +586,7 @@ pub async fn confirm(state: &AppState, buyer: &User, id: Id) -> AppResult<Order>
 /// only has its split made sure of.
 async fn complete(state: &AppState, order: &Order, detail: &str) -> AppResult<()> {
     let open = store::after_sales_of(&state.db, order.id).await?;
-    if open.iter().any(|r| r.status == "requested") {
+    if open.iter().any(|r| r.status == AfterSaleStatus::Requested) {
         return Err(AppError::Conflict(
             "status",
             "the order has an after-sales request open".into(),
@@ -956,7 +956,7 @@ pub async fn ask_after_sale(
         id: state.ids.next_id(),
         order_id: order.id,
         kind,
-        status: "requested".into(),
+        status: AfterSaleStatus::Requested,
         reason,
         answer: String::new(),
         amount: order.total,
@@ -983,10 +983,10 @@ pub async fn for_store(state: &AppState, staff: &User, id: Id) -> AppResult<(Aft
             "only the store's staff answer after-sales requests",
         ));
     }
-    if request.status != "requested" {
+    if request.status != AfterSaleStatus::Requested {
         return Err(AppError::Conflict(
             "status",
-            format!("the request is {} already", request.status),
+            format!("the request is {} already", request.status.as_str()),
         ));
     }
     Ok((request, order))

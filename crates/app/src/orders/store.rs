@@ -1,11 +1,11 @@
 //! The SQL of addresses, carts, checkouts, orders and the ledger transfers orders cause.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, query_scalar, Db, Tx};
+use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{
-    Address, AddressDraft, AfterSale, AfterSaleKind, CartItem, LineRequest, Order, OrderEvent,
-    OrderItem, OrderStatus, Review,
+    Address, AddressDraft, AfterSale, AfterSaleKind, AfterSaleStatus, CartItem, LineRequest, Order,
+    OrderEvent, OrderItem, OrderStatus, Review,
 };
 use crate::media::types::object_url;
 use crate::notes::types::Author;
@@ -432,14 +432,14 @@ const ORDER_SELECT: &str = "SELECT o.id, o.checkout_id, o.buyer_id, o.store_id, 
     o.currency, o.items_total, o.shipping_fee, o.total, o.ship_to, o.carrier, o.tracking_number, \
     o.pay_by, o.created_at, o.updated_at FROM orders o JOIN stores s ON s.id = o.store_id";
 
-fn to_order(r: OrderRow) -> Order {
-    Order {
+fn to_order(r: OrderRow) -> Result<Order, sqlx::Error> {
+    Ok(Order {
         id: Id::from_i64(r.0),
         checkout_id: Id::from_i64(r.1),
         buyer_id: Id::from_i64(r.2),
         store_id: Id::from_i64(r.3),
         store_name: r.4,
-        status: OrderStatus::from_db(&r.5),
+        status: OrderStatus::from_db(&r.5)?,
         currency: r.6,
         items_total: r.7,
         shipping_fee: r.8,
@@ -457,7 +457,7 @@ fn to_order(r: OrderRow) -> Order {
         timeline: Vec::new(),
         created_at: Timestamp::from_millis(r.14),
         updated_at: Timestamp::from_millis(r.15),
-    }
+    })
 }
 
 /// Which orders to list.
@@ -504,7 +504,8 @@ pub async fn orders(
         .bind(i64::from(limit))
         .fetch_all(db.pool())
         .await?;
-    complete(db, rows.into_iter().map(to_order).collect()).await
+    let orders = rows.into_iter().map(to_order).collect::<Result<_, _>>()?;
+    complete(db, orders).await
 }
 
 pub async fn order(db: &Db, id: Id) -> Result<Option<Order>, sqlx::Error> {
@@ -513,9 +514,8 @@ pub async fn order(db: &Db, id: Id) -> Result<Option<Order>, sqlx::Error> {
         .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
-    Ok(complete(db, row.into_iter().map(to_order).collect())
-        .await?
-        .pop())
+    let orders = row.into_iter().map(to_order).collect::<Result<_, _>>()?;
+    Ok(complete(db, orders).await?.pop())
 }
 
 /// Adds items and timelines to orders: two queries however many orders.
@@ -572,12 +572,14 @@ async fn complete(db: &Db, mut orders: Vec<Order>) -> Result<Vec<Order>, sqlx::E
         order.timeline = events
             .iter()
             .filter(|e| e.0 == id)
-            .map(|e| OrderEvent {
-                status: OrderStatus::from_db(&e.1),
-                detail: e.2.clone(),
-                at: Timestamp::from_millis(e.3),
+            .map(|e| {
+                Ok(OrderEvent {
+                    status: OrderStatus::from_db(&e.1)?,
+                    detail: e.2.clone(),
+                    at: Timestamp::from_millis(e.3),
+                })
             })
-            .collect();
+            .collect::<Result<_, sqlx::Error>>()?;
     }
     Ok(orders)
 }
@@ -763,7 +765,7 @@ pub async fn insert_after_sale(db: &Db, request: &AfterSale) -> Result<bool, sql
     .bind(request.id.as_i64())
     .bind(request.order_id.as_i64())
     .bind(request.kind.as_str())
-    .bind(&request.status)
+    .bind(request.status.as_str())
     .bind(&request.reason)
     .bind(request.amount)
     .bind(request.created_at.as_millis())
@@ -781,18 +783,18 @@ type AfterSaleRow = (i64, i64, String, String, String, String, i64, i64, i64);
 const AFTER_SALE_SELECT: &str = "SELECT id, order_id, kind, status, reason, answer, amount, \
     created_at, updated_at FROM after_sales";
 
-fn to_after_sale(r: AfterSaleRow) -> AfterSale {
-    AfterSale {
+fn to_after_sale(r: AfterSaleRow) -> Result<AfterSale, sqlx::Error> {
+    Ok(AfterSale {
         id: Id::from_i64(r.0),
         order_id: Id::from_i64(r.1),
-        kind: AfterSaleKind::from_db(&r.2),
-        status: r.3,
+        kind: AfterSaleKind::from_db(&r.2)?,
+        status: AfterSaleStatus::from_db(&r.3)?,
         reason: r.4,
         answer: r.5,
         amount: r.6,
         created_at: Timestamp::from_millis(r.7),
         updated_at: Timestamp::from_millis(r.8),
-    }
+    })
 }
 
 pub async fn after_sale(db: &Db, id: Id) -> Result<Option<AfterSale>, sqlx::Error> {
@@ -800,7 +802,7 @@ pub async fn after_sale(db: &Db, id: Id) -> Result<Option<AfterSale>, sqlx::Erro
         .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_after_sale))
+    row.map(to_after_sale).transpose()
 }
 
 /// An order's after-sales requests, newest first.
@@ -811,14 +813,14 @@ pub async fn after_sales_of(db: &Db, order: Id) -> Result<Vec<AfterSale>, sqlx::
     .bind(order.as_i64())
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.into_iter().map(to_after_sale).collect())
+    rows.into_iter().map(to_after_sale).collect()
 }
 
 /// Answers a request still open; false when it was answered before.
 pub async fn answer_after_sale(
     tx: &mut Tx,
     id: Id,
-    status: &str,
+    status: AfterSaleStatus,
     answer: &str,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
@@ -826,7 +828,7 @@ pub async fn answer_after_sale(
         "UPDATE after_sales SET status = $1, answer = $2, updated_at = $3 \
          WHERE id = $4 AND status = 'requested'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(answer)
     .bind(now.as_millis())
     .bind(id.as_i64())

@@ -42,13 +42,6 @@ impl OrderStatus {
             OrderStatus::Refunded => "refunded",
         }
     }
-
-    pub fn from_db(text: &str) -> OrderStatus {
-        OrderStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .unwrap_or(OrderStatus::Cancelled)
-    }
 }
 
 /// Where an order goes, as the buyer wrote it.
@@ -234,13 +227,6 @@ impl AfterSaleKind {
             AfterSaleKind::ReturnAndRefund => "return_and_refund",
         }
     }
-
-    pub fn from_db(text: &str) -> AfterSaleKind {
-        match text {
-            "refund_only" => AfterSaleKind::RefundOnly,
-            _ => AfterSaleKind::ReturnAndRefund,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -248,8 +234,7 @@ pub struct AfterSale {
     pub id: Id,
     pub order_id: Id,
     pub kind: AfterSaleKind,
-    /// `requested`, `rejected` or `refunded`.
-    pub status: String,
+    pub status: AfterSaleStatus,
     pub reason: String,
     /// The store's reason, when it rejected the request.
     pub answer: String,
@@ -257,4 +242,61 @@ pub struct AfterSale {
     pub amount: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl store::TextState for AfterSaleKind {
+    const WHAT: &'static str = "after-sales kind";
+    const ALL: &'static [AfterSaleKind] =
+        &[AfterSaleKind::RefundOnly, AfterSaleKind::ReturnAndRefund];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl store::TextState for OrderStatus {
+    const WHAT: &'static str = "order status";
+    const ALL: &'static [OrderStatus] = &OrderStatus::ALL;
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// Where an after-sales request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterSaleStatus {
+    /// Waiting for the store's answer.
+    Requested,
+    Rejected,
+    /// Approved: the order was refunded.
+    Refunded,
+}
+
+impl AfterSaleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AfterSaleStatus::Requested => "requested",
+            AfterSaleStatus::Rejected => "rejected",
+            AfterSaleStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn awaits_answer(self) -> bool {
+        self == AfterSaleStatus::Requested
+    }
+}
+
+impl store::TextState for AfterSaleStatus {
+    const WHAT: &'static str = "after-sales status";
+    const ALL: &'static [AfterSaleStatus] = &[
+        AfterSaleStatus::Requested,
+        AfterSaleStatus::Rejected,
+        AfterSaleStatus::Refunded,
+    ];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
 }

@@ -8,7 +8,6 @@ use crate::accounts::service::{require_admin, user_by_handle};
 use crate::accounts::types::{parse_line, Fields, Handle, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use ::store::is_unique_violation;
 
 /// Any member may create an organisation; they become its first owner.
 pub async fn create(state: &AppState, founder: &User, slug: &str, name: &str) -> AppResult<Org> {
@@ -23,12 +22,10 @@ pub async fn create(state: &AppState, founder: &User, slug: &str, name: &str) ->
         verified: false,
         created_at: Timestamp::now(),
     };
-    match store::insert_org(&state.db, &org, founder.id).await {
-        Err(e) if is_unique_violation(&e) => {
-            Err(AppError::Conflict("slug", "is already taken".into()))
-        }
-        other => other.map(|()| org).map_err(Into::into),
-    }
+    store::insert_org(&state.db, &org, founder.id)
+        .await
+        .map_err(AppError::taken("slug", "is already taken"))?;
+    Ok(org)
 }
 
 pub async fn by_slug(state: &AppState, slug: &str) -> AppResult<Org> {

@@ -1,7 +1,7 @@
 //! The SQL of organisations and their staff.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, query_scalar, Db, Tx};
+use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{Member, Org, StaffRole};
 
@@ -57,7 +57,7 @@ pub async fn role_of(db: &Db, org: Id, user: Id) -> Result<Option<StaffRole>, sq
             .bind(user.as_i64())
             .fetch_optional(db.pool())
             .await?;
-    Ok(role.as_deref().map(StaffRole::from_db))
+    role.as_deref().map(StaffRole::from_db).transpose()
 }
 
 pub async fn members(db: &Db, org: Id) -> Result<Vec<Member>, sqlx::Error> {
@@ -69,16 +69,17 @@ pub async fn members(db: &Db, org: Id) -> Result<Vec<Member>, sqlx::Error> {
     .bind(org.as_i64())
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, handle, display_name, role, since)| Member {
-            user_id: Id::from_i64(id),
-            handle,
-            display_name,
-            role: StaffRole::from_db(&role),
-            since: Timestamp::from_millis(since),
+    rows.into_iter()
+        .map(|(id, handle, display_name, role, since)| {
+            Ok(Member {
+                user_id: Id::from_i64(id),
+                handle,
+                display_name,
+                role: StaffRole::from_db(&role)?,
+                since: Timestamp::from_millis(since),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Adds a member or changes their role, unless that would leave the organisation without an

@@ -31,14 +31,6 @@ impl StaffRole {
             StaffRole::Staff => "staff",
         }
     }
-
-    pub fn from_db(text: &str) -> StaffRole {
-        if text == "owner" {
-            StaffRole::Owner
-        } else {
-            StaffRole::Staff
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -48,4 +40,13 @@ pub struct Member {
     pub display_name: String,
     pub role: StaffRole,
     pub since: Timestamp,
+}
+
+impl store::TextState for StaffRole {
+    const WHAT: &'static str = "staff role";
+    const ALL: &'static [StaffRole] = &[StaffRole::Owner, StaffRole::Staff];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
 }

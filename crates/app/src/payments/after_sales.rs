@@ -9,6 +9,7 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::orders::service as orders;
 use crate::orders::store as order_store;
+use crate::orders::types::AfterSaleStatus::{Refunded, Rejected};
 use crate::orders::types::{AfterSale, OrderStatus};
 use crate::state::AppState;
 
@@ -31,7 +32,7 @@ pub async fn reject_after_sale(
         ));
     }
     let mut tx = state.db.begin_write().await?;
-    if !order_store::answer_after_sale(&mut tx, id, "rejected", &answer, Timestamp::now()).await? {
+    if !order_store::answer_after_sale(&mut tx, id, Rejected, &answer, Timestamp::now()).await? {
         return Err(AppError::Conflict(
             "status",
             "the request was answered meanwhile".into(),
@@ -39,7 +40,7 @@ pub async fn reject_after_sale(
     }
     tx.commit().await?;
     Ok(AfterSale {
-        status: "rejected".into(),
+        status: Rejected,
         answer,
         ..request
     })
@@ -52,7 +53,7 @@ pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppRe
     let progress = service::refund(state, &order, &request.reason).await?;
     let now = Timestamp::now();
     let mut tx = state.db.begin_write().await?;
-    order_store::answer_after_sale(&mut tx, id, "refunded", "", now).await?;
+    order_store::answer_after_sale(&mut tx, id, Refunded, "", now).await?;
     tx.commit().await?;
     let from = [
         OrderStatus::Paid,
@@ -69,7 +70,7 @@ pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppRe
     };
     orders::transition(state, &order, &from, OrderStatus::Refunded, &detail, None).await?;
     Ok(AfterSale {
-        status: "refunded".into(),
+        status: Refunded,
         ..request
     })
 }

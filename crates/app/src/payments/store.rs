@@ -1,7 +1,7 @@
 //! The SQL of payments.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, Db, Tx};
+use store::{query, query_as, Db, TextState, Tx};
 
 use super::types::{Payment, PaymentStatus};
 
@@ -32,7 +32,7 @@ pub async fn payment(db: &Db, id: Id) -> Result<Option<Payment>, sqlx::Error> {
         .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(to_payment))
+    row.map(to_payment).transpose()
 }
 
 /// An order's payments still waiting for the provider's word.
@@ -42,7 +42,7 @@ pub async fn pending_of(db: &Db, order: Id) -> Result<Vec<Payment>, sqlx::Error>
         .bind(order.as_i64())
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(to_payment).collect())
+    rows.into_iter().map(to_payment).collect()
 }
 
 /// A provider's payments whose refund it has been processing since before `before`.
@@ -62,7 +62,7 @@ pub async fn refunding(
         .bind(i64::from(limit))
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(to_payment).collect())
+    rows.into_iter().map(to_payment).collect()
 }
 
 /// Payments whose refund a provider could not pay out, oldest first.
@@ -73,21 +73,21 @@ pub async fn refunds_failed(db: &Db, limit: u32) -> Result<Vec<Payment>, sqlx::E
         .bind(i64::from(limit))
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(to_payment).collect())
+    rows.into_iter().map(to_payment).collect()
 }
 
-fn to_payment(r: PaymentRow) -> Payment {
-    Payment {
+fn to_payment(r: PaymentRow) -> Result<Payment, sqlx::Error> {
+    Ok(Payment {
         id: Id::from_i64(r.0),
         order_id: Id::from_i64(r.1),
         pay_url: super::service::pay_url(&r.2, Id::from_i64(r.0)),
         provider: r.2,
         amount: r.3,
         currency: r.4,
-        status: PaymentStatus::from_db(&r.5),
+        status: PaymentStatus::from_db(&r.5)?,
         provider_ref: r.6,
         created_at: Timestamp::from_millis(r.7),
-    }
+    })
 }
 
 /// Settles a payment with the provider's word: a failure only while it is pending; a success

@@ -29,17 +29,6 @@ impl PaymentStatus {
             PaymentStatus::Refunded => "refunded",
         }
     }
-
-    pub fn from_db(text: &str) -> PaymentStatus {
-        match text {
-            "succeeded" => PaymentStatus::Succeeded,
-            "failed" => PaymentStatus::Failed,
-            "refunding" => PaymentStatus::Refunding,
-            "refund_failed" => PaymentStatus::RefundFailed,
-            "refunded" => PaymentStatus::Refunded,
-            _ => PaymentStatus::Pending,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -75,4 +64,20 @@ pub struct Settled {
     pub amount: i64,
     pub currency: String,
     pub provider_ref: String,
+}
+
+impl store::TextState for PaymentStatus {
+    const WHAT: &'static str = "payment status";
+    const ALL: &'static [PaymentStatus] = &[
+        PaymentStatus::Pending,
+        PaymentStatus::Succeeded,
+        PaymentStatus::Failed,
+        PaymentStatus::Refunding,
+        PaymentStatus::RefundFailed,
+        PaymentStatus::Refunded,
+    ];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
 }

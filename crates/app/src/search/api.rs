@@ -7,7 +7,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::service::{self, SearchItem, SearchSort, SearchType};
+use super::service;
+use super::types::{SearchItem, SearchSort, SearchType};
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
 use crate::web::extract::{ApiQuery, MaybeUser};

@@ -6,3 +6,4 @@ pub mod indexer;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod types;

@@ -9,7 +9,8 @@ use axum::Router;
 use kernel::PageRequest;
 use serde::Deserialize;
 
-use super::service::{self, SearchItem, SearchSort, SearchType};
+use super::service;
+use super::types::{SearchItem, SearchSort, SearchType};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::extract::ApiQuery;

@@ -4,13 +4,11 @@ use std::sync::{Arc, RwLock};
 
 use kernel::{Page, PageRequest, Timestamp};
 use search::{Kind, Query, SearchIndex, Sort, TopicDoc, Weights};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::store;
+use super::types::{SearchItem, SearchSort, SearchType, TopicHit};
 use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
-use crate::notes::types::Note;
 use crate::state::AppState;
 
 /// The longest query accepted, in characters.
@@ -39,40 +37,6 @@ impl Search {
     pub(super) fn replace(&self, index: Arc<SearchIndex>) {
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
     }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum SearchType {
-    #[default]
-    Notes,
-    Users,
-    Topics,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum SearchSort {
-    #[default]
-    Relevance,
-    Latest,
-    Popular,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TopicHit {
-    pub name: String,
-    pub notes: u64,
-}
-
-/// One result: a note, a member or a topic, with a highlighted snippet.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SearchItem {
-    /// A piece of the matching text, HTML-escaped, with the matches in `<b>`.
-    pub snippet: String,
-    pub note: Option<Note>,
-    pub user: Option<User>,
-    pub topic: Option<TopicHit>,
 }
 
 /// The query as it will be searched: trimmed, and refused when empty or too long.

@@ -115,11 +115,11 @@ pub async fn open_store(
         created_at: Timestamp::now(),
     };
     match store::insert_store(&state.db, org.id, &store).await {
-        Err(e) if ::store::is_unique_violation(&e) => Err(AppError::Conflict(
+        Err(e) => Err(AppError::taken(
             "org",
-            "this organisation already has a store".into(),
-        )),
-        other => other.map(|()| store).map_err(Into::into),
+            "this organisation already has a store",
+        )(e)),
+        Ok(()) => Ok(store),
     }
 }
 
@@ -372,15 +372,12 @@ pub async fn add_sku(
     let (current, _) = staff_product(state, actor, product).await?;
     let sku = check_skus(state, std::slice::from_ref(draft))?.remove(0);
     let mut tx = state.db.begin_write().await?;
-    match store::insert_sku(&mut tx, product, &sku).await {
-        Err(e) if ::store::is_unique_violation(&e) => {
-            return Err(AppError::Conflict(
-                "code",
-                "another SKU of this product has this code".into(),
-            ))
-        }
-        other => other?,
-    }
+    store::insert_sku(&mut tx, product, &sku)
+        .await
+        .map_err(AppError::taken(
+            "code",
+            "another SKU of this product has this code",
+        ))?;
     tx.commit().await?;
     let mut product = current;
     product.skus.push(sku);

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, Db, Tx};
+use store::{query, query_as, Db, TextState, Tx};
 
 use super::types::{Product, ProductState, Shipping, Sku, Store};
 use crate::media::store as media_store;
@@ -145,15 +145,15 @@ const PRODUCT_SELECT: &str =
     p.state, p.commission_bp, s.currency, p.sold, p.created_at, p.updated_at \
     FROM products p JOIN stores s ON s.id = p.store_id";
 
-fn to_product(r: ProductRow) -> Product {
-    Product {
+fn to_product(r: ProductRow) -> Result<Product, sqlx::Error> {
+    Ok(Product {
         id: Id::from_i64(r.0),
         store_id: Id::from_i64(r.1),
         store_name: r.2,
         title: r.3,
         description: r.4,
         category: r.5,
-        state: ProductState::from_db(&r.6),
+        state: ProductState::from_db(&r.6)?,
         commission_percent: r.7 / 100,
         currency: r.8,
         media: Vec::new(),
@@ -161,7 +161,7 @@ fn to_product(r: ProductRow) -> Product {
         sold: r.9,
         created_at: Timestamp::from_millis(r.10),
         updated_at: Timestamp::from_millis(r.11),
-    }
+    })
 }
 
 /// Inserts a product with its media and SKUs.
@@ -315,7 +315,11 @@ pub async fn products(
         q = q.bind(text);
     }
     let rows = q.fetch_all(db.pool()).await?;
-    complete(db, rows.into_iter().map(to_product).collect()).await
+    complete(
+        db,
+        rows.into_iter().map(to_product).collect::<Result<_, _>>()?,
+    )
+    .await
 }
 
 pub async fn product(db: &Db, id: Id) -> Result<Option<Product>, sqlx::Error> {
@@ -324,9 +328,12 @@ pub async fn product(db: &Db, id: Id) -> Result<Option<Product>, sqlx::Error> {
         .bind(id.as_i64())
         .fetch_optional(db.pool())
         .await?;
-    Ok(complete(db, row.into_iter().map(to_product).collect())
-        .await?
-        .pop())
+    Ok(complete(
+        db,
+        row.into_iter().map(to_product).collect::<Result<_, _>>()?,
+    )
+    .await?
+    .pop())
 }
 
 /// Adds media and SKUs to products: three queries however many products.

@@ -93,14 +93,6 @@ impl ProductState {
             ProductState::OffSale => "off_sale",
         }
     }
-
-    pub fn from_db(text: &str) -> ProductState {
-        match text {
-            "on_sale" => ProductState::OnSale,
-            "off_sale" => ProductState::OffSale,
-            _ => ProductState::Draft,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -182,5 +174,18 @@ pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> Result<i64, Fiel
             field,
             format!("must be between {min} and {max}"),
         ))
+    }
+}
+
+impl store::TextState for ProductState {
+    const WHAT: &'static str = "product state";
+    const ALL: &'static [ProductState] = &[
+        ProductState::Draft,
+        ProductState::OnSale,
+        ProductState::OffSale,
+    ];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
     }
 }

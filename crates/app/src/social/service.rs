@@ -233,15 +233,12 @@ pub async fn create_board(
 ) -> AppResult<Board> {
     let name = parse_text("name", name, MAX_BOARD_NAME, true)?;
     let id = state.ids.next_id();
-    match store::insert_board(&state.db, id, owner.id, &name, public).await {
-        Err(e) if ::store::is_unique_violation(&e) => {
-            return Err(AppError::Conflict(
-                "name",
-                "you already have a board of this name".into(),
-            ))
-        }
-        other => other?,
-    }
+    store::insert_board(&state.db, id, owner.id, &name, public)
+        .await
+        .map_err(AppError::taken(
+            "name",
+            "you already have a board of this name",
+        ))?;
     store::board(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("board"))

@@ -2,7 +2,7 @@
 //! the count is updated, so counts always equal the rows they count.
 
 use kernel::{Id, Timestamp};
-use store::{query, query_as, query_scalar, Db, Tx};
+use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{Board, Comment, NotificationKind};
 use crate::notes::store::PUBLISHED;
@@ -526,18 +526,19 @@ pub async fn notifications(
     .bind(i64::from(limit))
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| NotificationRow {
-            id: r.0,
-            kind: NotificationKind::from_db(&r.1),
-            actor: author((r.2, r.3, r.4)),
-            note: r.5.map(|id| (Id::from_i64(id), r.6.unwrap_or_default())),
-            comment: r.7.map(|id| (Id::from_i64(id), r.8.unwrap_or_default())),
-            unread: r.9.is_none(),
-            created_at: Timestamp::from_millis(r.10),
+    rows.into_iter()
+        .map(|r| {
+            Ok(NotificationRow {
+                id: r.0,
+                kind: NotificationKind::from_db(&r.1)?,
+                actor: author((r.2, r.3, r.4)),
+                note: r.5.map(|id| (Id::from_i64(id), r.6.unwrap_or_default())),
+                comment: r.7.map(|id| (Id::from_i64(id), r.8.unwrap_or_default())),
+                unread: r.9.is_none(),
+                created_at: Timestamp::from_millis(r.10),
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub async fn unread_count(db: &Db, recipient: Id) -> Result<i64, sqlx::Error> {

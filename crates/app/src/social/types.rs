@@ -71,17 +71,6 @@ impl NotificationKind {
         }
     }
 
-    pub fn from_db(text: &str) -> NotificationKind {
-        match text {
-            "like" => NotificationKind::Like,
-            "collect" => NotificationKind::Collect,
-            "comment" => NotificationKind::Comment,
-            "reply" => NotificationKind::Reply,
-            "mention" => NotificationKind::Mention,
-            _ => NotificationKind::Follow,
-        }
-    }
-
     /// Likes, collects and follows are grouped ("Lin and 3 others liked your note").
     pub fn groups(self) -> bool {
         matches!(
@@ -147,5 +136,21 @@ impl ReportReason {
             ReportReason::Copyright => "copyright",
             ReportReason::Other => "other",
         }
+    }
+}
+
+impl store::TextState for NotificationKind {
+    const WHAT: &'static str = "notification kind";
+    const ALL: &'static [NotificationKind] = &[
+        NotificationKind::Like,
+        NotificationKind::Collect,
+        NotificationKind::Comment,
+        NotificationKind::Reply,
+        NotificationKind::Mention,
+        NotificationKind::Follow,
+    ];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
     }
 }

@@ -161,12 +161,21 @@ async fn every_change_survives_the_round_trip_through_the_log() {
         state.changes.record(&mut tx, change.clone()).await.unwrap();
     }
     state.changes.commit(tx).await.unwrap();
-    let read: Vec<Change> = log::read_after(&state.db, start, 1_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.change)
-        .collect();
+    // On PostgreSQL entries are read once final: when every older transaction (other tests'
+    // among them) has ended.
+    let mut read: Vec<Change> = Vec::new();
+    for _ in 0..1_000 {
+        read = log::read_after(&state.db, start, 1_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.change)
+            .collect();
+        if read.len() >= written.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(read, written, "in the order recorded");
 }
 

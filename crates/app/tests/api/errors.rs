@@ -157,3 +157,16 @@ async fn a_refusal_from_the_plumbing_is_a_problem_too() {
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn a_state_stored_under_an_unknown_name_is_an_error_never_another_state() {
+    let app = spawn_app().await;
+    let token = app.member("stater").await;
+    // Before, an unknown role read as a plain member (and an unknown order status as cancelled).
+    store::query("UPDATE users SET role = 'overlord' WHERE handle = 'stater'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let me = app.get_as(&token, "/api/v1/me").await;
+    assert_eq!(me.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}

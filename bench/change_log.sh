@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# What the change log costs and how far behind it runs.
+#
+# 1. Explore (as random signed-in buyers) and checkout, each at a fixed rate (default 1,000/s),
+#    served by this tree's release build and by a baseline build from before the change log, in
+#    the order A B B A, each on a world it made itself (the demo community plus mall_world's store
+#    and 200 buyers), SQLite.
+# 2. This tree only: likes and unlikes at a fixed rate (default 2,000/s, every request a change:
+#    200 buyers × 50 notes, liked in even rounds, taken back in odd ones), and from /metrics the
+#    delay from recording each change to each subscriber applying it (search, feed, note cache,
+#    notifications), p50 and p99 as histogram bucket bounds. SQLite, and PostgreSQL when a server
+#    URL is given (a database named hongshu_bench_lag is made there).
+#
+#   bench/change_log.sh <baseline release folder> [rate] [seconds] [like rate] [postgres server url]
+#
+# The baseline folder holds `hongshu` and `examples/{mall_world,http_load}` built from an earlier
+# commit (see bench/limits_cost.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+baseline=$1
+rate=${2:-1000}
+seconds=${3:-20}
+like_rate=${4:-2000}
+pg_server=${5:-}
+work=$(mktemp -d -t hongshu-bench.XXXXXX)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+cargo build --release --quiet --bin hongshu --example mall_world --example http_load -p hongshu -p app
+current="$(pwd)/target/release"
+raised=(HONGSHU__LIMITS__CHECKOUT__BURST=1000000000 HONGSHU__LIMITS__CHECKOUT__PER_MINUTE=1000000000
+  HONGSHU__LIMITS__UNPAID_ORDERS=1000000000 HONGSHU__LIMITS__UNPAID_UNITS=1000000000
+  HONGSHU__LIMITS__LIKE__BURST=1000000000 HONGSHU__LIMITS__LIKE__PER_MINUTE=1000000000
+  HONGSHU__SERVER__METRICS_TOKEN=bench)
+
+# world LABEL BIN [database url]: the demo and the mall in a folder of their own.
+world() {
+  local label=$1 bin=$2 url=${3:-}
+  local data="$work/$label" flags=()
+  [ -n "$url" ] && flags=(--database-url "$url")
+  mkdir -p "$data"
+  (cd "$data" && "$bin/hongshu" --data-dir "$data" "${flags[@]}" seed --demo >/dev/null)
+  "$bin/examples/mall_world" "$data" 200 1000 $url >/dev/null
+  cut -d' ' -f1 "$data/mall-buyers.txt" >"$data/tokens.txt"
+}
+
+# start LABEL BIN [database url]: serves the label's world; sets $base.
+start() {
+  local label=$1 bin=$2 url=${3:-}
+  local data="$work/$label" flags=() port
+  [ -n "$url" ] && flags=(--database-url "$url")
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd "$data" && exec env HONGSHU__LOG__LEVEL=warn "${raised[@]}" "$bin/hongshu" --data-dir "$data" "${flags[@]}" serve \
+    --bind "127.0.0.1:$port" >"$data/server.log" 2>&1) &
+  server=$!
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 1 300); do curl -fsS -o /dev/null "$base/readyz" 2>/dev/null && break; sleep 0.2; done
+  sleep 2 # the feed and the search index load
+}
+
+stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+
+measure() { # label, release folder
+  local label=$1 bin=$2
+  world "$label" "$bin"
+  start "$label" "$bin"
+  local data="$work/$label"
+  "$current/examples/http_load" "$base" "$rate" 3 feed "$data/tokens.txt" >/dev/null
+  echo "$label: explore, $rate/s for ${seconds}s:"
+  "$current/examples/http_load" "$base" "$rate" "$seconds" feed "$data/tokens.txt"
+  "$current/examples/http_load" "$base" "$rate" 3 checkout "$data/mall-buyers.txt" "$data/mall-skus.txt" >/dev/null
+  echo "$label: checkout, $rate/s for ${seconds}s:"
+  "$current/examples/http_load" "$base" "$rate" "$seconds" checkout "$data/mall-buyers.txt" "$data/mall-skus.txt"
+  stop
+}
+
+# The delay histogram's quantiles per subscriber, from two scrapes of /metrics.
+delays() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+def read(path):
+    counts = {}
+    for line in open(path):
+        m = re.match(r'hongshu_change_apply_delay_seconds_bucket\{le="([^"]+)",subscriber="([^"]+)"\} (\S+)', line)
+        if m:
+            counts.setdefault(m.group(2), []).append((float(m.group(1)), float(m.group(3))))
+    return counts
+before, after = read(sys.argv[1]), read(sys.argv[2])
+for name, buckets in sorted(after.items()):
+    old = dict(before.get(name, []))
+    rows = [(le, n - old.get(le, 0)) for le, n in buckets]
+    total = rows[-1][1]
+    def q(p):
+        return next(le for le, n in rows if n >= p * total)
+    print(f"  {name}: {int(total)} changes applied, delay p50 <= {q(0.5)} s, p99 <= {q(0.99)} s")
+PY
+}
+
+lag() { # label, [database url]
+  local label=$1 url=${2:-}
+  world "$label" "$current" "$url"
+  start "$label" "$current" "$url"
+  local data="$work/$label"
+  curl -fsS "$base/api/v1/feed/explore?limit=50" \
+    | python3 -c 'import json,sys; print("\n".join(i["note"]["id"] for i in json.load(sys.stdin)["items"]))' >"$data/notes.txt"
+  curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" >"$data/before.txt"
+  echo "$label: likes and unlikes, $like_rate/s for ${seconds}s ($(wc -l <"$data/notes.txt") notes):"
+  "$current/examples/http_load" "$base" "$like_rate" "$seconds" like "$data/tokens.txt" "$data/notes.txt"
+  sleep 3
+  curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" >"$data/after.txt"
+  delays "$data/before.txt" "$data/after.txt"
+  stop
+}
+
+# In the order A B B A, so that neither side always runs on a warmer or a busier machine.
+measure baseline "$baseline"
+measure change-log "$current"
+measure change-log-again "$current"
+measure baseline-again "$baseline"
+lag lag-sqlite
+if [ -n "$pg_server" ]; then
+  psql "$pg_server" -qc 'DROP DATABASE IF EXISTS hongshu_bench_lag' -c 'CREATE DATABASE hongshu_bench_lag'
+  lag lag-postgres "${pg_server%/*}/hongshu_bench_lag"
+fi
