@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # What the change log costs and how far behind it runs.
 #
-# 1. Explore (as random signed-in buyers) and checkout, each at a fixed rate (default 1,000/s),
-#    served by this tree's release build and by a baseline build from before the change log, in
-#    the order A B B A, each on a world it made itself (the demo community plus mall_world's store
-#    and 200 buyers), SQLite.
-# 2. This tree only: likes and unlikes at a fixed rate (default 2,000/s, every request a change:
-#    200 buyers × 50 notes, liked in even rounds, taken back in odd ones), and from /metrics the
-#    delay from recording each change to each subscriber applying it (search, feed, note cache,
-#    notifications), p50 and p99 as histogram bucket bounds. SQLite, and PostgreSQL when a server
-#    URL is given (a database named hongshu_bench_lag is made there).
+# 1. Explore (as random signed-in buyers, default 1,000/s) and checkout (default 300/s), each at
+#    a fixed rate, served by this tree's release build and by a baseline build from before the
+#    change log, in the order A B B A, each on a world it made itself (the demo community plus
+#    mall_world's store and 200 buyers), SQLite.
+# 2. This tree only, SQLite and (given a server URL) PostgreSQL: from /metrics, the delay from
+#    recording each change to each subscriber applying it (search, feed, note cache,
+#    notifications), p50 and p99 as histogram bucket bounds, under
+#    - likes and unlikes over HTTP (default 300/s, every request a change: 200 buyers × 50
+#      notes, liked in even rounds, taken back in odd ones), and
+#    - `change_flood`: likes and unlikes recorded straight into the log by a second process
+#      (default 2,000/s, 20 to a transaction), which the server learns of through LISTEN/NOTIFY on
+#      PostgreSQL and by its 0.5 s poll on SQLite (one process per SQLite database is the rule;
+#      this one only measures).
 #
-#   bench/change_log.sh <baseline release folder> [rate] [seconds] [like rate] [postgres server url]
+#   bench/change_log.sh <baseline release folder> [explore rate] [checkout rate] [seconds]
+#                       [like rate] [flood rate] [postgres server url]
 #
 # The baseline folder holds `hongshu` and `examples/{mall_world,http_load}` built from an earlier
 # commit (see bench/limits_cost.sh).
@@ -19,13 +24,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 baseline=$1
 rate=${2:-1000}
-seconds=${3:-20}
-like_rate=${4:-2000}
-pg_server=${5:-}
+checkout_rate=${3:-300}
+seconds=${4:-20}
+like_rate=${5:-300}
+flood_rate=${6:-2000}
+pg_server=${7:-}
 work=$(mktemp -d -t hongshu-bench.XXXXXX)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-cargo build --release --quiet --bin hongshu --example mall_world --example http_load -p hongshu -p app
+cargo build --release --quiet --bin hongshu --example mall_world --example http_load --example change_flood -p hongshu -p app
 current="$(pwd)/target/release"
 raised=(HONGSHU__LIMITS__CHECKOUT__BURST=1000000000 HONGSHU__LIMITS__CHECKOUT__PER_MINUTE=1000000000
   HONGSHU__LIMITS__UNPAID_ORDERS=1000000000 HONGSHU__LIMITS__UNPAID_UNITS=1000000000
@@ -67,9 +74,9 @@ measure() { # label, release folder
   "$current/examples/http_load" "$base" "$rate" 3 feed "$data/tokens.txt" >/dev/null
   echo "$label: explore, $rate/s for ${seconds}s:"
   "$current/examples/http_load" "$base" "$rate" "$seconds" feed "$data/tokens.txt"
-  "$current/examples/http_load" "$base" "$rate" 3 checkout "$data/mall-buyers.txt" "$data/mall-skus.txt" >/dev/null
-  echo "$label: checkout, $rate/s for ${seconds}s:"
-  "$current/examples/http_load" "$base" "$rate" "$seconds" checkout "$data/mall-buyers.txt" "$data/mall-skus.txt"
+  "$current/examples/http_load" "$base" "$checkout_rate" 3 checkout "$data/mall-buyers.txt" "$data/mall-skus.txt" >/dev/null
+  echo "$label: checkout, $checkout_rate/s for ${seconds}s:"
+  "$current/examples/http_load" "$base" "$checkout_rate" "$seconds" checkout "$data/mall-buyers.txt" "$data/mall-skus.txt"
   stop
 }
 
@@ -80,9 +87,12 @@ import re, sys
 def read(path):
     counts = {}
     for line in open(path):
-        m = re.match(r'hongshu_change_apply_delay_seconds_bucket\{le="([^"]+)",subscriber="([^"]+)"\} (\S+)', line)
-        if m:
-            counts.setdefault(m.group(2), []).append((float(m.group(1)), float(m.group(3))))
+        if not line.startswith('hongshu_change_apply_delay_seconds_bucket{'):
+            continue
+        labels, value = line.rsplit(' ', 1)
+        le = re.search(r'le="([^"]+)"', labels).group(1)
+        name = re.search(r'subscriber="([^"]+)"', labels).group(1)
+        counts.setdefault(name, []).append((float(le), float(value)))
     return counts
 before, after = read(sys.argv[1]), read(sys.argv[2])
 for name, buckets in sorted(after.items()):
@@ -103,11 +113,16 @@ lag() { # label, [database url]
   curl -fsS "$base/api/v1/feed/explore?limit=50" \
     | python3 -c 'import json,sys; print("\n".join(i["note"]["id"] for i in json.load(sys.stdin)["items"]))' >"$data/notes.txt"
   curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" >"$data/before.txt"
-  echo "$label: likes and unlikes, $like_rate/s for ${seconds}s ($(wc -l <"$data/notes.txt") notes):"
+  echo "$label: likes and unlikes over HTTP, $like_rate/s for ${seconds}s ($(wc -l <"$data/notes.txt") notes):"
   "$current/examples/http_load" "$base" "$like_rate" "$seconds" like "$data/tokens.txt" "$data/notes.txt"
   sleep 3
   curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" >"$data/after.txt"
   delays "$data/before.txt" "$data/after.txt"
+  echo "$label: change_flood, $flood_rate/s for ${seconds}s:"
+  "$current/examples/change_flood" "$data" "$flood_rate" "$seconds" $url
+  sleep 3
+  curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" >"$data/flooded.txt"
+  delays "$data/after.txt" "$data/flooded.txt"
   stop
 }
 

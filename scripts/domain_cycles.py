@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Fails when Hongshu's domains depend on each other in a circle.
 
-A domain is a folder of crates/app/src with a service.rs. Its rules (every file but api.rs and
-pages.rs, which sit on top of all the domains) may use another domain's service, store or
+A domain is a folder of crates/app/src with a service (service.rs, or service/ for one split by
+subject). Its rules (every file but api.rs and pages.rs, which sit on top of all the domains) may use another domain's service, store or
 subscriber; that is an edge. Types modules are plain data and make no edge. The edges must
 form no cycle, so that each domain can be read, tested and changed from the bottom up.
 """
@@ -16,13 +16,17 @@ USE = re.compile(r"crate::([a-z_]+)::([a-z_]+)")
 
 
 def domains():
-    return sorted(d.name for d in SRC.iterdir() if (d / "service.rs").is_file())
+    return sorted(
+        d.name
+        for d in SRC.iterdir()
+        if (d / "service.rs").is_file() or (d / "service" / "mod.rs").is_file()
+    )
 
 
 def edges(names):
     graph = {name: {} for name in names}
     for name in names:
-        for file in sorted((SRC / name).glob("*.rs")):
+        for file in sorted((SRC / name).rglob("*.rs")):
             if file.name in TOP_LAYER:
                 continue
             for line_no, line in enumerate(file.read_text().splitlines(), 1):

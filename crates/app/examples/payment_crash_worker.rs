@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 async move {
                     let provider_ref = format!("CRASH{id}");
                     let notice = Notice {
-                        provider: "sandbox",
+                        provider: app::payments::types::Provider::Sandbox,
                         payment: kernel::Id::from_i64(id),
                         succeeded: true,
                         amount,

@@ -593,7 +593,7 @@ async fn make_purchases(
         for order in placed {
             let payment = payments::start(state, buyer, order.id, "sandbox").await?;
             let paid = Notice {
-                provider: "sandbox",
+                provider: crate::payments::types::Provider::Sandbox,
                 payment: payment.id,
                 succeeded: true,
                 amount: payment.amount,

@@ -31,6 +31,9 @@ const BATCH: u32 = 500;
 pub const RETENTION_MS: i64 = 7 * 86_400_000;
 /// How often a subscriber saves and publishes where it stands.
 const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// How long a once-per-cluster subscriber waits after a wake-up, so that a burst shares one
+/// claim (on SQLite, one turn of the write lock).
+const CLUSTER_GATHER: Duration = Duration::from_millis(20);
 /// The PostgreSQL channel that tells other nodes there is something new.
 const CHANNEL: &str = "hongshu_changes";
 
@@ -122,6 +125,10 @@ pub trait NodeSubscriber: Send + 'static {
 pub trait ClusterSubscriber: Send + Sync + 'static {
     const NAME: &'static str;
 
+    /// Whether it does anything with `change`: a batch of nothing it wants is passed over
+    /// without taking the claim (on SQLite, the write lock), and the position saved now and then.
+    fn wants(&self, change: &Change) -> bool;
+
     fn apply(
         &self,
         state: &AppState,
@@ -136,6 +143,7 @@ pub struct Follower {
     at: Position,
     news: watch::Receiver<u64>,
     reported: Option<Instant>,
+    saved: Option<Instant>,
 }
 
 impl Follower {
@@ -146,6 +154,7 @@ impl Follower {
             at,
             news: state.changes.listen(),
             reported: None,
+            saved: None,
         }
     }
 
@@ -174,15 +183,52 @@ impl Follower {
         Ok(self.at < store::pruned(db).await?)
     }
 
-    /// Saves the position and the lag, at most once per [`REPORT_EVERY`].
+    /// Saves the position and publishes the lag, at most once per [`REPORT_EVERY`].
     pub async fn report(&mut self, state: &AppState) -> Result<(), sqlx::Error> {
-        if self.reported.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+        if self.due() {
+            let now = Timestamp::now().as_millis();
+            store::save_position(&state.db, &self.name, self.at, now).await?;
+            self.publish_lag(state).await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes the lag only (the position is saved elsewhere), at most once per
+    /// [`REPORT_EVERY`].
+    async fn report_lag(&mut self, state: &AppState) -> Result<(), sqlx::Error> {
+        if self.due() {
+            self.publish_lag(state).await?;
+        }
+        Ok(())
+    }
+
+    /// Saves a once-per-cluster subscriber's position past entries it passed over, at most once
+    /// per [`REPORT_EVERY`], under the claim and never backwards.
+    async fn save_now_and_then<S: ClusterSubscriber>(
+        &mut self,
+        state: &AppState,
+    ) -> Result<(), sqlx::Error> {
+        if self.saved.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
             return Ok(());
         }
+        self.saved = Some(Instant::now());
+        let backend = state.db.backend();
+        let mut tx = state.db.begin_write().await?;
+        if let Some(saved) = store::claim(&mut tx, backend, S::NAME).await? {
+            if saved < self.at {
+                let now = Timestamp::now().as_millis();
+                store::save_position_in(&mut tx, S::NAME, self.at, now).await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    fn due(&mut self) -> bool {
+        if self.reported.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+            return false;
+        }
         self.reported = Some(Instant::now());
-        let now = Timestamp::now().as_millis();
-        store::save_position(&state.db, &self.name, self.at, now).await?;
-        self.publish_lag(state).await
+        true
     }
 
     async fn publish_lag(&self, state: &AppState) -> Result<(), sqlx::Error> {
@@ -289,10 +335,10 @@ pub async fn apply_once_per_cluster<S: ClusterSubscriber>(state: AppState, subsc
         match claim_and_apply(&state, &subscriber, &mut follower).await {
             Ok(Claimed::Full) => continue,
             Ok(Claimed::Done | Claimed::Elsewhere) => {
-                if let Err(e) = follower.publish_lag(&state).await {
+                if let Err(e) = follower.report_lag(&state).await {
                     pause(S::NAME, e.into()).await;
                 }
-                follower.wait(Duration::from_millis(5)).await;
+                follower.wait(CLUSTER_GATHER).await;
             }
             Err(e) => pause(S::NAME, e).await,
         }
@@ -322,11 +368,20 @@ pub async fn claim_and_apply<S: ClusterSubscriber>(
         Some(saved) => follower.moved_to(state, saved.max(follower.position())),
         None => store::ensure_position(&state.db, S::NAME, Timestamp::now().as_millis()).await?,
     }
-    if store::read_after(&state.db, follower.position(), 1)
-        .await?
-        .is_empty()
-    {
+    let ahead = store::read_after(&state.db, follower.position(), BATCH).await?;
+    if ahead.is_empty() {
         return Ok(Claimed::Done);
+    }
+    if !ahead.iter().any(|e| subscriber.wants(&e.change)) {
+        for entry in &ahead {
+            follower.applied(state, entry);
+        }
+        follower.save_now_and_then::<S>(state).await?;
+        return Ok(if ahead.len() == BATCH as usize {
+            Claimed::Full
+        } else {
+            Claimed::Done
+        });
     }
     let backend = state.db.backend();
     let mut tx = state.db.begin_write().await?;

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::keys;
 use super::service::{self, Notice};
-use super::types::{Payment, RefundProgress, Settled};
+use super::types::{Payment, Provider, RefundProgress, Settled};
 use crate::config::AlipayConfig;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -275,7 +275,7 @@ pub async fn receive(state: &AppState, body: &[u8]) -> AppResult<()> {
     service::apply(
         state,
         &Notice {
-            provider: "alipay",
+            provider: Provider::Alipay,
             payment,
             succeeded,
             amount,

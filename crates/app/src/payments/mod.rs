@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 mod keys;
 pub mod pages;
+pub mod providers;
 pub mod sandbox;
 pub mod service;
 pub mod store;

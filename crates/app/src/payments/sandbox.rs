@@ -11,7 +11,7 @@ use sha2::Sha256;
 
 use super::service::{self, Notice};
 use super::store;
-use super::types::Payment;
+use super::types::{Payment, Provider};
 use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -152,7 +152,7 @@ pub async fn receive(state: &AppState, signature: Option<&str>, body: &[u8]) -> 
     service::apply(
         state,
         &Notice {
-            provider: "sandbox",
+            provider: Provider::Sandbox,
             payment: notice.payment_id,
             succeeded,
             amount: notice.amount,

@@ -9,8 +9,9 @@ use anyhow::Context;
 use kernel::{Id, Timestamp};
 
 use super::alipay::Alipay;
+use super::providers::Adapter;
 use super::store;
-use super::types::{Payment, PaymentStatus, RefundProgress};
+use super::types::{Payment, PaymentStatus, Provider, RefundProgress};
 use super::wechatpay::WechatPay;
 use crate::accounts::service::require_admin;
 use crate::accounts::types::User;
@@ -55,11 +56,29 @@ impl Payments {
     }
 
     /// The providers a buyer can choose here.
-    pub fn providers(&self) -> Vec<&'static str> {
-        let mut providers = vec!["sandbox"];
-        providers.extend(self.alipay.as_ref().map(|_| "alipay"));
-        providers.extend(self.wechatpay.as_ref().map(|_| "wechatpay"));
+    pub fn providers(&self) -> Vec<Provider> {
+        let mut providers = vec![Provider::Sandbox];
+        providers.extend(self.alipay.as_ref().map(|_| Provider::Alipay));
+        providers.extend(self.wechatpay.as_ref().map(|_| Provider::WechatPay));
         providers
+    }
+
+    /// The provider's adapter, if it is configured here.
+    pub fn adapter(&self, provider: Provider) -> AppResult<Adapter<'_>> {
+        let adapter = match provider {
+            Provider::Sandbox => Some(Adapter::Sandbox),
+            Provider::Alipay => self.alipay.as_ref().map(Adapter::Alipay),
+            Provider::WechatPay => self.wechatpay.as_ref().map(Adapter::WechatPay),
+        };
+        adapter.ok_or_else(|| {
+            AppError::Conflict(
+                "provider",
+                format!(
+                    "{} is no longer configured; its payments cannot be asked about or refunded",
+                    provider.name()
+                ),
+            )
+        })
     }
 
     /// Called once the server listens.
@@ -73,17 +92,17 @@ impl Payments {
 }
 
 /// Where the buyer pays the sandbox; a real provider's address is given when the payment starts.
-pub fn pay_url(provider: &str, payment: Id) -> String {
+pub fn pay_url(provider: Provider, payment: Id) -> String {
     match provider {
-        "sandbox" => format!("/pay/sandbox/{}", payment.as_i64()),
-        _ => String::new(),
+        Provider::Sandbox => format!("/pay/sandbox/{}", payment.as_i64()),
+        Provider::Alipay | Provider::WechatPay => String::new(),
     }
 }
 
 /// Where a provider posts its notifications about payments and refunds.
-fn notify_url(state: &AppState, provider: &str) -> String {
+pub(super) fn notify_url(state: &AppState, provider: Provider) -> String {
     let site = state.config.server.public_url.trim_end_matches('/');
-    format!("{site}/api/v1/payments/notify/{provider}")
+    format!("{site}/api/v1/payments/notify/{}", provider.as_str())
 }
 
 /// The number a payment's refund has with its provider: one refund per payment, so asking
@@ -100,42 +119,29 @@ pub async fn start(
     provider: &str,
 ) -> AppResult<Payment> {
     let providers = state.payments.providers();
-    if !providers.contains(&provider) {
+    let Some(provider) = providers.iter().copied().find(|p| p.as_str() == provider) else {
+        let names: Vec<&str> = providers.iter().map(|p| p.as_str()).collect();
         return Err(AppError::Validation(vec![FieldError::new(
             "provider",
-            format!("must be one of: {}", providers.join(", ")),
+            format!("must be one of: {}", names.join(", ")),
         )]));
-    }
+    };
     let order = payable_order(state, buyer, order).await?;
     let id = state.ids.next_id();
     let mut payment = Payment {
         id,
         order_id: order.id,
-        provider: provider.to_owned(),
+        provider,
         amount: order.total,
-        currency: order.currency,
+        currency: order.currency.clone(),
         status: PaymentStatus::Pending,
         provider_ref: String::new(),
         pay_url: pay_url(provider, id),
         created_at: Timestamp::now(),
     };
     store::insert_payment(&state.db, &payment).await?;
-    let site = state.config.server.public_url.trim_end_matches('/');
-    let notify_url = notify_url(state, provider);
-    let subject = match order.items.as_slice() {
-        [one] => one.title.clone(),
-        [first, ..] => format!("{} and {} more", first.title, order.items.len() - 1),
-        [] => order.store_name.clone(),
-    };
-    if let (Some(alipay), "alipay") = (&state.payments.alipay, provider) {
-        let return_url = format!("{site}/orders/{}", order.id);
-        payment.pay_url = alipay.pay_url(&payment, &subject, &notify_url, &return_url);
-    }
-    if let (Some(wechat), "wechatpay") = (&state.payments.wechatpay, provider) {
-        payment.pay_url = wechat
-            .native_pay(&state.payments.client, &payment, &subject, &notify_url)
-            .await?;
-    }
+    let adapter = state.payments.adapter(provider)?;
+    payment.pay_url = adapter.pay_url(state, &payment, &order).await?;
     Ok(payment)
 }
 
@@ -188,7 +194,7 @@ pub async fn payment(state: &AppState, viewer: &User, id: Id) -> AppResult<Payme
 
 /// What a provider's verified notification says.
 pub struct Notice<'a> {
-    pub provider: &'a str,
+    pub provider: Provider,
     pub payment: Id,
     pub succeeded: bool,
     pub amount: i64,
@@ -237,7 +243,7 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
         };
         state.changes.record(&mut tx, change).await?;
     }
-    let detail = format!("paid with {}", payment.provider);
+    let detail = format!("paid with {}", payment.provider.as_str());
     orders::mark_paid(state, &mut tx, order.id, payment.id, &detail).await?;
     state.changes.commit(tx).await?;
     give_back_if_unneeded(state, payment.id).await
@@ -281,7 +287,10 @@ async fn give_back(state: &AppState, order: &Order, payment: &Payment) {
                 RefundProgress::Done => "was refunded",
                 RefundProgress::Processing => "is being refunded",
             };
-            let detail = format!("a payment it did not need {how} ({})", payment.provider);
+            let detail = format!(
+                "a payment it did not need {how} ({})",
+                payment.provider.as_str()
+            );
             orders::add_to_timeline(state, order, detail).await?;
         }
         Ok::<_, AppError>(())
@@ -294,7 +303,7 @@ async fn give_back(state: &AppState, order: &Order, payment: &Payment) {
 /// The money of a successful payment: from the provider into clearing, and the provider's fee.
 async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> AppResult<()> {
     let currency = orders::currency_of(order)?;
-    let provider = format!("provider:{}", payment.provider);
+    let provider = format!("provider:{}", payment.provider.as_str());
     let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
     let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
     let fees = ensure_account(state, AccountKind::ChannelFees, "platform", currency).await?;
@@ -387,31 +396,8 @@ async fn ask_provider(
     payment: &Payment,
     reason: &str,
 ) -> AppResult<RefundProgress> {
-    let payments = &state.payments;
-    let gone = || {
-        AppError::Conflict(
-            "provider",
-            format!(
-                "{} is no longer configured; its refunds cannot be made",
-                payment.provider
-            ),
-        )
-    };
-    match payment.provider.as_str() {
-        "sandbox" => Ok(RefundProgress::Done),
-        "alipay" => {
-            let alipay = payments.alipay.as_ref().ok_or_else(gone)?;
-            alipay.refund(&payments.client, payment, reason).await
-        }
-        "wechatpay" => {
-            let wechat = payments.wechatpay.as_ref().ok_or_else(gone)?;
-            let notify = notify_url(state, "wechatpay");
-            wechat
-                .refund(&payments.client, payment, reason, &notify)
-                .await
-        }
-        _ => Err(gone()),
-    }
+    let adapter = state.payments.adapter(payment.provider)?;
+    adapter.refund(state, payment, reason).await
 }
 
 /// The ledger's side of a refund: the payment's money back into refunds payable, reversing
@@ -476,7 +462,7 @@ async fn take_back(
 async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResult<bool> {
     let currency = orders::currency_of(order)?;
     let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
-    let provider = format!("provider:{}", payment.provider);
+    let provider = format!("provider:{}", payment.provider.as_str());
     let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
     let step = format!("refund:{}:paid_out", payment.id.as_i64());
     let id = order_store::transfer_id(&state.db, order.id, &step, state.ids.next_id()).await?;
@@ -526,7 +512,7 @@ async fn mark(
 /// failed refund stays owed to the buyer in refunds payable, for Hongshu's staff to pay by hand.
 pub async fn refund_settled(
     state: &AppState,
-    provider: &str,
+    provider: Provider,
     payment: Id,
     amount: i64,
     succeeded: bool,
@@ -555,7 +541,7 @@ pub async fn refund_settled(
     let order = find_order(state, payment.order_id).await?;
     let whole_order = store::payer_of(&state.db, order.id).await? == Some(payment.id);
     take_back(state, &order, &payment, whole_order).await?;
-    let name = provider_name(provider);
+    let name = provider.name();
     if !succeeded {
         let (from, to) = ([PaymentStatus::Refunding], PaymentStatus::RefundFailed);
         if mark(state, &payment, &from, to).await? {
@@ -589,28 +575,14 @@ pub async fn settle_pending(state: &AppState, order: Id) {
         }
     };
     for payment in pending {
-        let client = &state.payments.client;
-        let asked = match (payment.provider.as_str(), &state.payments) {
-            (
-                "alipay",
-                Payments {
-                    alipay: Some(alipay),
-                    ..
-                },
-            ) => alipay.query(client, &payment).await,
-            (
-                "wechatpay",
-                Payments {
-                    wechatpay: Some(wechat),
-                    ..
-                },
-            ) => wechat.query(client, &payment).await,
-            _ => continue,
+        let asked = match state.payments.adapter(payment.provider) {
+            Ok(adapter) => adapter.query(state, &payment).await,
+            Err(e) => Err(e),
         };
         let applied = match asked {
             Ok(Some(settled)) => {
                 let notice = Notice {
-                    provider: &payment.provider,
+                    provider: payment.provider,
                     payment: payment.id,
                     succeeded: settled.succeeded,
                     amount: settled.amount,
@@ -636,7 +608,7 @@ pub async fn follow_up_refunds(state: &AppState) -> AppResult<usize> {
     };
     let before = Timestamp::from_millis(Timestamp::now().as_millis() - REFUND_PATIENCE_MS);
     let mut settled = 0;
-    for payment in store::refunding(&state.db, "wechatpay", before, 100).await? {
+    for payment in store::refunding(&state.db, Provider::WechatPay, before, 100).await? {
         let outcome = match wechat.refund_status(&state.payments.client, &payment).await {
             Ok(RefundProgress::Processing) => continue,
             Ok(RefundProgress::Done) => true,
@@ -644,7 +616,7 @@ pub async fn follow_up_refunds(state: &AppState) -> AppResult<usize> {
             Err(e) => return Err(e),
         };
         let (id, amount) = (payment.id, payment.amount);
-        refund_settled(state, "wechatpay", id, amount, outcome).await?;
+        refund_settled(state, Provider::WechatPay, id, amount, outcome).await?;
         settled += 1;
     }
     Ok(settled)
@@ -699,15 +671,6 @@ async fn find_order(state: &AppState, id: Id) -> AppResult<Order> {
     order_store::order(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("order"))
-}
-
-/// A provider's name as buyers know it.
-fn provider_name(provider: &str) -> &str {
-    match provider {
-        "alipay" => "Alipay",
-        "wechatpay" => "WeChat Pay",
-        other => other,
-    }
 }
 
 /// The transfers that split an order's money when it completed, by step.

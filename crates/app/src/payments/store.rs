@@ -3,7 +3,7 @@
 use kernel::{Id, Timestamp};
 use store::{query, query_as, Db, TextState, Tx};
 
-use super::types::{Payment, PaymentStatus};
+use super::types::{Payment, PaymentStatus, Provider};
 
 pub async fn insert_payment(db: &Db, payment: &Payment) -> Result<(), sqlx::Error> {
     query(
@@ -12,7 +12,7 @@ pub async fn insert_payment(db: &Db, payment: &Payment) -> Result<(), sqlx::Erro
     )
     .bind(payment.id.as_i64())
     .bind(payment.order_id.as_i64())
-    .bind(&payment.provider)
+    .bind(payment.provider.as_str())
     .bind(payment.amount)
     .bind(&payment.currency)
     .bind(payment.status.as_str())
@@ -48,7 +48,7 @@ pub async fn pending_of(db: &Db, order: Id) -> Result<Vec<Payment>, sqlx::Error>
 /// A provider's payments whose refund it has been processing since before `before`.
 pub async fn refunding(
     db: &Db,
-    provider: &str,
+    provider: Provider,
     before: Timestamp,
     limit: u32,
 ) -> Result<Vec<Payment>, sqlx::Error> {
@@ -57,7 +57,7 @@ pub async fn refunding(
          ORDER BY updated_at LIMIT $3"
     );
     let rows: Vec<PaymentRow> = query_as(&sql)
-        .bind(provider)
+        .bind(provider.as_str())
         .bind(before.as_millis())
         .bind(i64::from(limit))
         .fetch_all(db.pool())
@@ -77,11 +77,12 @@ pub async fn refunds_failed(db: &Db, limit: u32) -> Result<Vec<Payment>, sqlx::E
 }
 
 fn to_payment(r: PaymentRow) -> Result<Payment, sqlx::Error> {
+    let provider = Provider::from_db(&r.2)?;
     Ok(Payment {
         id: Id::from_i64(r.0),
         order_id: Id::from_i64(r.1),
-        pay_url: super::service::pay_url(&r.2, Id::from_i64(r.0)),
-        provider: r.2,
+        pay_url: super::service::pay_url(provider, Id::from_i64(r.0)),
+        provider,
         amount: r.3,
         currency: r.4,
         status: PaymentStatus::from_db(&r.5)?,

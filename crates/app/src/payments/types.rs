@@ -31,12 +31,51 @@ impl PaymentStatus {
     }
 }
 
+/// Who takes a payment's money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Provider {
+    /// The demo's and the tests' own provider.
+    #[serde(rename = "sandbox")]
+    Sandbox,
+    #[serde(rename = "alipay")]
+    Alipay,
+    #[serde(rename = "wechatpay")]
+    WechatPay,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Sandbox => "sandbox",
+            Provider::Alipay => "alipay",
+            Provider::WechatPay => "wechatpay",
+        }
+    }
+
+    /// As buyers know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Sandbox => "the sandbox",
+            Provider::Alipay => "Alipay",
+            Provider::WechatPay => "WeChat Pay",
+        }
+    }
+}
+
+impl store::TextState for Provider {
+    const WHAT: &'static str = "payment provider";
+    const ALL: &'static [Provider] = &[Provider::Sandbox, Provider::Alipay, Provider::WechatPay];
+
+    fn spelling(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Payment {
     pub id: Id,
     pub order_id: Id,
-    /// `sandbox` (the demo's provider), `alipay` or `wechatpay`.
-    pub provider: String,
+    pub provider: Provider,
     /// In fen.
     pub amount: i64,
     pub currency: String,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::keys;
 use super::service::{self, Notice};
-use super::types::{Payment, RefundProgress, Settled};
+use super::types::{Payment, Provider, RefundProgress, Settled};
 use crate::config::WechatPayConfig;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -362,7 +362,7 @@ pub async fn receive(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppR
         let succeeded = outcome == "SUCCESS" && refund.refund_status == "SUCCESS";
         return service::refund_settled(
             state,
-            "wechatpay",
+            Provider::WechatPay,
             payment,
             refund.amount.refund,
             succeeded,
@@ -386,7 +386,7 @@ pub async fn receive(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppR
     service::apply(
         state,
         &Notice {
-            provider: "wechatpay",
+            provider: Provider::WechatPay,
             payment,
             succeeded,
             amount: deal.amount.total,

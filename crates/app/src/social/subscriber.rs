@@ -20,6 +20,20 @@ pub struct Notifications;
 impl ClusterSubscriber for Notifications {
     const NAME: &'static str = "notifications";
 
+    fn wants(&self, change: &Change) -> bool {
+        matches!(
+            change,
+            Change::Followed { .. }
+                | Change::Unfollowed { .. }
+                | Change::Liked { .. }
+                | Change::Unliked { .. }
+                | Change::Collected { .. }
+                | Change::Uncollected { .. }
+                | Change::Commented { .. }
+                | Change::NotePublished { .. }
+        )
+    }
+
     async fn apply(&self, state: &AppState, tx: &mut Tx, entry: &Entry) -> anyhow::Result<()> {
         let tell = Teller {
             state,

@@ -233,6 +233,10 @@ struct FailsMidBatch {
 impl ClusterSubscriber for FailsMidBatch {
     const NAME: &'static str = Notifications::NAME;
 
+    fn wants(&self, change: &Change) -> bool {
+        Notifications.wants(change)
+    }
+
     async fn apply(&self, state: &AppState, tx: &mut Tx, entry: &Entry) -> anyhow::Result<()> {
         use std::sync::atomic::Ordering;
         if self.applied.fetch_add(1, Ordering::SeqCst) >= self.survive {

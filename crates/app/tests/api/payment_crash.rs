@@ -95,7 +95,7 @@ async fn after_sigkill_every_succeeded_payment_pays_its_order_or_goes_back() {
         .unwrap();
     for (id, amount) in payments {
         let notice = app::payments::service::Notice {
-            provider: "sandbox",
+            provider: app::payments::types::Provider::Sandbox,
             payment: kernel::Id::from_i64(id),
             succeeded: true,
             amount,
