@@ -66,6 +66,17 @@ start() {
 
 stop() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 
+# Waits until every subscriber's lag on /metrics is 0 (the world's own changes are applied).
+caught_up() {
+  for _ in $(seq 1 600); do
+    curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" \
+      | python3 -c 'import sys; lags = [float(l.split()[-1]) for l in sys.stdin if l.startswith("hongshu_change_lag_seconds{")]; sys.exit(0 if lags and max(lags) == 0 else 1)' \
+      && return 0
+    sleep 1
+  done
+  echo "the subscribers never caught up" >&2; exit 1
+}
+
 measure() { # label, release folder
   local label=$1 bin=$2
   world "$label" "$bin"
@@ -112,6 +123,7 @@ lag() { # label, [database url]
   local data="$work/$label"
   curl -fsS "$base/api/v1/feed/explore?limit=50" \
     | python3 -c 'import json,sys; print("\n".join(i["note"]["id"] for i in json.load(sys.stdin)["items"]))' >"$data/notes.txt"
+  caught_up
   curl -fsS -H 'Authorization: Bearer bench' "$base/metrics" >"$data/before.txt"
   echo "$label: likes and unlikes over HTTP, $like_rate/s for ${seconds}s ($(wc -l <"$data/notes.txt") notes):"
   "$current/examples/http_load" "$base" "$like_rate" "$seconds" like "$data/tokens.txt" "$data/notes.txt"

@@ -30,3 +30,7 @@ INSERT INTO changes_pruned (id, tx, seq) VALUES (1, 0, 0);
 
 -- The search log this one replaces: search indexes rebuild once from the tables.
 DROP TABLE search_changes;
+
+-- Notifications are made and taken back by the change log's subscriber, one per like, collect or
+-- follow undone: found by who did it, not by scanning the recipient's whole list.
+CREATE INDEX notifications_by_actor ON notifications (actor_id, kind);

@@ -144,6 +144,7 @@ pub struct Follower {
     news: watch::Receiver<u64>,
     reported: Option<Instant>,
     saved: Option<Instant>,
+    checked: Option<Instant>,
 }
 
 impl Follower {
@@ -155,6 +156,7 @@ impl Follower {
             news: state.changes.listen(),
             reported: None,
             saved: None,
+            checked: None,
         }
     }
 
@@ -178,8 +180,13 @@ impl Follower {
         state.changes.stands_at(&self.name, at);
     }
 
-    /// True when retention has removed entries this position has not seen.
-    pub async fn missed_some(&self, db: &Db) -> Result<bool, sqlx::Error> {
+    /// True when retention has removed entries this position has not seen (asked of the
+    /// database at most once per [`REPORT_EVERY`]: retention runs hourly).
+    pub async fn missed_some(&mut self, db: &Db) -> Result<bool, sqlx::Error> {
+        if self.checked.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+            return Ok(false);
+        }
+        self.checked = Some(Instant::now());
         Ok(self.at < store::pruned(db).await?)
     }
 

@@ -21,7 +21,7 @@ pub struct FeedFollower;
 
 impl NodeSubscriber for FeedFollower {
     const NAME: &'static str = "feed";
-    const GATHER: Duration = Duration::from_millis(2);
+    const GATHER: Duration = Duration::from_millis(20);
 
     async fn start(&mut self, state: &AppState) -> anyhow::Result<Position> {
         let head = log::head(&state.db).await?;

@@ -12,7 +12,7 @@ pub struct NoteCacheFollower;
 
 impl NodeSubscriber for NoteCacheFollower {
     const NAME: &'static str = "note_cache";
-    const GATHER: Duration = Duration::ZERO;
+    const GATHER: Duration = Duration::from_millis(20);
 
     async fn start(&mut self, state: &AppState) -> anyhow::Result<Position> {
         let head = log::head(&state.db).await?;

@@ -26,6 +26,8 @@ const BATCH_WINDOW: Duration = Duration::from_millis(100);
 const BUILD_PAGE: u32 = 2_000;
 /// Documents between commits while building (each commit makes the next part searchable).
 const BUILD_COMMIT_EVERY: u64 = 50_000;
+/// How long a position moved only by entries that touch no document waits to be committed.
+const QUIET_COMMIT: Duration = Duration::from_secs(600);
 /// The subscriber's name in `hongshu changes`.
 const NAME: &str = "search";
 
@@ -165,6 +167,10 @@ struct Live {
     name: String,
     index: Arc<SearchIndex>,
     follower: Follower,
+    /// When the index last committed.
+    committed: Instant,
+    /// The position moved since that commit.
+    unsaved: bool,
 }
 
 impl Live {
@@ -174,6 +180,8 @@ impl Live {
             name,
             index,
             follower,
+            committed: Instant::now(),
+            unsaved: false,
         }
     }
 
@@ -199,20 +207,34 @@ impl Live {
         self.catch_up(state).await
     }
 
-    /// Applies every entry after the index's position, commits with the new position, and
-    /// reports where it stands.
+    /// Applies every entry after the index's position and commits with the new position when a
+    /// document changed (entries that touch no document, such as orders, only move the
+    /// position, saved with the next commit or within [`QUIET_COMMIT`]); then reports where it
+    /// stands.
     async fn catch_up(&mut self, state: &AppState) -> anyhow::Result<()> {
+        let mut changed = false;
         loop {
             let entries = self.follower.read(&state.db).await?;
             let Some(last) = entries.last() else { break };
+            // Each document once per batch, however many entries touch it (a popular note's
+            // likes): it is read back from the database as it stands after all of them.
+            let mut touched: Vec<Doc> = entries.iter().flat_map(|e| documents(&e.change)).collect();
+            touched.sort_unstable();
+            touched.dedup();
+            for doc in touched {
+                apply(&state.db, &self.index, doc).await?;
+                changed = true;
+            }
             for entry in &entries {
-                for doc in documents(&entry.change) {
-                    apply(&state.db, &self.index, doc).await?;
-                }
                 self.follower.applied(state, entry);
             }
             self.index.set_position(&last.position.to_string());
+            self.unsaved = true;
+        }
+        if changed || (self.unsaved && self.committed.elapsed() > QUIET_COMMIT) {
             self.index.commit()?;
+            self.committed = Instant::now();
+            self.unsaved = false;
         }
         self.follower.report(state).await?;
         Ok(())
@@ -267,7 +289,7 @@ fn remove_generation(folder: &Path, name: &str) {
 }
 
 /// A search document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Doc {
     Note(Id),
     User(Id),

@@ -392,7 +392,25 @@ async fn two_servers_on_one_postgresql_learn_each_others_changes_through_the_log
         "on the other server: search {search:?}, following {following:?}, explore {explore:?}"
     );
 
-    // A like on the first server moves the second's feed: the liker's interests there.
+    // The second server's note cache holds the note as its Following feed showed it: unliked.
+    let cached = |page: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["note"]["id"].as_str() == Some(id.as_str()))
+            .map(|i| i["note"]["like_count"].clone())
+    };
+    let page: Value = two
+        .get_as(&reader, "/api/v1/feed/following")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cached(&page), Some(json!(0)));
+
+    // A like on the first server moves the second's feed (the liker's interests there) and
+    // empties the second's cached copy of the note.
     let like = format!("/api/v1/notes/{id}/like");
     assert_eq!(
         one.send_as(Method::PUT, &reader, &like, None)
@@ -407,7 +425,13 @@ async fn two_servers_on_one_postgresql_learn_each_others_changes_through_the_log
             .any(|i| i["topic"] == json!("guilin"))
     })
     .await;
-    eprintln!("the like moved the other server's feed after {interests:?}");
+    let recounted = until(&two, &reader, "/api/v1/feed/following", |page| {
+        cached(page) == Some(json!(1))
+    })
+    .await;
+    eprintln!(
+        "the like moved the other server's feed after {interests:?}, its note cache after {recounted:?}"
+    );
 
     // Both servers take turns at notifications, and the author is told once of each.
     one.caught_up().await;
