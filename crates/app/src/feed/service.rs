@@ -78,6 +78,14 @@ impl Feed {
         f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Holds a public note (again), with the names of its topics.
+    pub(super) fn hold_note(&self, info: ::feed::NoteInfo, topics: Vec<(i64, String)>) {
+        self.with(|inner| {
+            inner.topic_names.extend(topics);
+            inner.engine.add_note(info);
+        });
+    }
+
     pub(super) fn remove_note(&self, id: Id) {
         self.with(|inner| inner.engine.remove_note(id.as_i64()));
     }
@@ -172,18 +180,6 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         took_ms = started.elapsed().as_millis() as u64,
         "feed loaded"
     );
-    Ok(())
-}
-
-/// A note was published, edited or hidden: the engine holds it exactly when it is public.
-pub(super) async fn note_changed(state: &AppState, id: Id) -> AppResult<()> {
-    match store::note_info(&state.db, id.as_i64()).await? {
-        Some((info, topics)) => state.feed.with(|inner| {
-            inner.topic_names.extend(topics);
-            inner.engine.add_note(info);
-        }),
-        None => state.feed.remove_note(id),
-    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use feed::Signal;
 use kernel::Id;
 
-use super::service;
+use super::{service, store};
 use crate::changes::service::NodeSubscriber;
 use crate::changes::store as log;
 use crate::changes::types::{Change, Entry, Position};
@@ -34,7 +34,11 @@ impl NodeSubscriber for FeedFollower {
         let at = entry.at_ms;
         match &entry.change {
             Change::NotePublished { note, .. } | Change::NoteEdited { note, .. } => {
-                service::note_changed(state, *note).await?
+                // The engine holds a note exactly when it is public.
+                match store::note_info(&state.db, note.as_i64()).await? {
+                    Some((info, topics)) => feed.hold_note(info, topics),
+                    None => feed.remove_note(*note),
+                }
             }
             Change::NoteDeleted { note, .. } => feed.remove_note(*note),
             Change::Liked { member, note, .. } => feed.signal(*member, *note, Signal::Like, at),
