@@ -280,7 +280,7 @@ pub async fn seed(
 async fn mark_seed(db: &store::Db, sql: &str) -> AppResult<()> {
     store::query(sql)
         .bind(kernel::Timestamp::now().as_millis())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Hongshu's storage: one connection pool over SQLite or PostgreSQL through sqlx's `Any` driver,
 //! the embedded migrations, and the few places where the two backends must be told apart.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -18,9 +19,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Set on every SQLite connection: readers never wait for the writer (WAL), a writer waits for
 /// the lock instead of failing at once, foreign keys hold, and commits skip the fsync that WAL
-/// makes unnecessary for durability against a process crash.
-const SQLITE_PRAGMAS: [&str; 4] = [
+/// makes unnecessary for durability against a process crash. No commit copies the WAL back
+/// into the database itself: that is [`keep_checkpointing`]'s work.
+const SQLITE_PRAGMAS: [&str; 5] = [
     "PRAGMA journal_mode = WAL",
+    "PRAGMA wal_autocheckpoint = 0",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",
@@ -61,11 +64,95 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+async fn open_pool(
+    backend: Backend,
+    options: &AnyConnectOptions,
+    max_connections: u32,
+) -> Result<AnyPool, StoreError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    for pragma in SQLITE_PRAGMAS {
+                        conn.execute(pragma).await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options.clone())
+        .await?;
+    Ok(pool)
+}
+
+/// How often SQLite's write-ahead log is copied back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// A write-ahead log longer than this (in pages) is brought to its end while writes wait, so
+/// that the next write starts it again from the beginning.
+const WAL_RESTART_PAGES: i64 = 4_000;
+
+/// Copies SQLite's write-ahead log back into the database in the background, until the pool
+/// closes. SQLite would otherwise do it inside the commit that crossed 1,000 pages, and the
+/// one writer connection would wait for its fsyncs: every writer behind it stalled.
+/// - A passive checkpoint on a reading connection takes no lock a reader or the writer waits
+///   for, and copies all but what was written meanwhile.
+/// - With writes never pausing, the log would then never start again from the beginning and
+///   grow without end; once it is long, one more passive checkpoint on the writer connection
+///   (writes queue for it) copies the little that is left, and the next write restarts it.
+async fn keep_checkpointing(pool: AnyPool, writer: AnyPool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() || writer.is_closed() {
+            return;
+        }
+        let done = match checkpoint(&pool).await {
+            Ok(log_pages) if log_pages > WAL_RESTART_PAGES => checkpoint(&writer).await.map(drop),
+            other => other.map(drop),
+        };
+        if let Err(e) = done {
+            if !pool.is_closed() && !writer.is_closed() {
+                tracing::warn!(error = %e, "could not checkpoint the write-ahead log");
+            }
+        }
+    }
+}
+
+/// A passive checkpoint; returns the log's length in pages.
+async fn checkpoint(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    let (_busy, log_pages, _copied): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+    Ok(log_pages)
+}
+
 /// The database: a pool and which backend it speaks to. Cheap to clone.
+///
+/// On SQLite, writes go through a pool of their own with one connection: SQLite has one write
+/// lock, and writers that wait for it on `busy_timeout` poll with growing sleeps and are served
+/// in no order, so near the lock's capacity some waited hundreds of milliseconds while others
+/// went straight through. Waiting for the one writer connection instead is first come, first
+/// served. On PostgreSQL both are the same pool.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// Stops the checkpointer when the last handle on the database is dropped.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Db {
@@ -74,22 +161,21 @@ impl Db {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let options: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for pragma in SQLITE_PRAGMAS {
-                            conn.execute(pragma).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        Ok(Db { pool, backend })
+        let pool = open_pool(backend, &options, max_connections).await?;
+        let (writer, checkpointer) = match backend {
+            Backend::Sqlite => {
+                let writer = open_pool(backend, &options, 1).await?;
+                let task = tokio::spawn(keep_checkpointing(pool.clone(), writer.clone()));
+                (writer, Some(Arc::new(Checkpointer(task))))
+            }
+            Backend::Postgres => (pool.clone(), None),
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+            _checkpointer: checkpointer,
+        })
     }
 
     /// Applies every migration not yet applied. Safe to run at every start.
@@ -98,20 +184,26 @@ impl Db {
         Ok(())
     }
 
+    /// For reading (on PostgreSQL it is also the writer).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For a write outside a transaction (one statement that commits by itself).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so two writers queue on `busy_timeout` instead of one failing with "database
-    /// is locked" when it upgrades from reading to writing.
+    /// A transaction that will write. On SQLite it is the writer connection's, and takes the
+    /// write lock at once (`BEGIN IMMEDIATE`): a transaction that began by reading could not
+    /// upgrade while another process (a command, the ledger's own connection) writes.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
     }
@@ -160,6 +252,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -120,7 +120,7 @@ pub async fn set_role(db: &Db, handle: &str, role: Role) -> Result<bool, sqlx::E
         .bind(role.as_str())
         .bind(Timestamp::now().as_millis())
         .bind(handle)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -185,7 +185,7 @@ pub async fn insert_token(db: &Db, token: &NewToken<'_>) -> Result<(), sqlx::Err
     .bind(token.token_hash)
     .bind(token.now.as_millis())
     .bind(token.expires_at.map(Timestamp::as_millis))
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -210,7 +210,7 @@ pub async fn user_by_token(
 pub async fn delete_token_by_hash(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     query("DELETE FROM auth_tokens WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -225,7 +225,7 @@ pub async fn delete_personal_token(
         query("DELETE FROM auth_tokens WHERE id = $1 AND user_id = $2 AND kind = 'personal'")
             .bind(token_id.as_i64())
             .bind(user_id.as_i64())
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -252,7 +252,7 @@ pub async fn personal_tokens(
 pub async fn delete_expired_tokens(db: &Db, now: Timestamp) -> Result<u64, sqlx::Error> {
     let done = query("DELETE FROM auth_tokens WHERE expires_at IS NOT NULL AND expires_at <= $1")
         .bind(now.as_millis())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }

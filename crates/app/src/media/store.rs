@@ -69,7 +69,7 @@ pub async fn insert(db: &Db, m: &NewMedia<'_>) -> Result<(), sqlx::Error> {
     .bind(m.mime)
     .bind(m.bytes)
     .bind(m.now.as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -22,7 +22,7 @@ pub async fn insert_address(db: &Db, user: Id, address: &Address) -> Result<(), 
     .bind(&address.to.region)
     .bind(&address.to.detail)
     .bind(address.created_at.as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -70,7 +70,7 @@ pub async fn delete_address(db: &Db, user: Id, id: Id) -> Result<bool, sqlx::Err
     let done = query("DELETE FROM addresses WHERE id = $1 AND user_id = $2")
         .bind(id.as_i64())
         .bind(user.as_i64())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -92,7 +92,7 @@ pub async fn put_in_cart(
     .bind(line.quantity)
     .bind(line.note_id.map(Id::as_i64))
     .bind(now.as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -618,7 +618,7 @@ pub async fn transfer_id(db: &Db, order: Id, step: &str, fresh: Id) -> Result<i6
     .bind(order.as_i64())
     .bind(step)
     .bind(fresh.as_i64())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     query_scalar("SELECT transfer_id FROM order_transfers WHERE order_id = $1 AND step = $2")
         .bind(order.as_i64())
@@ -769,7 +769,7 @@ pub async fn insert_after_sale(db: &Db, request: &AfterSale) -> Result<bool, sql
     .bind(&request.reason)
     .bind(request.amount)
     .bind(request.created_at.as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await;
     match inserted {
         Ok(_) => Ok(true),

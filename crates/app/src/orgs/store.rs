@@ -44,7 +44,7 @@ pub async fn set_verified(db: &Db, org: Id, verified: bool) -> Result<(), sqlx::
     query("UPDATE orgs SET verified = $1 WHERE id = $2")
         .bind(i64::from(verified))
         .bind(org.as_i64())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

@@ -17,7 +17,7 @@ pub async fn insert_payment(db: &Db, payment: &Payment) -> Result<(), sqlx::Erro
     .bind(&payment.currency)
     .bind(payment.status.as_str())
     .bind(payment.created_at.as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -190,7 +190,7 @@ pub async fn keep_sandbox_notice(
     .bind(payment.as_i64())
     .bind(body)
     .bind(now.as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -234,7 +234,7 @@ pub async fn sandbox_notice_delivered(
     query("UPDATE sandbox_notifications SET delivered_at = $1 WHERE payment_id = $2")
         .bind(now.as_millis())
         .bind(payment.as_i64())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -249,7 +249,7 @@ pub async fn sandbox_notice_retry(
         .bind(attempts)
         .bind(next.as_millis())
         .bind(payment.as_i64())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

@@ -154,7 +154,7 @@ pub async fn log_query(db: &Db, text: &str) -> Result<(), sqlx::Error> {
     )
     .bind(text)
     .bind(Timestamp::now().as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

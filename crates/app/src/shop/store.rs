@@ -62,7 +62,7 @@ pub async fn insert_store(db: &Db, org: Id, store: &Store) -> Result<(), sqlx::E
     .bind(region_fees(&store.shipping))
     .bind(store.created_at.as_millis())
     .bind(store.logo_media_id.map(Id::as_i64))
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -79,7 +79,7 @@ pub async fn update_store(db: &Db, store: &Store) -> Result<(), sqlx::Error> {
     .bind(region_fees(&store.shipping))
     .bind(store.logo_media_id.map(Id::as_i64))
     .bind(store.id.as_i64())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -246,7 +246,7 @@ pub async fn update_sku(db: &Db, sku: &Sku) -> Result<(), sqlx::Error> {
         .bind(sku.stock)
         .bind(sku.weight_g)
         .bind(sku.id.as_i64())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

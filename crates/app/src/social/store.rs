@@ -183,7 +183,7 @@ pub async fn insert_board(
     .bind(name)
     .bind(i64::from(public))
     .bind(Timestamp::now().as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -552,7 +552,7 @@ pub async fn mark_read(db: &Db, recipient: Id) -> Result<(), sqlx::Error> {
     query("UPDATE notifications SET read_at = $1 WHERE recipient_id = $2 AND read_at IS NULL")
         .bind(Timestamp::now().as_millis())
         .bind(recipient.as_i64())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -578,7 +578,7 @@ pub async fn insert_report(db: &Db, r: &NewReport<'_>) -> Result<(), sqlx::Error
     .bind(r.reason)
     .bind(r.detail)
     .bind(Timestamp::now().as_millis())
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
