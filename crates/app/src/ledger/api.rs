@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::service;
-use super::types::{parse_owner, AccountKind, TransferCode};
+use super::types::{AccountKind, Owner, TransferCode};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::state::AppState;
 use crate::web::created;
@@ -147,15 +147,15 @@ async fn open_account(
     ApiJson(req): ApiJson<OpenAccountRequest>,
 ) -> AppResult<axum::response::Response> {
     crate::accounts::service::require_admin(&user)?;
-    let owner = parse_owner(&req.owner).ok_or_else(|| {
+    let owner = Owner::parse(&req.owner).ok_or_else(|| {
         AppError::invalid(
             "owner",
-            "must be platform, provider:<name>, store:<id>, user:<id> or org:<id>",
+            "must be platform, provider:<name>, store:<id>, user:<id> or org:<id> (ids are numbers)",
         )
     })?;
     let currency =
         Currency::parse(&req.currency).map_err(|e| AppError::invalid("currency", e.to_string()))?;
-    let account = service::ensure_account(&state, req.kind, owner, currency).await?;
+    let account = service::ensure_account(&state, req.kind, &owner, currency).await?;
     Ok(created(AccountView::from(account)))
 }
 

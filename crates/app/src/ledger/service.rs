@@ -4,7 +4,7 @@ use kernel::{Currency, Id, Page, PageRequest};
 use ledger::audit::{self, CurrencyTotals};
 use ledger::{Account, Balance, Outcome, StoredTransfer, Transfer, TransferError};
 
-use super::types::AccountKind;
+use super::types::{AccountKind, Owner};
 use crate::accounts::service::require_admin;
 use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
@@ -14,9 +14,10 @@ use crate::state::AppState;
 pub async fn ensure_account(
     state: &AppState,
     kind: AccountKind,
-    owner: &str,
+    owner: &Owner,
     currency: Currency,
 ) -> AppResult<Account> {
+    let owner = &owner.to_string();
     if let Some(account) = state
         .ledger
         .account_of(kind.code(), owner, currency)

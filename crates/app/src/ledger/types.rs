@@ -1,6 +1,9 @@
 //! The chart of accounts: every kind of account Hongshu's money passes through, and why money
 //! moves (transfer codes). `docs/chart-of-accounts.md` walks through the money paths.
 
+use std::fmt;
+
+use kernel::Id;
 use ledger::AccountFlags;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -151,19 +154,162 @@ impl TransferCode {
     }
 }
 
-/// Who owns an account: `platform`, `provider:<name>`, `store:<id>`, `user:<id>`, `org:<id>`.
-pub fn parse_owner(owner: &str) -> Option<&str> {
-    let valid = owner == "platform"
-        || ["provider:", "store:", "user:", "org:"]
-            .iter()
-            .any(|prefix| {
-                owner.strip_prefix(prefix).is_some_and(|rest| {
-                    !rest.is_empty()
-                        && rest.len() <= 40
-                        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                })
-            });
-    valid.then_some(owner)
+/// Who owns an account, stored as `platform`, `provider:<name>`, `store:<id>`, `user:<id>` or
+/// `org:<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Platform,
+    /// A payment provider, by the name payments know it by (`alipay`).
+    Provider(String),
+    Store(Id),
+    User(Id),
+    Org(Id),
+}
+
+impl Owner {
+    /// The stored form; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Owner> {
+        if text == "platform" {
+            return Some(Owner::Platform);
+        }
+        let (kind, rest) = text.split_once(':')?;
+        let id = || {
+            rest.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .map(Id::from_i64)
+        };
+        match kind {
+            "provider" if is_name(rest) => Some(Owner::Provider(rest.to_owned())),
+            "store" => id().map(Owner::Store),
+            "user" => id().map(Owner::User),
+            "org" => id().map(Owner::Org),
+            _ => None,
+        }
+    }
+}
+
+fn is_name(text: &str) -> bool {
+    (1..=40).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Platform => f.write_str("platform"),
+            Owner::Provider(name) => write!(f, "provider:{name}"),
+            Owner::Store(id) => write!(f, "store:{}", id.as_i64()),
+            Owner::User(id) => write!(f, "user:{}", id.as_i64()),
+            Owner::Org(id) => write!(f, "org:{}", id.as_i64()),
+        }
+    }
+}
+
+/// A part of an order's money that moves from clearing when the order completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The store's share, to its payable.
+    MerchantShare,
+    /// Hongshu's commission, to its revenue.
+    PlatformCommission,
+    /// The channel fee, recovered from the store into Hongshu's revenue.
+    ChannelFeeRecovered,
+    /// A creator's commission for the note that sold an item, to their earnings.
+    CreatorCommission(Id),
+}
+
+/// One step of an order's money. Each is made once per order: the ledger transfer id chosen
+/// for it the first time is kept (`order_transfers`), so doing a step again moves nothing.
+/// The stored form (its [`fmt::Display`]) is read back by the payments audit's queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `payment:<id>`: a payment came in from its provider into clearing.
+    Received { payment: Id },
+    /// `fee:<id>`: what the provider kept of it.
+    ProviderFee { payment: Id },
+    /// `merchant_share`, …: the order completed and its money left clearing.
+    Completion(Part),
+    /// `refund:<id>:<part>`: a refund took a completion part back into refunds payable.
+    TakenBack { payment: Id, part: Part },
+    /// `refund:<id>:clearing`: a refund took the payment back from clearing (the order had not
+    /// completed).
+    TakenFromClearing { payment: Id },
+    /// `refund:<id>:paid_out`: the refund left with the provider.
+    PaidOut { payment: Id },
+}
+
+impl Step {
+    /// The stored form; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Step> {
+        if let Some(part) = Part::parse(text) {
+            return Some(Step::Completion(part));
+        }
+        let (kind, rest) = text.split_once(':')?;
+        match kind {
+            "payment" => Some(Step::Received { payment: id(rest)? }),
+            "fee" => Some(Step::ProviderFee { payment: id(rest)? }),
+            "refund" => {
+                let (payment, what) = rest.split_once(':')?;
+                let payment = id(payment)?;
+                match what {
+                    "clearing" => Some(Step::TakenFromClearing { payment }),
+                    "paid_out" => Some(Step::PaidOut { payment }),
+                    part => Some(Step::TakenBack {
+                        payment,
+                        part: Part::parse(part)?,
+                    }),
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+fn id(text: &str) -> Option<Id> {
+    text.parse().ok().map(Id::from_i64)
+}
+
+impl Part {
+    fn parse(text: &str) -> Option<Part> {
+        match text.split_once(':') {
+            None => match text {
+                "merchant_share" => Some(Part::MerchantShare),
+                "platform_commission" => Some(Part::PlatformCommission),
+                "channel_fee_recovered" => Some(Part::ChannelFeeRecovered),
+                _ => None,
+            },
+            Some(("creator_commission", creator)) => Some(Part::CreatorCommission(id(creator)?)),
+            Some(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Part::MerchantShare => f.write_str("merchant_share"),
+            Part::PlatformCommission => f.write_str("platform_commission"),
+            Part::ChannelFeeRecovered => f.write_str("channel_fee_recovered"),
+            Part::CreatorCommission(creator) => {
+                write!(f, "creator_commission:{}", creator.as_i64())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Received { payment } => write!(f, "payment:{}", payment.as_i64()),
+            Step::ProviderFee { payment } => write!(f, "fee:{}", payment.as_i64()),
+            Step::Completion(part) => part.fmt(f),
+            Step::TakenBack { payment, part } => write!(f, "refund:{}:{part}", payment.as_i64()),
+            Step::TakenFromClearing { payment } => {
+                write!(f, "refund:{}:clearing", payment.as_i64())
+            }
+            Step::PaidOut { payment } => write!(f, "refund:{}:paid_out", payment.as_i64()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -196,17 +342,57 @@ mod tests {
 
     #[test]
     fn owners_are_checked() {
-        for good in [
-            "platform",
-            "store:42",
-            "user:7",
-            "org:redbean",
-            "provider:alipay",
-        ] {
-            assert_eq!(parse_owner(good), Some(good));
+        for good in ["platform", "store:42", "user:7", "org:3", "provider:alipay"] {
+            let owner = Owner::parse(good).expect(good);
+            assert_eq!(owner.to_string(), good);
         }
-        for bad in ["", "store:", "shop:1", "user:1; DROP", "platform2"] {
-            assert_eq!(parse_owner(bad), None, "{bad:?}");
+        for bad in [
+            "",
+            "store:",
+            "store:x",
+            "user:-1",
+            "shop:1",
+            "user:1; DROP",
+            "platform2",
+        ] {
+            assert_eq!(Owner::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn steps_read_back_as_written() {
+        let payment = Id::from_i64(77);
+        let creator = Id::from_i64(5);
+        let parts = [
+            Part::MerchantShare,
+            Part::PlatformCommission,
+            Part::ChannelFeeRecovered,
+            Part::CreatorCommission(creator),
+        ];
+        let mut steps = vec![
+            Step::Received { payment },
+            Step::ProviderFee { payment },
+            Step::TakenFromClearing { payment },
+            Step::PaidOut { payment },
+        ];
+        for part in parts {
+            steps.push(Step::Completion(part));
+            steps.push(Step::TakenBack { payment, part });
+        }
+        for step in steps {
+            assert_eq!(Step::parse(&step.to_string()), Some(step), "{step}");
+        }
+        assert_eq!(Step::Received { payment }.to_string(), "payment:77");
+        assert_eq!(
+            Step::TakenBack {
+                payment,
+                part: Part::CreatorCommission(creator)
+            }
+            .to_string(),
+            "refund:77:creator_commission:5"
+        );
+        for bad in ["", "refund:77", "refund:77:tip", "payment:x", "commission"] {
+            assert_eq!(Step::parse(bad), None, "{bad:?}");
         }
     }
 }

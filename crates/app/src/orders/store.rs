@@ -1,4 +1,4 @@
-//! The SQL of addresses, carts, checkouts, orders and the ledger transfers orders cause.
+//! The SQL of addresses, carts, checkouts and orders.
 
 use kernel::{Id, Timestamp};
 use store::{query, query_as, query_scalar, Db, TextState, Tx};
@@ -608,25 +608,6 @@ pub async fn overdue(
     Ok(ids.into_iter().map(Id::from_i64).collect())
 }
 
-/// The ledger transfer id of one step of an order's money, chosen once: `fresh` the first time,
-/// the stored one ever after.
-pub async fn transfer_id(db: &Db, order: Id, step: &str, fresh: Id) -> Result<i64, sqlx::Error> {
-    query(
-        "INSERT INTO order_transfers (order_id, step, transfer_id) VALUES ($1, $2, $3) \
-         ON CONFLICT (order_id, step) DO NOTHING",
-    )
-    .bind(order.as_i64())
-    .bind(step)
-    .bind(fresh.as_i64())
-    .execute(db.writer())
-    .await?;
-    query_scalar("SELECT transfer_id FROM order_transfers WHERE order_id = $1 AND step = $2")
-        .bind(order.as_i64())
-        .bind(step)
-        .fetch_one(db.pool())
-        .await
-}
-
 /// An order's items bought from notes, totalled per creator and commission rate:
 /// (creator, basis points, items total).
 pub async fn creator_totals(db: &Db, order: Id) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
@@ -835,32 +816,4 @@ pub async fn answer_after_sale(
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// The ledger transfer ids an order has chosen, by step.
-/// The steps and transfer ids of several orders: `(order, step, transfer)`.
-pub async fn transfer_steps_of(
-    db: &Db,
-    orders: &[i64],
-) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
-    if orders.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = orders
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    query_as(&format!(
-        "SELECT order_id, step, transfer_id FROM order_transfers WHERE order_id IN ({list})"
-    ))
-    .fetch_all(db.pool())
-    .await
-}
-
-pub async fn transfer_steps(db: &Db, order: Id) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    query_as("SELECT step, transfer_id FROM order_transfers WHERE order_id = $1 ORDER BY step")
-        .bind(order.as_i64())
-        .fetch_all(db.pool())
-        .await
 }

@@ -18,8 +18,7 @@ use crate::accounts::types::User;
 use crate::changes::types::Change;
 use crate::config::MallConfig;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::ledger::service::ensure_account;
-use crate::ledger::types::{AccountKind, TransferCode};
+use crate::ledger::postings;
 use crate::orders::service::{self as orders, Party};
 use crate::orders::store as order_store;
 use crate::orders::types::{Order, OrderStatus};
@@ -302,40 +301,10 @@ async fn give_back(state: &AppState, order: &Order, payment: &Payment) {
 
 /// The money of a successful payment: from the provider into clearing, and the provider's fee.
 async fn record_money(state: &AppState, order: &Order, payment: &Payment) -> AppResult<()> {
-    let currency = orders::currency_of(order)?;
-    let provider = format!("provider:{}", payment.provider.as_str());
-    let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
-    let clearing = ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
-    let fees = ensure_account(state, AccountKind::ChannelFees, "platform", currency).await?;
     let fee = orders::channel_fee(state, payment.amount);
-    let pid = payment.id.as_i64();
-    let step = |name: &str| format!("{name}:{pid}");
-    let received =
-        order_store::transfer_id(&state.db, order.id, &step("payment"), state.ids.next_id())
-            .await?;
-    let mut transfers = vec![orders::order_transfer(
-        received,
-        cash.id,
-        clearing.id,
-        payment.amount,
-        currency,
-        TransferCode::OrderPayment,
-        order,
-    )];
-    if fee > 0 {
-        let kept = order_store::transfer_id(&state.db, order.id, &step("fee"), state.ids.next_id())
-            .await?;
-        transfers.push(orders::order_transfer(
-            kept,
-            fees.id,
-            cash.id,
-            fee,
-            currency,
-            TransferCode::ChannelFee,
-            order,
-        ));
-    }
-    orders::submit_linked(state, transfers).await
+    let provider = payment.provider.as_str();
+    let book = orders::book(order)?;
+    postings::payment_received(state, book, payment.id, provider, payment.amount, fee).await
 }
 
 /// Gives a paid order's money back through its provider, exactly reversing what the ledger
@@ -400,82 +369,23 @@ async fn ask_provider(
     adapter.refund(state, payment, reason).await
 }
 
-/// The ledger's side of a refund: the payment's money back into refunds payable, reversing
-/// exactly what the order's completion moved (the creator's part clawed back), or from clearing
-/// when it had not completed. Linked, with each transfer's id chosen once.
+/// The ledger's side of a refund: the payment's money back into refunds payable.
 async fn take_back(
     state: &AppState,
     order: &Order,
     payment: &Payment,
     whole_order: bool,
 ) -> AppResult<()> {
-    let currency = orders::currency_of(order)?;
-    let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
-    let pid = payment.id.as_i64();
-    let mut legs: Vec<(String, i64, i64, TransferCode)> = Vec::new();
-    let completion = match whole_order {
-        true => completion_transfers(state, order).await?,
-        false => Vec::new(),
-    };
-    for (step, id) in completion {
-        let Some(made) = state
-            .ledger
-            .transfer(id)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-        else {
-            continue;
-        };
-        let code = match step.starts_with("creator_commission") {
-            true => TransferCode::CommissionClawback,
-            false => TransferCode::Refund,
-        };
-        legs.push((
-            format!("refund:{pid}:{step}"),
-            made.transfer.credit_account_id,
-            made.transfer.amount,
-            code,
-        ));
-    }
-    if legs.is_empty() {
-        let clearing =
-            ensure_account(state, AccountKind::BuyerPayments, "platform", currency).await?;
-        legs.push((
-            format!("refund:{pid}:clearing"),
-            clearing.id,
-            payment.amount,
-            TransferCode::Refund,
-        ));
-    }
-    let mut transfers = Vec::new();
-    for (step, debit, amount, code) in legs {
-        let id = order_store::transfer_id(&state.db, order.id, &step, state.ids.next_id()).await?;
-        transfers.push(orders::order_transfer(
-            id, debit, refunds.id, amount, currency, code, order,
-        ));
-    }
-    orders::submit_linked(state, transfers).await
+    let book = orders::book(order)?;
+    postings::refund_taken_back(state, book, payment.id, payment.amount, whole_order).await
 }
 
 /// The provider paid the refund out: the money leaves refunds payable with it, and the payment
 /// is refunded. True when this call marked it so.
 async fn paid_out(state: &AppState, order: &Order, payment: &Payment) -> AppResult<bool> {
-    let currency = orders::currency_of(order)?;
-    let refunds = ensure_account(state, AccountKind::RefundsPayable, "platform", currency).await?;
-    let provider = format!("provider:{}", payment.provider.as_str());
-    let cash = ensure_account(state, AccountKind::ProviderCash, &provider, currency).await?;
-    let step = format!("refund:{}:paid_out", payment.id.as_i64());
-    let id = order_store::transfer_id(&state.db, order.id, &step, state.ids.next_id()).await?;
-    let transfer = orders::order_transfer(
-        id,
-        refunds.id,
-        cash.id,
-        payment.amount,
-        currency,
-        TransferCode::Refund,
-        order,
-    );
-    orders::submit_linked(state, vec![transfer]).await?;
+    let book = orders::book(order)?;
+    let provider = payment.provider.as_str();
+    postings::refund_paid_out(state, book, payment.id, provider, payment.amount).await?;
     let from = [
         PaymentStatus::Succeeded,
         PaymentStatus::Refunding,
@@ -671,19 +581,4 @@ async fn find_order(state: &AppState, id: Id) -> AppResult<Order> {
     order_store::order(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("order"))
-}
-
-/// The transfers that split an order's money when it completed, by step.
-async fn completion_transfers(state: &AppState, order: &Order) -> AppResult<Vec<(String, i64)>> {
-    let completion = [
-        "merchant_share",
-        "platform_commission",
-        "channel_fee_recovered",
-        "creator_commission",
-    ];
-    Ok(order_store::transfer_steps(&state.db, order.id)
-        .await?
-        .into_iter()
-        .filter(|(step, _)| completion.iter().any(|c| step.starts_with(c)))
-        .collect())
 }

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use ::store::Tx;
 use kernel::{Currency, Id, Page, PageRequest, Timestamp};
-use ledger::{Transfer, TransferKind};
 use sha2::{Digest, Sha256};
 
 use super::store::{self, Orders};
@@ -17,8 +16,8 @@ use super::types::{
 use crate::accounts::types::User;
 use crate::changes::types::Change;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::ledger::service::ensure_account;
-use crate::ledger::types::{AccountKind, TransferCode};
+use crate::ledger::postings::{self, OrderBook, Split};
+use crate::ledger::types::Part;
 use crate::shop::service as shop;
 use crate::shop::types::{in_range, MAX_QUANTITY};
 use crate::state::AppState;

@@ -1,6 +1,9 @@
 //! A store's statement: its completed orders and the money they moved.
 
+use ledger::Transfer;
+
 use super::*;
+use crate::ledger::types::TransferCode;
 
 /// A store's settlement statement for a period, computed from the ledger: what its completed
 /// orders sold, what was deducted, what refunds took back, and what Hongshu owes it for the
@@ -46,14 +49,8 @@ pub async fn statement(
         refunded: 0,
         payable: 0,
     };
-    let owner = format!("store:{}", store_id.as_i64());
     let ledger_error = |e: ledger::LedgerError| AppError::Internal(e.into());
-    let Some(payable) = state
-        .ledger
-        .account_of(AccountKind::MerchantPayable.code(), &owner, currency)
-        .await
-        .map_err(ledger_error)?
-    else {
+    let Some(payable) = postings::store_payable(state, store_id, currency).await? else {
         return Ok(statement);
     };
     // Transfer ids are taken a moment before the transfer is made; a day's margin covers retries.
@@ -100,43 +97,22 @@ pub(super) async fn add_completed_orders(
     statement: &mut Statement,
     shares: &[Transfer],
 ) -> AppResult<()> {
-    let completed: Vec<(i64, i64)> = shares
+    let completed: Vec<(Id, i64)> = shares
         .iter()
-        .filter_map(|share| {
-            let order = share.memo.strip_prefix("order ")?.parse().ok()?;
-            Some((order, share.amount))
-        })
+        .filter_map(|share| Some((postings::order_of(share)?, share.amount)))
         .collect();
     statement.orders_completed += completed.len() as i64;
     statement.sales += completed.iter().map(|(_, amount)| amount).sum::<i64>();
-    let orders: Vec<i64> = completed.iter().map(|(order, _)| *order).collect();
-    let steps = store::transfer_steps_of(&state.db, &orders).await?;
-    let deductions: HashMap<i64, &str> = steps
-        .iter()
-        .filter(|(_, step, _)| {
-            step == "platform_commission"
-                || step == "channel_fee_recovered"
-                || step.starts_with("creator_commission")
-        })
-        .map(|(_, step, id)| (*id, step.as_str()))
-        .collect();
-    let ids: Vec<i64> = deductions.keys().copied().collect();
-    let made = state
-        .ledger
-        .transfers(&ids)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    for made in made {
-        let Some(step) = deductions.get(&made.transfer.id) else {
-            continue;
+    let orders: Vec<Id> = completed.iter().map(|(order, _)| *order).collect();
+    for (part, made) in postings::deductions(state, &orders).await? {
+        let deducted = match part {
+            Part::PlatformCommission => &mut statement.commission,
+            Part::ChannelFeeRecovered => &mut statement.channel_fees,
+            Part::CreatorCommission(_) => &mut statement.creator_commissions,
+            Part::MerchantShare => continue,
         };
-        let part = match *step {
-            "platform_commission" => &mut statement.commission,
-            "channel_fee_recovered" => &mut statement.channel_fees,
-            _ => &mut statement.creator_commissions,
-        };
-        *part += made.transfer.amount;
-        statement.sales += made.transfer.amount;
+        *deducted += made.amount;
+        statement.sales += made.amount;
     }
     Ok(())
 }
