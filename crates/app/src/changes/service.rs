@@ -129,11 +129,12 @@ pub trait ClusterSubscriber: Send + Sync + 'static {
     /// without taking the claim (on SQLite, the write lock), and the position saved now and then.
     fn wants(&self, change: &Change) -> bool;
 
+    /// Applies a batch of entries, in order.
     fn apply(
         &self,
         state: &AppState,
         tx: &mut Tx,
-        entry: &Entry,
+        entries: &[Entry],
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
@@ -400,9 +401,7 @@ pub async fn claim_and_apply<S: ClusterSubscriber>(
         follower.moved_to(state, at);
         return Ok(Claimed::Done);
     };
-    for entry in &entries {
-        subscriber.apply(state, &mut tx, entry).await?;
-    }
+    subscriber.apply(state, &mut tx, &entries).await?;
     let now = Timestamp::now().as_millis();
     store::save_position_in(&mut tx, S::NAME, last.position, now).await?;
     tx.commit().await?;

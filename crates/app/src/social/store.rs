@@ -436,26 +436,51 @@ pub struct NewNotification {
     pub now: Timestamp,
 }
 
-/// Tells a member what someone did, unless a block stands between the two (either way): a
+/// Notifications written by one statement at most.
+const NOTIFY_AT_ONCE: usize = 100;
+
+/// Tells members what someone did, unless a block stands between the two (either way): a
 /// blocked member's actions never reach the blocker, whatever the path. Nothing is written
-/// when the note or comment is gone by the time the notification is made.
-pub async fn notify(tx: &mut Tx, n: &NewNotification) -> Result<(), sqlx::Error> {
-    query(
-        "INSERT INTO notifications (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM blocks \
-         WHERE (blocker_id = $2 AND blocked_id = $4) OR (blocker_id = $4 AND blocked_id = $2)) \
-         AND (CAST($5 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM notes WHERE id = $5)) \
-         AND (CAST($6 AS BIGINT) IS NULL OR EXISTS (SELECT 1 FROM comments WHERE id = $6))",
-    )
-    .bind(n.id.as_i64())
-    .bind(n.recipient.as_i64())
-    .bind(n.kind.as_str())
-    .bind(n.actor.as_i64())
-    .bind(n.note.map(Id::as_i64))
-    .bind(n.comment.map(Id::as_i64))
-    .bind(n.now.as_millis())
-    .execute(&mut **tx)
-    .await?;
+/// when the note or comment is gone by the time the notification is made. Up to
+/// [`NOTIFY_AT_ONCE`] rows a statement.
+pub async fn notify_all(tx: &mut Tx, all: &[NewNotification]) -> Result<(), sqlx::Error> {
+    for some in all.chunks(NOTIFY_AT_ONCE) {
+        let rows = (0..some.len())
+            .map(|i| {
+                let p = |k: usize| format!("${}", i * 7 + k);
+                format!(
+                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT),                      CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                    p(1), p(2), p(3), p(4), p(5), p(6), p(7)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "WITH v (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) AS \
+             (VALUES {rows}) \
+             INSERT INTO notifications \
+             (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) \
+             SELECT id, recipient_id, kind, actor_id, note_id, comment_id, created_at FROM v \
+             WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE \
+             (b.blocker_id = v.recipient_id AND b.blocked_id = v.actor_id) \
+             OR (b.blocker_id = v.actor_id AND b.blocked_id = v.recipient_id)) \
+             AND (v.note_id IS NULL OR EXISTS (SELECT 1 FROM notes n WHERE n.id = v.note_id)) \
+             AND (v.comment_id IS NULL \
+             OR EXISTS (SELECT 1 FROM comments c WHERE c.id = v.comment_id))"
+        );
+        let mut insert = query(&sql);
+        for n in some {
+            insert = insert
+                .bind(n.id.as_i64())
+                .bind(n.recipient.as_i64())
+                .bind(n.kind.as_str())
+                .bind(n.actor.as_i64())
+                .bind(n.note.map(Id::as_i64))
+                .bind(n.comment.map(Id::as_i64))
+                .bind(n.now.as_millis());
+        }
+        insert.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

@@ -34,62 +34,80 @@ impl ClusterSubscriber for Notifications {
         )
     }
 
-    async fn apply(&self, state: &AppState, tx: &mut Tx, entry: &Entry) -> anyhow::Result<()> {
-        let tell = Teller {
+    async fn apply(&self, state: &AppState, tx: &mut Tx, entries: &[Entry]) -> anyhow::Result<()> {
+        let mut tell = Teller {
             state,
-            at: Timestamp::from_millis(entry.at_ms),
+            pending: Vec::new(),
         };
+        for entry in entries {
+            tell.apply(tx, entry).await?;
+        }
+        tell.write(tx).await?;
+        Ok(())
+    }
+}
+
+/// Gathers a batch's notifications, each dated when its cause was recorded, and writes them a
+/// hundred to a statement; taking one back first writes what was gathered, so that the batch
+/// comes out as if applied one entry at a time.
+struct Teller<'a> {
+    state: &'a AppState,
+    pending: Vec<NewNotification>,
+}
+
+impl Teller<'_> {
+    async fn apply(&mut self, tx: &mut Tx, entry: &Entry) -> anyhow::Result<()> {
+        let at = Timestamp::from_millis(entry.at_ms);
         match &entry.change {
-            Change::Followed { follower, followee } => {
-                tell.notify(
-                    tx,
-                    *followee,
-                    NotificationKind::Follow,
-                    *follower,
-                    None,
-                    None,
-                )
-                .await?
-            }
+            Change::Followed { follower, followee } => self.notify(
+                at,
+                *followee,
+                NotificationKind::Follow,
+                *follower,
+                None,
+                None,
+            ),
             Change::Unfollowed { follower, followee } => {
-                store::unnotify(tx, NotificationKind::Follow, *follower, *followee, None).await?
+                let kind = NotificationKind::Follow;
+                self.take_back(tx, kind, *follower, *followee, None).await?
             }
             Change::Liked {
                 member,
                 note,
                 author,
-            } => {
-                tell.notify(
-                    tx,
-                    *author,
-                    NotificationKind::Like,
-                    *member,
-                    Some(*note),
-                    None,
-                )
-                .await?
-            }
+            } => self.notify(
+                at,
+                *author,
+                NotificationKind::Like,
+                *member,
+                Some(*note),
+                None,
+            ),
             Change::Collected {
                 member,
                 note,
                 author,
             } => {
                 let kind = NotificationKind::Collect;
-                tell.notify(tx, *author, kind, *member, Some(*note), None)
-                    .await?
+                self.notify(at, *author, kind, *member, Some(*note), None)
             }
             Change::Unliked {
                 member,
                 note,
                 author,
-            } => store::unnotify(tx, NotificationKind::Like, *member, *author, Some(*note)).await?,
+            } => {
+                let kind = NotificationKind::Like;
+                self.take_back(tx, kind, *member, *author, Some(*note))
+                    .await?
+            }
             Change::Uncollected {
                 member,
                 note,
                 author,
             } => {
                 let kind = NotificationKind::Collect;
-                store::unnotify(tx, kind, *member, *author, Some(*note)).await?
+                self.take_back(tx, kind, *member, *author, Some(*note))
+                    .await?
             }
             Change::Commented {
                 comment,
@@ -98,15 +116,13 @@ impl ClusterSubscriber for Notifications {
                 note_author,
                 replied_to,
             } => {
-                tell.comment(tx, *comment, *note, *commenter, *note_author, *replied_to)
+                let on = (*note, *comment);
+                self.comment(at, on, *commenter, *note_author, *replied_to)
                     .await?
             }
             Change::NotePublished { note, author } => {
-                match crate::notes::service::get(state, None, *note).await {
-                    Ok(public) => {
-                        tell.mentions(tx, &public.body, *author, *note, None)
-                            .await?
-                    }
+                match crate::notes::service::get(self.state, None, *note).await {
+                    Ok(public) => self.mentions(at, &public.body, *author, *note, None).await,
                     // Hidden or deleted again since: nobody is told.
                     Err(AppError::NotFound(_)) => {}
                     Err(e) => return Err(e.into()),
@@ -133,47 +149,58 @@ impl ClusterSubscriber for Notifications {
         }
         Ok(())
     }
-}
 
-/// Writes notifications dated when their cause was recorded.
-struct Teller<'a> {
-    state: &'a AppState,
-    at: Timestamp,
-}
-
-impl Teller<'_> {
     /// One notification; nobody is told about what they did themselves.
-    async fn notify(
-        &self,
-        tx: &mut Tx,
+    fn notify(
+        &mut self,
+        at: Timestamp,
         recipient: Id,
         kind: NotificationKind,
         actor: Id,
         note: Option<Id>,
         comment: Option<Id>,
-    ) -> Result<(), sqlx::Error> {
+    ) {
         if recipient == actor {
-            return Ok(());
+            return;
         }
-        let notification = NewNotification {
+        self.pending.push(NewNotification {
             id: self.state.ids.next_id(),
             recipient,
             kind,
             actor,
             note,
             comment,
-            now: self.at,
-        };
-        store::notify(tx, &notification).await
+            now: at,
+        });
+    }
+
+    /// Writes the notifications gathered so far.
+    async fn write(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        store::notify_all(tx, &self.pending).await?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes what was gathered, then takes back the notification of an undone like, collect
+    /// or follow (which may be among them).
+    async fn take_back(
+        &mut self,
+        tx: &mut Tx,
+        kind: NotificationKind,
+        actor: Id,
+        recipient: Id,
+        note: Option<Id>,
+    ) -> Result<(), sqlx::Error> {
+        self.write(tx).await?;
+        store::unnotify(tx, kind, actor, recipient, note).await
     }
 
     /// The replied-to commenter hears of a reply, the note's author of a comment (once, if they
     /// are the same person), and everyone named with `@` of the mention.
     async fn comment(
-        &self,
-        tx: &mut Tx,
-        comment: Id,
-        note: Id,
+        &mut self,
+        at: Timestamp,
+        (note, comment): (Id, Id),
         commenter: Id,
         note_author: Id,
         replied_to: Option<Id>,
@@ -181,44 +208,34 @@ impl Teller<'_> {
         let on = (Some(note), Some(comment));
         if let Some(parent_author) = replied_to {
             let kind = NotificationKind::Reply;
-            self.notify(tx, parent_author, kind, commenter, on.0, on.1)
-                .await?;
+            self.notify(at, parent_author, kind, commenter, on.0, on.1);
         }
         if replied_to != Some(note_author) {
             let kind = NotificationKind::Comment;
-            self.notify(tx, note_author, kind, commenter, on.0, on.1)
-                .await?;
+            self.notify(at, note_author, kind, commenter, on.0, on.1);
         }
         if let Some(row) = store::comment(&self.state.db, comment).await? {
-            self.mentions(tx, &row.body, commenter, note, Some(comment))
-                .await?;
+            self.mentions(at, &row.body, commenter, note, Some(comment))
+                .await;
         }
         Ok(())
     }
 
     /// Each existing member named with `@` in `text` is told they were mentioned.
     async fn mentions(
-        &self,
-        tx: &mut Tx,
+        &mut self,
+        at: Timestamp,
         text: &str,
         actor: Id,
         note: Id,
         comment: Option<Id>,
-    ) -> Result<(), sqlx::Error> {
+    ) {
         for handle in mentions(text) {
             let Ok(named) = user_by_handle(self.state, &handle).await else {
                 continue;
             };
-            self.notify(
-                tx,
-                named.id,
-                NotificationKind::Mention,
-                actor,
-                Some(note),
-                comment,
-            )
-            .await?;
+            let kind = NotificationKind::Mention;
+            self.notify(at, named.id, kind, actor, Some(note), comment);
         }
-        Ok(())
     }
 }
