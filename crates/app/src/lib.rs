@@ -31,6 +31,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::OpenApi;
@@ -96,12 +97,17 @@ pub fn router(state: AppState) -> Router {
         .merge(shop::pages::router())
         .merge(orders::pages::router())
         .merge(payments::pages::router())
-        .merge(privacy::pages::router())
-        .merge(media::api::files());
-    Router::new()
+        .merge(privacy::pages::router());
+    // Pages, styles, scripts, JSON and metrics go out compressed (gzip or brotli, as the client
+    // accepts; not under 32 bytes); media files are compressed already.
+    let text = Router::new()
         .merge(api)
         .merge(site)
         .merge(ops::router(openapi))
+        .layer(CompressionLayer::new());
+    Router::new()
+        .merge(text)
+        .merge(media::api::files())
         .fallback(|| async { AppError::NotFound("page") })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .route_layer(from_fn_with_state(state.clone(), limits::gate))

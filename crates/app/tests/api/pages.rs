@@ -279,3 +279,56 @@ async fn assets_are_addressed_by_their_contents_and_cached_for_good() {
         "a change to either asset changes the address"
     );
 }
+
+#[tokio::test]
+async fn pages_styles_and_json_go_out_compressed_when_the_client_accepts_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for path in [
+        "/",
+        "/static/app.css",
+        "/static/app.js",
+        "/api/openapi.json",
+    ] {
+        let plain = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+        let plain = plain.bytes().await.unwrap();
+
+        let gzipped = client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        let encoding = gzipped.headers().get("content-encoding");
+        assert_eq!(encoding.map(|e| e.as_bytes()), Some(&b"gzip"[..]), "{path}");
+        let gzipped = gzipped.bytes().await.unwrap();
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(&gzipped[..])
+            .read_to_end(&mut unpacked)
+            .unwrap();
+        assert_eq!(unpacked, plain, "{path} unpacks to the same bytes");
+
+        let brotli = client
+            .get(app.url(path))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        let encoding = brotli.headers().get("content-encoding");
+        assert_eq!(encoding.map(|e| e.as_bytes()), Some(&b"br"[..]), "{path}");
+    }
+    let stylesheet = client.get(app.url("/static/app.css")).send().await.unwrap();
+    let size = stylesheet.bytes().await.unwrap().len();
+    let packed = client
+        .get(app.url("/static/app.css"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        packed.bytes().await.unwrap().len() * 2 < size,
+        "the stylesheet at least halves"
+    );
+}
