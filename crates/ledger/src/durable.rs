@@ -1,9 +1,15 @@
-//! The ledger made durable. One writer task owns the in-memory [`Ledger`] and a dedicated
-//! database connection. It gathers whatever submissions are waiting (up to a batch limit),
-//! applies them in memory, writes the accepted transfers, expiries and new balances in one
-//! transaction, and answers each caller only after that commit: group commit. On SQLite the
-//! writer's connection uses `synchronous = FULL`, so an acknowledged transfer survives a power
-//! cut, not only a crash; one fsync is shared by the whole group.
+//! The ledger made durable. One writer per database owns the in-memory [`Ledger`]: it gathers
+//! whatever submissions are waiting (up to a batch limit), applies them in memory, writes the
+//! accepted transfers, expiries and new balances in one transaction, and answers each caller
+//! only after that commit: group commit. On SQLite the writer's connection uses
+//! `synchronous = FULL`, so an acknowledged transfer survives a power cut, not only a crash;
+//! one fsync is shared by the whole group.
+//!
+//! The writer runs on the node holding the `ledger` lease ([`store::lease`]), and writes through
+//! the connection that holds it. Every other node forwards its submissions to it through the
+//! database (`ledger_requests`, see [`crate::forward`]); the writer answers them in the same
+//! transaction that commits their transfers. When the holder dies its lease passes on, and the
+//! new writer loads the ledger from the database before it takes anything.
 //!
 //! Reads (balances, history, trial balance) go to the database through the pool: committed
 //! state only.
@@ -13,17 +19,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::{Currency, Timestamp};
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Connection, Row};
+use store::lease::Lease;
 use store::{values_placeholders, Backend, Db};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::engine::{AccountError, Journal, Ledger};
 use crate::types::{
     Account, AccountFlags, AccountId, Balance, Outcome, Pending, PendingState, Transfer,
     TransferError, TransferId, TransferKind,
 };
+use crate::writer::Writer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -31,35 +39,105 @@ pub enum LedgerError {
     Database(#[from] sqlx::Error),
     #[error("the ledger has stopped")]
     Stopped,
+    /// Nothing was applied: the submission was withdrawn before any writer took it.
+    #[error("no node wrote the ledger for {} seconds", crate::forward::GIVE_UP_AFTER.as_secs())]
+    NoWriter,
+}
+
+impl LedgerError {
+    /// The same error for another waiter (sqlx errors cannot be cloned).
+    pub(crate) fn again(&self) -> LedgerError {
+        match self {
+            LedgerError::Database(e) => LedgerError::Database(sqlx::Error::Protocol(e.to_string())),
+            LedgerError::Stopped => LedgerError::Stopped,
+            LedgerError::NoWriter => LedgerError::NoWriter,
+        }
+    }
 }
 
 pub type TransferResults = Vec<Result<Outcome, TransferError>>;
 pub type AccountResults = Vec<Result<Outcome, AccountError>>;
 
+/// What a node's ledger is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Another node writes (or none yet): submissions are forwarded to it.
+    Following,
+    /// This node was given the lease and is loading the ledger; submissions wait.
+    TakingOver,
+    /// This node writes.
+    Leading,
+}
+
 /// What the writer is sent: work, or the request to stop.
-enum Message {
+pub(crate) enum Message {
     Command(Command),
     /// Finish what is queued before it, release the connection, then answer.
     Stop(oneshot::Sender<()>),
 }
 
-enum Command {
-    OpenAccounts(
-        Vec<Account>,
-        oneshot::Sender<Result<AccountResults, LedgerError>>,
-    ),
-    Transfers(
-        Vec<Transfer>,
-        oneshot::Sender<Result<TransferResults, LedgerError>>,
-    ),
+/// A submission as it travels, also between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Request {
+    OpenAccounts(Vec<Account>),
+    Transfers(Vec<Transfer>),
 }
 
-impl Command {
-    fn size(&self) -> usize {
+/// What the writer answers to a [`Request`].
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Reply {
+    Accounts(AccountResults),
+    Transfers(TransferResults),
+}
+
+pub(crate) type ReplyTo = oneshot::Sender<Result<Reply, LedgerError>>;
+
+pub(crate) struct Command {
+    pub request: Request,
+    pub reply: ReplyTo,
+}
+
+impl Request {
+    /// How much of a batch it takes.
+    pub fn size(&self) -> usize {
         match self {
-            Command::OpenAccounts(accounts, _) => accounts.len().max(1),
-            Command::Transfers(transfers, _) => transfers.len().max(1),
+            Request::OpenAccounts(accounts) => accounts.len().max(1),
+            Request::Transfers(transfers) => transfers.len().max(1),
         }
+    }
+
+    /// Applies it to the ledger in memory, recording what changed in `journal`.
+    pub fn apply(
+        &self,
+        ledger: &mut Ledger,
+        now: i64,
+        stored: &HashMap<TransferId, Transfer>,
+        journal: &mut Journal,
+    ) -> Reply {
+        match self {
+            Request::OpenAccounts(accounts) => Reply::Accounts(
+                accounts
+                    .iter()
+                    .map(|a| ledger.open_account(a.clone(), journal))
+                    .collect(),
+            ),
+            Request::Transfers(transfers) => {
+                let lookup = |id| stored.get(&id).cloned();
+                Reply::Transfers(ledger.execute(transfers, now, &lookup, journal))
+            }
+        }
+    }
+
+    /// Ids whose committed transfers applying it may need: its own (retries) and the pending
+    /// transfers it resolves.
+    pub fn referenced_ids(&self) -> impl Iterator<Item = TransferId> + '_ {
+        let transfers = match self {
+            Request::Transfers(transfers) => transfers.as_slice(),
+            Request::OpenAccounts(..) => &[],
+        };
+        transfers
+            .iter()
+            .flat_map(|t| std::iter::once(t.id).chain(t.pending_id))
     }
 }
 
@@ -76,17 +154,18 @@ pub struct DurableLedger {
     commands: mpsc::Sender<Message>,
     db: Db,
     commit_times: Arc<CommitTimes>,
+    role: watch::Receiver<Role>,
 }
 
 /// How long recent commits took, for benchmarks and operators.
 #[derive(Default)]
-struct CommitTimes(std::sync::Mutex<std::collections::VecDeque<Duration>>);
+pub(crate) struct CommitTimes(std::sync::Mutex<std::collections::VecDeque<Duration>>);
 
 impl CommitTimes {
     /// Enough for a long benchmark run; older samples are dropped first.
     const KEPT: usize = 100_000;
 
-    fn record(&self, took: Duration) {
+    pub fn record(&self, took: Duration) {
         let mut times = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if times.len() == Self::KEPT {
             times.pop_front();
@@ -106,7 +185,8 @@ pub fn system_clock() -> Clock {
 }
 
 impl DurableLedger {
-    /// Loads the ledger from the database and starts its writer.
+    /// Starts the ledger of this node: it writes when it holds the `ledger` lease of the
+    /// database, and forwards to the node that does otherwise.
     pub async fn open(db: Db, max_batch: usize) -> Result<DurableLedger, LedgerError> {
         Self::open_with_clock(db, max_batch, system_clock()).await
     }
@@ -116,30 +196,32 @@ impl DurableLedger {
         max_batch: usize,
         clock: Clock,
     ) -> Result<DurableLedger, LedgerError> {
-        let mut conn = db.pool().acquire().await?;
-        if db.backend() == Backend::Sqlite {
-            sqlx::query("PRAGMA synchronous = FULL")
-                .execute(&mut *conn)
-                .await?;
-        }
-        let ledger = load(&mut conn).await?;
         let (commands, inbox) = mpsc::channel(1024);
         let commit_times = Arc::new(CommitTimes::default());
+        let (role, watched) = watch::channel(Role::Following);
         let writer = Writer {
+            lease: Lease::new(&db, "ledger"),
+            db: db.clone(),
             commit_times: commit_times.clone(),
-            conn,
-            backend: db.backend(),
-            ledger,
             inbox,
             max_batch: max_batch.max(1),
             clock,
+            role,
+            forwarded: Default::default(),
+            unsettled: Vec::new(),
         };
         tokio::spawn(writer.run());
         Ok(DurableLedger {
             commands,
             db,
             commit_times,
+            role: watched,
         })
+    }
+
+    /// Whether this node writes the ledger now.
+    pub fn role(&self) -> Role {
+        *self.role.borrow()
     }
 
     /// Opens accounts; opening an identical account again is a no-op.
@@ -147,15 +229,26 @@ impl DurableLedger {
         &self,
         accounts: Vec<Account>,
     ) -> Result<AccountResults, LedgerError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Command::OpenAccounts(accounts, reply)).await?;
-        answer.await.map_err(|_| LedgerError::Stopped)?
+        match self.ask(Request::OpenAccounts(accounts)).await? {
+            Reply::Accounts(results) => Ok(results),
+            Reply::Transfers(_) => Err(mismatched_reply()),
+        }
     }
 
     /// Submits transfers, answered once they are durable. Results are in the batch's order.
     pub async fn submit(&self, transfers: Vec<Transfer>) -> Result<TransferResults, LedgerError> {
+        match self.ask(Request::Transfers(transfers)).await? {
+            Reply::Transfers(results) => Ok(results),
+            Reply::Accounts(_) => Err(mismatched_reply()),
+        }
+    }
+
+    async fn ask(&self, request: Request) -> Result<Reply, LedgerError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Transfers(transfers, reply)).await?;
+        self.commands
+            .send(Message::Command(Command { request, reply }))
+            .await
+            .map_err(|_| LedgerError::Stopped)?;
         answer.await.map_err(|_| LedgerError::Stopped)?
     }
 
@@ -169,16 +262,9 @@ impl DurableLedger {
         times.drain(..).collect()
     }
 
-    async fn send(&self, command: Command) -> Result<(), LedgerError> {
-        self.commands
-            .send(Message::Command(command))
-            .await
-            .map_err(|_| LedgerError::Stopped)
-    }
-
-    /// Stops the writer once the work submitted before is committed, releasing its database
-    /// connection (a pool cannot close while the writer holds one). Later submissions fail
-    /// with [`LedgerError::Stopped`].
+    /// Stops the writer once the work submitted before is committed (or, on a node that
+    /// forwards, answered), releasing its lease. Later submissions fail with
+    /// [`LedgerError::Stopped`].
     pub async fn stop(&self) {
         let (done, stopped) = oneshot::channel();
         if self.commands.send(Message::Stop(done)).await.is_ok() {
@@ -267,176 +353,10 @@ impl DurableLedger {
     }
 }
 
-struct Writer {
-    conn: PoolConnection<Any>,
-    backend: Backend,
-    ledger: Ledger,
-    inbox: mpsc::Receiver<Message>,
-    max_batch: usize,
-    clock: Clock,
-    commit_times: Arc<CommitTimes>,
-}
-
-impl Writer {
-    async fn run(mut self) {
-        loop {
-            let first = match self.next_message_or_expiry().await {
-                None => return,
-                Some(Some(Message::Stop(done))) => return self.stop(done),
-                Some(Some(Message::Command(command))) => Some(command),
-                Some(None) => None,
-            };
-            let mut group: Vec<Command> = first.into_iter().collect();
-            let mut size: usize = group.iter().map(Command::size).sum();
-            let mut stop = None;
-            while size < self.max_batch {
-                match self.inbox.try_recv() {
-                    Ok(Message::Command(command)) => {
-                        size += command.size();
-                        group.push(command);
-                    }
-                    Ok(Message::Stop(done)) => {
-                        stop = Some(done);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.apply_group(group).await;
-            if let Some(done) = stop {
-                return self.stop(done);
-            }
-        }
-    }
-
-    fn stop(self, done: oneshot::Sender<()>) {
-        drop(self);
-        let _ = done.send(());
-    }
-
-    /// Waits for a message, or until the next pending transfer expires (`Some(None)`).
-    /// `None` when every handle is gone.
-    async fn next_message_or_expiry(&mut self) -> Option<Option<Message>> {
-        let Some(at) = self.ledger.next_expiry() else {
-            return self.inbox.recv().await.map(Some);
-        };
-        let wait = Duration::from_millis(u64::try_from(at - (self.clock)()).unwrap_or(0));
-        tokio::select! {
-            command = self.inbox.recv() => command.map(Some),
-            () = tokio::time::sleep(wait) => Some(None),
-        }
-    }
-
-    async fn apply_group(&mut self, group: Vec<Command>) {
-        let ids = referenced_ids(&group);
-        let stored = match fetch_transfers(&mut self.conn, self.backend, &ids).await {
-            Ok(stored) => stored,
-            Err(e) => return fail_all(group, &e),
-        };
-        let now = (self.clock)();
-        let mut journal = Journal::default();
-        self.ledger.expire_due(now, &mut journal);
-        let mut answers = Vec::with_capacity(group.len());
-        for command in group {
-            match command {
-                Command::OpenAccounts(accounts, reply) => {
-                    let results = accounts
-                        .into_iter()
-                        .map(|a| self.ledger.open_account(a, &mut journal))
-                        .collect();
-                    answers.push(Answer::Accounts(reply, results));
-                }
-                Command::Transfers(transfers, reply) => {
-                    let lookup = |id| stored.get(&id).cloned();
-                    let results = self.ledger.execute(&transfers, now, &lookup, &mut journal);
-                    answers.push(Answer::Transfers(reply, results));
-                }
-            }
-        }
-        if !journal.is_empty() {
-            let started = std::time::Instant::now();
-            let committed = commit(&mut self.conn, self.backend, &self.ledger, &journal).await;
-            self.commit_times.record(started.elapsed());
-            if let Err(e) = committed {
-                tracing::error!(error = %e, "ledger commit failed; reloading from the database");
-                self.reload().await;
-                return answers.into_iter().for_each(|a| a.fail(&e));
-            }
-        }
-        answers.into_iter().for_each(Answer::send);
-    }
-
-    /// After a failed commit the database is the truth: rebuild memory from it, retrying until
-    /// the database answers. Submissions wait in the channel meanwhile.
-    async fn reload(&mut self) {
-        loop {
-            match load(&mut self.conn).await {
-                Ok(ledger) => {
-                    self.ledger = ledger;
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot reload the ledger; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            }
-        }
-    }
-}
-
-enum Answer {
-    Accounts(
-        oneshot::Sender<Result<AccountResults, LedgerError>>,
-        AccountResults,
-    ),
-    Transfers(
-        oneshot::Sender<Result<TransferResults, LedgerError>>,
-        TransferResults,
-    ),
-}
-
-impl Answer {
-    fn send(self) {
-        // A caller that stopped waiting loses nothing: its transfers are committed.
-        match self {
-            Answer::Accounts(reply, results) => drop(reply.send(Ok(results))),
-            Answer::Transfers(reply, results) => drop(reply.send(Ok(results))),
-        }
-    }
-
-    fn fail(self, error: &sqlx::Error) {
-        let error = || LedgerError::Database(sqlx::Error::Protocol(error.to_string()));
-        match self {
-            Answer::Accounts(reply, _) => drop(reply.send(Err(error()))),
-            Answer::Transfers(reply, _) => drop(reply.send(Err(error()))),
-        }
-    }
-}
-
-fn fail_all(group: Vec<Command>, error: &sqlx::Error) {
-    for command in group {
-        let answer = match command {
-            Command::OpenAccounts(_, reply) => Answer::Accounts(reply, Vec::new()),
-            Command::Transfers(_, reply) => Answer::Transfers(reply, Vec::new()),
-        };
-        answer.fail(error);
-    }
-}
-
-/// Ids whose committed transfers the group may need: its own (retries) and the pending
-/// transfers it resolves.
-fn referenced_ids(group: &[Command]) -> Vec<TransferId> {
-    let mut ids: Vec<TransferId> = group
-        .iter()
-        .flat_map(|command| match command {
-            Command::Transfers(transfers, _) => transfers.as_slice(),
-            Command::OpenAccounts(..) => &[],
-        })
-        .flat_map(|t| std::iter::once(t.id).chain(t.pending_id))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+fn mismatched_reply() -> LedgerError {
+    LedgerError::Database(sqlx::Error::Protocol(
+        "the ledger answered another kind of request".into(),
+    ))
 }
 
 const ACCOUNT_COLUMNS: &str = "id, currency, code, owner, flags, debits_pending, debits_posted, \
@@ -445,7 +365,7 @@ const TRANSFER_COLUMNS: &str =
     "id, debit_account_id, credit_account_id, amount, currency, code, flags, \
     pending_id, timeout_seconds, memo, created_at";
 /// Rows per multi-row statement: well under both databases' limits on bound parameters.
-const ROWS_PER_STATEMENT: usize = 500;
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
 fn currency_of(row: &AnyRow, column: &str) -> Result<Currency, sqlx::Error> {
     let code: String = row.try_get(column)?;
@@ -489,7 +409,7 @@ fn stored_from_row(row: &AnyRow) -> Result<StoredTransfer, sqlx::Error> {
     })
 }
 
-async fn fetch_transfers(
+pub(crate) async fn fetch_transfers(
     conn: &mut AnyConnection,
     backend: Backend,
     ids: &[TransferId],
@@ -510,17 +430,25 @@ async fn fetch_transfers(
     Ok(found)
 }
 
-/// Writes one group: accepted transfers, expiries, and the balances of every account touched.
-async fn commit(
+/// Begins the writer's transaction (on SQLite taking the write lock at once).
+pub(crate) async fn begin(
     conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'_, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => conn.begin().await,
+    }
+}
+
+/// Writes one group's changes: accepted transfers, expiries, and the balances of every account
+/// touched.
+pub(crate) async fn write_journal(
+    tx: &mut AnyConnection,
     backend: Backend,
     ledger: &Ledger,
     journal: &Journal,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = match backend {
-        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => conn.begin().await?,
-    };
     let touched: Vec<&Account> = journal
         .touched_accounts()
         .iter()
@@ -582,12 +510,12 @@ async fn commit(
         }
         query.execute(&mut *tx).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Rebuilds the in-memory ledger from the database: accounts with their balances, and every
 /// pending transfer with how it was resolved.
-async fn load(conn: &mut AnyConnection) -> Result<Ledger, sqlx::Error> {
+pub(crate) async fn load(conn: &mut AnyConnection) -> Result<Ledger, sqlx::Error> {
     let mut ledger = Ledger::new();
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts");
     for row in sqlx::query(&sql).fetch_all(&mut *conn).await? {

@@ -66,7 +66,9 @@ impl Journal {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 pub enum AccountError {
     #[error("id must be a positive number")]
     IdMustBePositive,

@@ -13,10 +13,12 @@
 pub mod audit;
 pub mod durable;
 pub mod engine;
+mod forward;
 pub mod types;
+mod writer;
 
 pub use durable::{
-    system_clock, Clock, DurableLedger, LedgerError, StoredTransfer, DEFAULT_MAX_BATCH,
+    system_clock, Clock, DurableLedger, LedgerError, Role, StoredTransfer, DEFAULT_MAX_BATCH,
 };
 pub use engine::{AccountError, Journal, Ledger};
 pub use types::*;

@@ -1,12 +1,13 @@
 //! The ledger's vocabulary: accounts, balances, transfers and why a transfer can be refused.
 
 use kernel::Currency;
+use serde::{Deserialize, Serialize};
 
 pub type AccountId = i64;
 pub type TransferId = i64;
 
 /// Limits an account's balance may not cross.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AccountFlags {
     /// Debits (pending and posted) may not exceed posted credits: a wallet, a payable.
     pub debits_must_not_exceed_credits: bool,
@@ -29,7 +30,7 @@ impl AccountFlags {
 }
 
 /// Amounts in minor units. Pending amounts are reserved by two-phase transfers not yet resolved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Balance {
     pub debits_pending: i64,
     pub debits_posted: i64,
@@ -37,7 +38,7 @@ pub struct Balance {
     pub credits_posted: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub id: AccountId,
     pub currency: Currency,
@@ -51,7 +52,7 @@ pub struct Account {
 }
 
 /// What kind of movement a transfer is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TransferKind {
     /// Moves money at once.
     Posted,
@@ -75,7 +76,7 @@ impl TransferKind {
 }
 
 /// A request to move money. Once accepted it is never changed; corrections are new transfers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Transfer {
     /// Chosen by the caller and unique forever: submitting it again is safe.
     pub id: TransferId,
@@ -113,14 +114,14 @@ impl Transfer {
 }
 
 /// What happened to an accepted transfer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     Created,
     /// The same transfer was accepted before; nothing moved again.
     AlreadyExists,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
 pub enum TransferError {
     #[error("id must be a positive number")]
     IdMustBePositive,

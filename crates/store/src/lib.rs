@@ -7,6 +7,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub mod lease;
+
 pub use sqlx::any::AnyRow as Row;
 pub use sqlx::Row as _;
 pub use sqlx::{
@@ -137,12 +139,22 @@ async fn checkpoint(pool: &AnyPool) -> Result<i64, sqlx::Error> {
 /// in no order, so near the lock's capacity some waited hundreds of milliseconds while others
 /// went straight through. Waiting for the one writer connection instead is first come, first
 /// served. On PostgreSQL both are the same pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    url: Arc<str>,
     _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// The URL is left out: it may hold a password.
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
 }
 
 /// Stops the checkpointer when the last handle on the database is dropped.
@@ -174,6 +186,7 @@ impl Db {
             pool,
             writer,
             backend,
+            url: url.into(),
             _checkpointer: checkpointer,
         })
     }
@@ -244,6 +257,16 @@ impl Db {
             Backend::Postgres => {}
         }
         tx.commit().await
+    }
+
+    /// On PostgreSQL: a connection of its own that hears `NOTIFY` on `channels`.
+    pub async fn listen(
+        &self,
+        channels: &[&str],
+    ) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen_all(channels.iter().copied()).await?;
+        Ok(listener)
     }
 
     /// True when the database answers a trivial query.
