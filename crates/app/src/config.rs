@@ -92,8 +92,11 @@ pub struct ServerConfig {
     /// served at all (its counts per route are for operators, not visitors).
     pub metrics_token: String,
     /// Whether this node takes its turn at once-per-cluster work (the change log's cluster
-    /// subscribers, such as notifications). At least one node of a deployment must.
+    /// subscribers, such as notifications, and the chores: overdue orders, retention, the
+    /// sandbox's deliveries). At least one node of a deployment must.
     pub cluster_work: bool,
+    /// Seconds between rounds over overdue and long-shipped orders.
+    pub chores_every_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -185,6 +188,7 @@ impl Default for Config {
                 behind_proxy: false,
                 metrics_token: String::new(),
                 cluster_work: true,
+                chores_every_seconds: 30,
             },
             storage: StorageConfig {
                 data_dir: PathBuf::from("data"),

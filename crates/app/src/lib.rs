@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod changes;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -121,8 +122,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens the database (creating the data folder and applying migrations) and builds the state.
+/// Opens the database (creating the data folder and applying migrations) and builds the state
+/// of a server, which must be the only running process with its `server.node_id`.
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    let claim = cluster::NodeIdClaim::Exactly(config.server.node_id);
+    open_as(config, claim).await
+}
+
+/// As [`open`], for a command run beside the servers: it takes a free node id of its own.
+pub async fn open_command(config: Config) -> anyhow::Result<AppState> {
+    open_as(config, cluster::NodeIdClaim::AnyFree).await
+}
+
+async fn open_as(mut config: Config, claim: cluster::NodeIdClaim) -> anyhow::Result<AppState> {
     for dir in [config.storage.data_dir.clone(), config.media_dir()] {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
@@ -139,6 +151,8 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     db.migrate()
         .await
         .context("cannot apply database migrations")?;
+    let node = cluster::Node::claim(&db, claim).await?;
+    config.server.node_id = node.id;
     let ledger = ::ledger::DurableLedger::open(db.clone(), ::ledger::DEFAULT_MAX_BATCH)
         .await
         .context("cannot load the ledger")?;
@@ -150,7 +164,9 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let search = search::service::Search::new(weights).context("cannot start search")?;
     let payments = payments::service::Payments::new(&config.mall)
         .context("cannot set up the payment providers")?;
-    Ok(AppState::new(db, ledger, media, search, payments, config))
+    Ok(AppState::new(
+        db, node, ledger, media, search, payments, config,
+    ))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -159,9 +175,13 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let housekeeping = tokio::spawn(housekeeping(state.clone()));
-    let orders = tokio::spawn(jobs::keep_orders_moving(state.clone()));
-    let sandbox = tokio::spawn(payments::sandbox::keep_delivering(state.clone()));
+    let mut tasks = vec![
+        tokio::spawn(housekeeping(state.clone())),
+        tokio::spawn(cluster::keep_node_id(state.clone())),
+    ];
+    if state.config.server.cluster_work {
+        tasks.push(tokio::spawn(cluster::run_chores(state.clone(), chores)));
+    }
     let followers = follow_changes(&state);
     if let Ok(address) = listener.local_addr() {
         state.payments.serving_at(address);
@@ -170,9 +190,9 @@ pub async fn run(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    housekeeping.abort();
-    orders.abort();
-    sandbox.abort();
+    for task in tasks {
+        task.abort();
+    }
     for follower in followers {
         follower.abort();
     }
@@ -194,7 +214,6 @@ fn follow_changes(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             notes::subscriber::NoteCacheFollower,
         )),
         tokio::spawn(changes::service::connect_nodes(state.clone())),
-        tokio::spawn(changes::service::keep_retention(state.clone())),
     ];
     if state.config.server.cluster_work {
         tasks.push(tokio::spawn(apply_once_per_cluster(
@@ -205,17 +224,31 @@ fn follow_changes(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     tasks
 }
 
-/// Periodic chores: drop expired sessions and idle rate-limit buckets.
+/// The chores of the whole cluster, run by one node at a time ([`cluster::run_chores`]).
+fn chores(state: &AppState) -> Vec<cluster::Chore> {
+    vec![
+        ("orders", Box::pin(jobs::keep_orders_moving(state.clone()))),
+        (
+            "sandbox",
+            Box::pin(payments::sandbox::keep_delivering(state.clone())),
+        ),
+        (
+            "change retention",
+            Box::pin(changes::service::keep_retention(state.clone())),
+        ),
+        (
+            "sessions",
+            Box::pin(jobs::keep_removing_expired_sessions(state.clone())),
+        ),
+    ]
+}
+
+/// This node's own upkeep: forget idle rate-limit buckets (each node keeps its own).
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         state.login_limits.forget_idle();
         state.limits.forget_idle();
-        match accounts::store::delete_expired_tokens(&state.db, kernel::Timestamp::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
-            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
-        }
     }
 }

@@ -21,13 +21,38 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
         )
 }
 
-/// Ready when the database answers.
+/// Ready when this node can serve (`cluster::Readiness::ready`); the body says what it is
+/// doing, one fact a line.
 async fn ready(State(state): State<AppState>) -> Response {
-    if state.db.ping().await {
-        "ready".into_response()
+    let readiness = crate::cluster::readiness(&state).await;
+    let yes_no = |fact: bool| if fact { "yes" } else { "no" };
+    let ledger = match readiness.ledger {
+        ledger::Role::Leading => "writes",
+        ledger::Role::TakingOver => "taking over",
+        ledger::Role::Following => "forwards",
+    };
+    let body = format!(
+        "{}\ndatabase: {}\nnode id {}: {}\nledger: {ledger}\nchores: {}\n",
+        if readiness.ready() {
+            "ready"
+        } else {
+            "not ready"
+        },
+        if readiness.database {
+            "answers"
+        } else {
+            "unreachable"
+        },
+        state.node.id,
+        if readiness.node_id { "held" } else { "lost" },
+        yes_no(readiness.chores),
+    );
+    let status = if readiness.ready() {
+        StatusCode::OK
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-    }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body).into_response()
 }
 
 /// The metrics, for operators only: the request must carry the configured token (compared in

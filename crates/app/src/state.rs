@@ -9,6 +9,7 @@ use store::Db;
 
 use crate::accounts::service::LoginLimits;
 use crate::changes::service::Changes;
+use crate::cluster::Node;
 use crate::config::Config;
 use crate::feed::service::Feed;
 use crate::media::service::{DecodeBudget, Objects};
@@ -23,6 +24,8 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub db: Db,
+    /// This node's id and standing among the nodes of the database.
+    pub node: Node,
     pub changes: Changes,
     pub ledger: DurableLedger,
     pub media: Objects,
@@ -39,14 +42,16 @@ pub struct Shared {
 }
 
 impl AppState {
-    /// Lets the ledger finish its queued work, then closes the database.
+    /// Lets the ledger finish its queued work, gives the node's id up, then closes the database.
     pub async fn close(&self) {
         self.ledger.stop().await;
+        self.node.release().await;
         self.db.close().await;
     }
 
     pub fn new(
         db: Db,
+        node: Node,
         ledger: DurableLedger,
         media: Objects,
         search: Search,
@@ -61,11 +66,12 @@ impl AppState {
             ledger,
             media,
             decoding: DecodeBudget::new(config.media.decode_memory_bytes),
-            ids: IdGenerator::new(config.server.node_id),
+            ids: IdGenerator::new(node.id),
             login_limits: LoginLimits::new(&config.auth),
             limits: Limits::new(&config.limits),
             metrics: Metrics::new(),
-            changes: Changes::new(config.server.node_id, db.backend()),
+            changes: Changes::new(node.id, db.backend()),
+            node,
             db,
             config,
         }))

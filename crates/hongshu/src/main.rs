@@ -113,13 +113,13 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
-            app::open(config).await?;
+            app::open_command(config).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Seed { .. } => {
             clear_interrupted_demo(&config).await?;
-            let state = app::open(config).await?;
+            let state = app::open_command(config).await?;
             seed_demo(&state).await?;
             state.close().await;
             Ok(())
@@ -186,7 +186,7 @@ async fn seed_demo(state: &app::state::AppState) -> anyhow::Result<()> {
 }
 
 async fn reindex(config: Config) -> anyhow::Result<()> {
-    let state = app::open(config).await?;
+    let state = app::open_command(config).await?;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
             "Indexing {bar:40} {pos}/{len} notes and members ({per_sec}, {eta})",
@@ -211,7 +211,7 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
 }
 
 async fn changes(config: Config) -> anyhow::Result<()> {
-    let state = app::open(config).await?;
+    let state = app::open_command(config).await?;
     let (entries, standings) = app::changes::service::standings(&state.db).await?;
     println!("{entries} entries in the change log");
     println!(
@@ -233,7 +233,7 @@ async fn changes(config: Config) -> anyhow::Result<()> {
 }
 
 async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
-    let state = app::open(config).await?;
+    let state = app::open_command(config).await?;
     match command {
         AdminCommand::Create {
             handle,

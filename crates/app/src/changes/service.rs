@@ -262,7 +262,7 @@ impl Follower {
 
 /// The name under which an every-node subscriber reports: its own and the node's.
 pub fn node_name(state: &AppState, subscriber: &str) -> String {
-    format!("{subscriber}@{}", state.config.server.node_id)
+    format!("{subscriber}@{}", state.node.id)
 }
 
 /// Runs an every-node subscriber until the server stops.

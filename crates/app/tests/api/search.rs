@@ -249,7 +249,7 @@ async fn bad_queries_get_a_400_and_query_syntax_is_plain_text() {
 async fn changes_made_by_a_command_reach_the_running_server() {
     let app = spawn_app().await;
     // `hongshu admin create` opens the same database from another process.
-    let command = app::open(app.state.config.clone()).await.unwrap();
+    let command = app::open_command(app.state.config.clone()).await.unwrap();
     app::accounts::service::create_admin(&command, "night_owl", "夜猫子", "long enough secret")
         .await
         .unwrap();
