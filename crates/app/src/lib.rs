@@ -10,6 +10,7 @@ pub mod feed;
 pub mod jobs;
 pub mod ledger;
 pub mod media;
+pub mod moving;
 pub mod notes;
 pub mod ops;
 pub mod orders;

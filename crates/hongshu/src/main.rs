@@ -1,5 +1,5 @@
-//! The `hongshu` command: serve the site, migrate the database, print the configuration, and
-//! administer accounts.
+//! The `hongshu` command: serve the site, migrate the database, move an install between
+//! databases, back it up, print the configuration, and administer accounts.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -58,6 +58,13 @@ enum Command {
     Reindex,
     /// Show the change log: how many entries it keeps, and where each subscriber stands.
     Changes,
+    /// Write the whole install (every table and media object) into a portable archive; the
+    /// database may be in use.
+    Export { file: PathBuf },
+    /// Load an archive made by `export` into an empty database and media store, then check it.
+    Import { file: PathBuf },
+    /// Copy a live SQLite database into a new file, without stopping the server.
+    Backup { file: PathBuf },
     /// Print the effective configuration, secrets redacted.
     Config,
     /// Administer accounts.
@@ -126,6 +133,9 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Reindex => reindex(config).await,
         Command::Changes => changes(config).await,
+        Command::Export { file } => export(config, &file).await,
+        Command::Import { file } => import(config, &file).await,
+        Command::Backup { file } => backup(config, &file).await,
         Command::Config => {
             println!("{}", config.to_toml()?);
             Ok(())
@@ -207,6 +217,93 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     state.close().await;
+    Ok(())
+}
+
+/// A progress bar over rows and media objects.
+fn progress_bar(verb: &str) -> indicatif::ProgressBar {
+    let template =
+        format!("{verb} {{bar:40}} {{pos}}/{{len}} rows and media objects ({{per_sec}}, {{eta}})");
+    indicatif::ProgressBar::new(0)
+        .with_style(indicatif::ProgressStyle::with_template(&template).expect("a valid template"))
+}
+
+async fn open_db(config: &Config) -> anyhow::Result<store::Db> {
+    let url = config.database_url();
+    store::Db::connect(&url, 4).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            app::config::redact_url_password(&url)
+        )
+    })
+}
+
+async fn export(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    let objects = app::media::service::open_objects(&config)?;
+    let bar = progress_bar("Exporting");
+    let started = std::time::Instant::now();
+    let manifest = app::moving::export(&db, &objects, file, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    println!(
+        "Exported {} rows of {} tables and {} media objects to {} in {:.1} s.",
+        manifest.rows(),
+        manifest.tables.len(),
+        manifest.media.len(),
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    db.close().await;
+    Ok(())
+}
+
+async fn import(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    db.migrate()
+        .await
+        .context("cannot apply database migrations")?;
+    let objects = app::media::service::open_objects(&config)?;
+    let bar = progress_bar("Importing");
+    let started = std::time::Instant::now();
+    let imported = app::moving::import(&db, &objects, file, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    // The search index is derived: the next server builds it from the imported tables.
+    let index = config.storage.data_dir.join("search");
+    if index.exists() {
+        std::fs::remove_dir_all(&index)
+            .with_context(|| format!("cannot remove the old search index {}", index.display()))?;
+    }
+    println!(
+        "Imported {} rows of {} tables and {} media objects ({} bytes) in {:.1} s. Checked: row \
+         counts, the ledger's audit and trial balance, the orders' money, every object's digest.",
+        imported.manifest.rows(),
+        imported.manifest.tables.len(),
+        imported.manifest.media.len(),
+        imported.media_bytes,
+        started.elapsed().as_secs_f64()
+    );
+    db.close().await;
+    Ok(())
+}
+
+async fn backup(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    let bytes = app::moving::backup(&db, file).await?;
+    println!(
+        "Backed the database up to {} ({bytes} bytes). Media are not in it: copy {} as well \
+         (its files never change once written, so copying it while the server runs is safe).",
+        file.display(),
+        config.media_dir().display()
+    );
+    db.close().await;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub mod lease;
+pub mod portable;
 
 pub use sqlx::any::AnyRow as Row;
 pub use sqlx::Row as _;

@@ -11,6 +11,7 @@ mod helpers;
 mod ledger;
 mod mall;
 mod media;
+mod moving;
 mod note_pages;
 mod notes;
 mod ops;
