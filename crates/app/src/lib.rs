@@ -135,11 +135,17 @@ pub async fn open_command(config: Config) -> anyhow::Result<AppState> {
     open_as(config, cluster::NodeIdClaim::AnyFree).await
 }
 
-async fn open_as(mut config: Config, claim: cluster::NodeIdClaim) -> anyhow::Result<AppState> {
+/// Creates the data folder and the media folder when they are missing.
+pub fn make_folders(config: &Config) -> anyhow::Result<()> {
     for dir in [config.storage.data_dir.clone(), config.media_dir()] {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
+    Ok(())
+}
+
+async fn open_as(mut config: Config, claim: cluster::NodeIdClaim) -> anyhow::Result<AppState> {
+    make_folders(&config)?;
     let url = config.database_url();
     let db = store::Db::connect(&url, config.storage.max_connections)
         .await

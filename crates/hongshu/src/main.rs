@@ -262,6 +262,7 @@ async fn export(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
 }
 
 async fn import(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    app::make_folders(&config)?;
     let db = open_db(&config).await?;
     db.migrate()
         .await

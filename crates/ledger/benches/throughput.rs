@@ -7,6 +7,11 @@
 //! - the naive way: one transaction per transfer that reads both balances, updates them and
 //!   inserts the transfer.
 //!
+//! On PostgreSQL also: the group-commit runs again with the callers on a second node (a second
+//! pool and ledger on the same database) that forwards to the writer through the database, and
+//! the failover: how long after the writer's connection is cut a transfer sent through the
+//! other node is acknowledged, five times.
+//!
 //! SQLite always; PostgreSQL too when `HONGSHU_BENCH_DATABASE_URL` names a server (a role that
 //! may create databases). Sizes can be changed with `LEDGER_BENCH_TRANSFERS`.
 
@@ -16,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use kernel::Currency;
 use ledger::{
-    Account, AccountFlags, Balance, DurableLedger, Outcome, Transfer, TransferKind,
+    Account, AccountFlags, Balance, DurableLedger, Outcome, Role, Transfer, TransferKind,
     DEFAULT_MAX_BATCH,
 };
 use rand::{Rng, SeedableRng};
@@ -65,10 +70,16 @@ fn main() {
         println!("| database | method | transfers | seconds | transfers/s | commits | transfers/commit | commit p50 | commit p99 | call p99 |");
         println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (name, server) in servers {
-            let batched = run_group_commit(&database(dir.path(), server.as_deref()).await, total, 64, 100).await;
-            let singles = run_group_commit(&database(dir.path(), server.as_deref()).await, total / 4, 512, 1).await;
-            let naive = run_naive(&database(dir.path(), server.as_deref()).await, (total / 40).max(1_000)).await;
-            for run in [&batched, &singles, &naive] {
+            let server = server.as_deref();
+            let batched = run_group_commit(&database(dir.path(), server).await.into(), total, 64, 100).await;
+            let singles = run_group_commit(&database(dir.path(), server).await.into(), total / 4, 512, 1).await;
+            let naive = run_naive(&database(dir.path(), server).await.0, (total / 40).max(1_000)).await;
+            let mut runs = vec![batched, singles, naive];
+            if server.is_some() {
+                runs.push(run_group_commit(&with_follower(database(dir.path(), server).await), total, 64, 100).await);
+                runs.push(run_group_commit(&with_follower(database(dir.path(), server).await), total / 4, 512, 1).await);
+            }
+            for run in &runs {
                 println!(
                     "| {name} | {} | {} | {:.2} | {:.0} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
                     run.label,
@@ -84,15 +95,95 @@ fn main() {
             }
             println!(
                 "| {name} | ratio | | | group commit {:.0}× naive; single-transfer callers {:.0}× naive | | |",
-                batched.per_second() / naive.per_second(),
-                singles.per_second() / naive.per_second()
+                runs[0].per_second() / runs[2].per_second(),
+                runs[1].per_second() / runs[2].per_second()
             );
+            if server.is_some() {
+                println!(
+                    "| {name} | ratio | | | through a follower: batches {:.2}× the writer's, single transfers {:.2}× | | |",
+                    runs[3].per_second() / runs[0].per_second(),
+                    runs[4].per_second() / runs[1].per_second()
+                );
+                let (db, url) = database(dir.path(), server).await;
+                let took: Vec<String> = measure_failover(&db, &url, 5)
+                    .await
+                    .iter()
+                    .map(|d| format!("{:.0} ms", d.as_secs_f64() * 1e3))
+                    .collect();
+                println!("| {name} | failover | | | first transfer acknowledged after the writer was cut off: {} | | |", took.join(", "));
+            }
         }
     });
 }
 
-/// A fresh, migrated database with the benchmark's accounts opened.
-async fn database(dir: &std::path::Path, server: Option<&str>) -> Db {
+/// Where a run sends its transfers: the database, and the URL of a second node's pool when the
+/// callers are on a node that does not write.
+struct Target {
+    db: Db,
+    follower: Option<String>,
+}
+
+impl From<(Db, String)> for Target {
+    fn from((db, _): (Db, String)) -> Target {
+        Target { db, follower: None }
+    }
+}
+
+fn with_follower((db, url): (Db, String)) -> Target {
+    Target {
+        db,
+        follower: Some(url),
+    }
+}
+
+async fn wait_until_leading(ledger: &DurableLedger) {
+    while ledger.role() != Role::Leading {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Cuts the writer's connection off (as when its node dies) `rounds` times, each time timing
+/// how long until a transfer sent through the other node is acknowledged.
+async fn measure_failover(db: &Db, url: &str, rounds: usize) -> Vec<Duration> {
+    let first = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH).await.unwrap();
+    wait_until_leading(&first).await;
+    let second_db = Db::connect(url, 4).await.unwrap();
+    let second = DurableLedger::open(second_db, DEFAULT_MAX_BATCH).await.unwrap();
+    let nodes = [first, second];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut took = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let writer = nodes.iter().position(|n| n.role() == Role::Leading).unwrap();
+        // Cuts at different moments of the other node's 250 ms retry.
+        tokio::time::sleep(Duration::from_millis(500 + 53 * round as u64)).await;
+        let cut = Instant::now();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+             AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let transfer = random_transfer(&mut rng, 1 + round as i64);
+        let results = nodes[1 - writer].submit(vec![transfer]).await.unwrap();
+        took.push(cut.elapsed());
+        assert_eq!(results, vec![Ok(Outcome::Created)]);
+        // The cut-off writer finds out at its next check; then one node writes (either may
+        // have taken the lease) and the other follows.
+        while nodes.iter().filter(|n| n.role() == Role::Following).count() != 1
+            || nodes.iter().filter(|n| n.role() == Role::Leading).count() != 1
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    for node in &nodes {
+        node.stop().await;
+    }
+    took
+}
+
+/// A fresh, migrated database with the benchmark's accounts opened, and its URL.
+async fn database(dir: &std::path::Path, server: Option<&str>) -> (Db, String) {
     static COUNTER: AtomicI64 = AtomicI64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let url = match server {
@@ -127,7 +218,9 @@ async fn database(dir: &std::path::Path, server: Option<&str>) -> Db {
     for chunk in accounts.chunks(5_000) {
         ledger.open_accounts(chunk.to_vec()).await.unwrap();
     }
-    db
+    // Its lease passes to the run's own writer.
+    ledger.stop().await;
+    (db, url)
 }
 
 fn random_transfer(rng: &mut impl Rng, id: i64) -> Transfer {
@@ -148,11 +241,21 @@ fn random_transfer(rng: &mut impl Rng, id: i64) -> Transfer {
     }
 }
 
-/// `clients` tasks each submit batches of `batch` transfers until `total` are done.
-async fn run_group_commit(db: &Db, total: usize, clients: usize, batch: usize) -> Run {
-    let ledger = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH)
+/// `clients` tasks each submit batches of `batch` transfers until `total` are done, through the
+/// writer or through a node that forwards to it.
+async fn run_group_commit(target: &Target, total: usize, clients: usize, batch: usize) -> Run {
+    let db = &target.db;
+    let writer = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH)
         .await
         .unwrap();
+    wait_until_leading(&writer).await;
+    let ledger = match &target.follower {
+        None => writer.clone(),
+        Some(url) => {
+            let other = Db::connect(url, 16).await.unwrap();
+            DurableLedger::open(other, DEFAULT_MAX_BATCH).await.unwrap()
+        }
+    };
     let next_id = Arc::new(AtomicI64::new(1));
     let per_client = total / clients / batch;
     let started = Instant::now();
@@ -177,12 +280,17 @@ async fn run_group_commit(db: &Db, total: usize, clients: usize, batch: usize) -
     }
     let calls: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
     let elapsed = started.elapsed();
-    let commits = ledger.take_commit_times();
-    let label = if batch == 1 {
+    let commits = writer.take_commit_times();
+    let mut label = if batch == 1 {
         format!("group commit, {clients} callers × 1 transfer")
     } else {
         format!("group commit, {clients} callers × {batch}-transfer batches")
     };
+    if target.follower.is_some() {
+        label.push_str(", through a follower");
+        ledger.stop().await;
+    }
+    writer.stop().await;
     assert!(ledger::audit::violations(db).await.unwrap().is_empty());
     Run {
         label,

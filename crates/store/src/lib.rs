@@ -226,17 +226,9 @@ impl Db {
     /// starting again from an empty database (an interrupted demo seed). Foreign keys hold at
     /// the end, when every table is empty.
     pub async fn empty_every_table(&self) -> Result<(), sqlx::Error> {
-        let list = match self.backend {
-            Backend::Sqlite => {
-                "SELECT name FROM sqlite_master WHERE type = 'table' \
-                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'"
-            }
-            Backend::Postgres => {
-                "SELECT CAST(tablename AS TEXT) FROM pg_tables \
-                 WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'"
-            }
-        };
-        let tables: Vec<String> = sqlx::query_scalar(list).fetch_all(&self.pool).await?;
+        let tables: Vec<String> = sqlx::query_scalar(table_names(self.backend))
+            .fetch_all(&self.pool)
+            .await?;
         let mut tx = self.begin_write().await?;
         match self.backend {
             Backend::Sqlite => {
@@ -278,6 +270,21 @@ impl Db {
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
+    }
+}
+
+/// The query for the names of Hongshu's tables: every table but the database's own and the
+/// migrations' record.
+fn table_names(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(tablename AS TEXT) FROM pg_tables \
+             WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'"
+        }
     }
 }
 

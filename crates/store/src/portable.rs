@@ -80,18 +80,9 @@ pub async fn tables(
     conn: &mut AnyConnection,
     backend: Backend,
 ) -> Result<Vec<Table>, PortableError> {
-    let names: Vec<String> = sqlx::query_scalar(match backend {
-        Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(tablename AS TEXT) FROM pg_tables \
-             WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'"
-        }
-    })
-    .fetch_all(&mut *conn)
-    .await?;
+    let names: Vec<String> = sqlx::query_scalar(crate::table_names(backend))
+        .fetch_all(&mut *conn)
+        .await?;
     let mut tables = BTreeMap::new();
     let mut points_at = BTreeMap::new();
     for name in names {
