@@ -145,15 +145,22 @@ async fn wait_until_leading(ledger: &DurableLedger) {
 /// Cuts the writer's connection off (as when its node dies) `rounds` times, each time timing
 /// how long until a transfer sent through the other node is acknowledged.
 async fn measure_failover(db: &Db, url: &str, rounds: usize) -> Vec<Duration> {
-    let first = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH).await.unwrap();
+    let first = DurableLedger::open(db.clone(), DEFAULT_MAX_BATCH)
+        .await
+        .unwrap();
     wait_until_leading(&first).await;
     let second_db = Db::connect(url, 4).await.unwrap();
-    let second = DurableLedger::open(second_db, DEFAULT_MAX_BATCH).await.unwrap();
+    let second = DurableLedger::open(second_db, DEFAULT_MAX_BATCH)
+        .await
+        .unwrap();
     let nodes = [first, second];
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let mut took = Vec::with_capacity(rounds);
     for round in 0..rounds {
-        let writer = nodes.iter().position(|n| n.role() == Role::Leading).unwrap();
+        let writer = nodes
+            .iter()
+            .position(|n| n.role() == Role::Leading)
+            .unwrap();
         // Cuts at different moments of the other node's 250 ms retry.
         tokio::time::sleep(Duration::from_millis(500 + 53 * round as u64)).await;
         let cut = Instant::now();
