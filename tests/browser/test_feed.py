@@ -34,10 +34,16 @@ class EndlessExplore(unittest.TestCase):
                 return [card.get_attribute("data-note") for card in found]
 
             self.assertEqual(len(cards()), 20, "the first page")
+            where = "return Object.fromEntries([...document.querySelectorAll('[data-feed] [data-note]')]" \
+                ".map(c => { const r = c.getBoundingClientRect(); return [c.dataset.note, [r.left, r.top + scrollY]]; }))"
+            first_page = visitor.browser.execute_script(where)
             for expected in (40, NOTES):
                 visitor.browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
                 visitor.wait.until(lambda b: len(cards()) >= expected)
             shown = cards()
+            now = visitor.browser.execute_script(where)
+            self.assertEqual({note: now[note] for note in first_page}, first_page,
+                             "loading more moved no card already shown")
             self.assertEqual(len(shown), NOTES)
             self.assertEqual(len(set(shown)), NOTES, "no card twice")
             visitor.wait.until(lambda b: not b.find_elements(By.CSS_SELECTOR, "[data-more]"))

@@ -35,6 +35,16 @@ class NoteJourney(unittest.TestCase):
             self.assertEqual(author.find("note-title").text, "Weekend in Dali")
             images = author.browser.find_elements(By.CSS_SELECTOR, ".carousel img")
             self.assertEqual(len(images), 2)
+            # A mouse reaches the second photo with the arrow; the dots follow.
+            carousel = author.browser.find_element(By.CSS_SELECTOR, ".carousel")
+            dots = author.browser.find_elements(By.CSS_SELECTOR, ".dots a")
+            self.assertEqual(dots[0].get_attribute("aria-current"), "true")
+            author.browser.find_element(By.CSS_SELECTOR, ".carousel-arrow.next").click()
+            author.wait.until(lambda b: dots[1].get_attribute("aria-current") == "true")
+            self.assertGreater(int(carousel.get_property("scrollLeft")), 0)
+            self.assertIsNone(dots[0].get_attribute("aria-current"))
+            author.browser.find_element(By.CSS_SELECTOR, ".carousel-arrow.previous").click()
+            author.wait.until(lambda b: dots[0].get_attribute("aria-current") == "true")
             self.assertTrue(author.browser.find_element(By.CSS_SELECTOR, "a.topic").text == "#travel")
 
             reader.sign_up(f"reader_{suffix}", "Reader")

@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lang", get(pages::switch_language))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
+        .route("/favicon.svg", get(pages::favicon))
+        .route("/favicon.ico", get(pages::favicon))
         .merge(accounts::pages::router())
         .merge(notes::pages::router())
         .merge(social::pages::router())

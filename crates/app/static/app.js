@@ -161,6 +161,7 @@ function attachFeed() {
     shown.observe(card);
     card.addEventListener("click", () => { pending.push({ note_id: card.dataset.note, kind: "read" }); report(); });
   });
+  const columns = waterfall(grid);
   watch(grid.querySelectorAll("[data-note]"));
   setInterval(report, 5000);
   document.addEventListener("visibilitychange", report);
@@ -170,7 +171,8 @@ function attachFeed() {
     link.dataset.loading = "1";
     const page = new DOMParser().parseFromString(await (await fetch(link.href)).text(), "text/html");
     const cards = [...page.querySelectorAll("[data-feed] [data-note]")];
-    grid.append(...cards);
+    cards.forEach((card) => columns.place(card));
+    paintPlaceholders(grid);
     watch(cards);
     const next = page.querySelector("[data-more]");
     if (!next) { more.disconnect(); link.remove(); return; }
@@ -184,7 +186,76 @@ function attachFeed() {
   if (link) more.observe(link);
 }
 
+// Placeholder colours while images load. Set from data-color by script: the page's
+// Content-Security-Policy refuses inline style attributes.
+function paintPlaceholders(root) {
+  root.querySelectorAll("[data-color]").forEach((element) => {
+    element.style.backgroundColor = element.dataset.color;
+    delete element.dataset.color;
+  });
+}
+
+// The waterfall as columns of its own: each card goes to the shortest column when it arrives,
+// and cards already shown never move when more load (CSS columns would rebalance them all).
+// Without script, CSS columns lay the cards out.
+function waterfall(grid) {
+  const count = getComputedStyle(grid).columnCount | 0 || 2;
+  const cards = [...grid.children];
+  const columns = Array.from({ length: count }, () => {
+    const column = document.createElement("div");
+    column.className = "waterfall-column";
+    return column;
+  });
+  grid.classList.add("columns");
+  grid.replaceChildren(...columns);
+  const place = (card) => {
+    const shortest = columns.reduce((a, b) => (b.offsetHeight < a.offsetHeight ? b : a));
+    shortest.append(card);
+  };
+  cards.forEach(place);
+  return { place };
+}
+
+// The note's photos: arrows for a mouse, dots that follow the photo in view.
+function attachCarousels() {
+  document.querySelectorAll("[data-carousel]").forEach((carousel) => {
+    const frame = carousel.parentElement;
+    const dots = [...frame.querySelectorAll(".dots a")];
+    const arrows = [...frame.querySelectorAll(".carousel-arrow")];
+    if (dots.length < 2) return;
+    const current = () => Math.round(carousel.scrollLeft / carousel.clientWidth);
+    const show = (index) => {
+      const bounded = Math.max(0, Math.min(dots.length - 1, index));
+      carousel.scrollTo({ left: bounded * carousel.clientWidth, behavior: "smooth" });
+    };
+    const mark = () => {
+      const index = current();
+      dots.forEach((dot, i) => {
+        if (i === index) dot.setAttribute("aria-current", "true");
+        else dot.removeAttribute("aria-current");
+      });
+      arrows.forEach((arrow) => {
+        const step = Number(arrow.dataset.step);
+        arrow.disabled = index + step < 0 || index + step >= dots.length;
+      });
+    };
+    arrows.forEach((arrow) => {
+      arrow.hidden = false;
+      arrow.addEventListener("click", () => show(current() + Number(arrow.dataset.step)));
+    });
+    dots.forEach((dot, i) => dot.addEventListener("click", (event) => { event.preventDefault(); show(i); }));
+    carousel.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowRight") show(current() + 1);
+      if (event.key === "ArrowLeft") show(current() - 1);
+    });
+    carousel.addEventListener("scroll", mark, { passive: true });
+    mark();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  paintPlaceholders(document);
+  attachCarousels();
   attachCounters();
   attachToggles();
   attachConfirms();

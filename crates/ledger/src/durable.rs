@@ -63,7 +63,8 @@ pub type AccountResults = Vec<Result<Outcome, AccountError>>;
 pub enum Role {
     /// Another node writes (or none yet): submissions are forwarded to it.
     Following,
-    /// This node was given the lease and is loading the ledger; submissions wait.
+    /// This node is starting, or was given the lease and is loading the ledger; submissions
+    /// wait.
     TakingOver,
     /// This node writes.
     Leading,
@@ -198,7 +199,8 @@ impl DurableLedger {
     ) -> Result<DurableLedger, LedgerError> {
         let (commands, inbox) = mpsc::channel(1024);
         let commit_times = Arc::new(CommitTimes::default());
-        let (role, watched) = watch::channel(Role::Following);
+        // Until it knows whether it writes, the ledger is starting as a writer would.
+        let (role, watched) = watch::channel(Role::TakingOver);
         let writer = Writer {
             lease: Lease::new(&db, "ledger"),
             db: db.clone(),

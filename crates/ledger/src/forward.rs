@@ -109,7 +109,6 @@ fn fail(waiting: Waiting, error: &LedgerError) {
 impl Writer {
     /// Forwards this node's submissions until it is given the lease (or stopped).
     pub(crate) async fn follow(&mut self) -> Result<Held, Stop> {
-        self.role.send_replace(Role::Following);
         let lease = self.lease.clone();
         // A free lease is taken before anything is forwarded; on SQLite it always is free.
         if self.db.backend() == Backend::Sqlite {
@@ -120,6 +119,7 @@ impl Writer {
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot ask for the ledger's lease"),
         }
+        self.role.send_replace(Role::Following);
         let acquire = lease.acquire();
         tokio::pin!(acquire);
         let mut listener = self.listen(ANSWERED).await;

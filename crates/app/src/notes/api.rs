@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::service::{self, Draft};
+use super::service::{self, Draft, Edit};
 use super::types::{Note, Visibility};
 use crate::accounts::service::user_by_handle;
 use crate::error::{AppResult, Problem};
@@ -45,6 +45,36 @@ pub struct NoteRequest {
     /// Up to 5 products on sale to tag; the note's page offers them to buy.
     #[serde(default)]
     pub product_ids: Vec<Id>,
+}
+
+/// A change to a note: the fields given replace the note's, the others stay as they are.
+#[derive(Deserialize, ToSchema)]
+pub struct NotePatch {
+    /// At most 20 characters.
+    pub title: Option<String>,
+    /// At most 1,000 characters; `#topic` and `@handle` are recognised.
+    pub body: Option<String>,
+    pub place: Option<String>,
+    /// 1–18 images in order, or one video followed by its cover image.
+    pub media_ids: Option<Vec<Id>>,
+    pub visibility: Option<Visibility>,
+    pub draft: Option<bool>,
+    /// Up to 5 products on sale to tag.
+    pub product_ids: Option<Vec<Id>>,
+}
+
+impl NotePatch {
+    fn edit(&self) -> Edit<'_> {
+        Edit {
+            title: self.title.as_deref(),
+            body: self.body.as_deref(),
+            place: self.place.as_deref(),
+            media_ids: self.media_ids.as_deref(),
+            visibility: self.visibility,
+            draft: self.draft,
+            product_ids: self.product_ids.as_deref(),
+        }
+    }
 }
 
 impl NoteRequest {
@@ -83,19 +113,17 @@ async fn get_note(
     Ok(Json(service::get(&state, viewer.as_ref(), id).await?))
 }
 
-/// Replace a note's content (author only); a published note is marked edited.
-#[utoipa::path(patch, path = "/notes/{id}", tag = "notes", request_body = NoteRequest,
+/// Change any of a note's fields (author only); a published note is marked edited.
+#[utoipa::path(patch, path = "/notes/{id}", tag = "notes", request_body = NotePatch,
     params(("id" = Id, Path, description = "The note's id")),
     responses((status = 200, body = Note), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_note(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Id>,
-    ApiJson(req): ApiJson<NoteRequest>,
+    ApiJson(patch): ApiJson<NotePatch>,
 ) -> AppResult<Json<Note>> {
-    Ok(Json(
-        service::update(&state, &user, id, &req.draft()).await?,
-    ))
+    Ok(Json(service::edit(&state, &user, id, &patch.edit()).await?))
 }
 
 /// Delete a note (author only): it leaves every list, count and notification at once.

@@ -27,6 +27,17 @@ pub struct Draft<'a> {
     pub product_ids: &'a [Id],
 }
 
+/// The fields an edit changes; `None` keeps the note's own.
+pub struct Edit<'a> {
+    pub title: Option<&'a str>,
+    pub body: Option<&'a str>,
+    pub place: Option<&'a str>,
+    pub media_ids: Option<&'a [Id]>,
+    pub visibility: Option<Visibility>,
+    pub draft: Option<bool>,
+    pub product_ids: Option<&'a [Id]>,
+}
+
 /// The most products one note may tag.
 pub const MAX_PRODUCTS: usize = 5;
 
@@ -163,6 +174,29 @@ pub async fn create(state: &AppState, author: &User, draft: &Draft<'_>) -> AppRe
 }
 
 /// Replaces a note's content (author only). Changing a published note marks it edited.
+/// Changes the fields an edit names, keeping the rest of the note as it is (author only).
+pub async fn edit(state: &AppState, actor: &User, id: Id, edit: &Edit<'_>) -> AppResult<Note> {
+    let existing = store::by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("note"))?;
+    let media: Vec<Id> = store::media_of(&state.db, &[id])
+        .await?
+        .into_iter()
+        .map(|(_, m)| m.id)
+        .collect();
+    let products = store::tagged_products(&state.db, id).await?;
+    let draft = Draft {
+        title: edit.title.unwrap_or(&existing.title),
+        body: edit.body.unwrap_or(&existing.body),
+        place: edit.place.unwrap_or(&existing.place),
+        media_ids: edit.media_ids.unwrap_or(&media),
+        visibility: edit.visibility.unwrap_or(existing.visibility),
+        draft: edit.draft.unwrap_or(existing.draft),
+        product_ids: edit.product_ids.unwrap_or(&products),
+    };
+    update(state, actor, id, &draft).await
+}
+
 pub async fn update(state: &AppState, actor: &User, id: Id, draft: &Draft<'_>) -> AppResult<Note> {
     let existing = store::by_id(&state.db, id)
         .await?

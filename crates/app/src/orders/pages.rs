@@ -16,8 +16,10 @@ use super::types::{
     OrderStatus, ReviewDraft,
 };
 use crate::accounts::service::random_secret;
+use crate::accounts::types::User;
 use crate::error::AppResult;
 use crate::media::types::Media;
+use crate::payments::types::PaymentStatus;
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
 use crate::web::pages::{parse_ids, render, PageCtx};
@@ -389,6 +391,8 @@ struct OrderPage {
     ctx: PageCtx,
     order: Order,
     buyer: bool,
+    /// The buyer is back from paying and the order still waits for the provider's word.
+    returning: Returning,
     /// Per item: whether the buyer may still review it.
     reviewable: Vec<bool>,
     after_sales: Vec<AfterSale>,
@@ -396,13 +400,60 @@ struct OrderPage {
     no_media: Vec<Media>,
 }
 
+/// Where a buyer coming back from a provider stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Returning {
+    /// Not back from paying, or the order has moved on.
+    No,
+    /// The provider has not told Hongshu yet: the page refreshes until it does.
+    Confirming,
+    /// The provider said the payment failed.
+    Failed,
+}
+
+#[derive(Deserialize)]
+struct OrderParams {
+    /// The payment the buyer is back from (`payments::service::return_path`).
+    paying: Option<Id>,
+}
+
+async fn returning(
+    state: &AppState,
+    user: &User,
+    order: &Order,
+    paying: Option<Id>,
+) -> AppResult<Returning> {
+    let Some(paying) = paying else {
+        return Ok(Returning::No);
+    };
+    if order.status != OrderStatus::PendingPayment {
+        return Ok(Returning::No);
+    }
+    let payment = crate::payments::service::payment(state, user, paying).await?;
+    if payment.order_id != order.id {
+        return Ok(Returning::No);
+    }
+    Ok(match payment.status {
+        PaymentStatus::Pending | PaymentStatus::Succeeded => Returning::Confirming,
+        PaymentStatus::Failed => Returning::Failed,
+        PaymentStatus::Refunding | PaymentStatus::RefundFailed | PaymentStatus::Refunded => {
+            Returning::No
+        }
+    })
+}
+
 async fn order_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<Id>,
+    ApiQuery(params): ApiQuery<OrderParams>,
 ) -> AppResult<Response> {
     let (order, party) = service::order_for(&state, &user, id).await?;
+    let returning = match party {
+        Party::Buyer => returning(&state, &user, &order, params.paying).await?,
+        Party::Merchant => Returning::No,
+    };
     let reviewed = super::store::reviewed(&state.db, order.id).await?;
     let delivered = matches!(
         order.status,
@@ -416,6 +467,7 @@ async fn order_page(
         ctx,
         order,
         buyer: party == Party::Buyer,
+        returning,
         reviewable,
         after_sales,
         no_media: Vec::new(),

@@ -50,5 +50,5 @@ async fn decide(
     CsrfForm(form): CsrfForm<Decision>,
 ) -> AppResult<Response> {
     let payment = sandbox::decide(&state, &user, id, form.outcome == "succeed").await?;
-    Ok(Redirect::to(&format!("/orders/{}", payment.order_id)).into_response())
+    Ok(Redirect::to(&service::return_path(&payment)).into_response())
 }

@@ -44,7 +44,7 @@ impl Adapter<'_> {
             Adapter::Sandbox => Ok(pay_url(Provider::Sandbox, payment.id)),
             Adapter::Alipay(alipay) => {
                 let site = state.config.server.public_url.trim_end_matches('/');
-                let back = format!("{site}/orders/{}", order.id);
+                let back = format!("{site}{}", super::service::return_path(payment));
                 Ok(alipay.pay_url(payment, &subject, &notify, &back))
             }
             Adapter::WechatPay(wechat) => {

@@ -144,6 +144,12 @@ pub async fn start(
     Ok(payment)
 }
 
+/// Where a buyer comes back to from a provider: the order, told which payment they made, so
+/// that it can say the payment is being confirmed until the provider's notification lands.
+pub fn return_path(payment: &Payment) -> String {
+    format!("/orders/{}?paying={}", payment.order_id, payment.id)
+}
+
 /// The buyer's own order, still awaiting payment and within its time to pay.
 async fn payable_order(state: &AppState, buyer: &User, id: Id) -> AppResult<Order> {
     let (order, party) = orders::order_for(state, buyer, id).await?;

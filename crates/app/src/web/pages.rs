@@ -303,25 +303,32 @@ pub async fn switch_language(
 
 const STYLESHEET: &str = include_str!("../../static/app.css");
 const SCRIPT: &str = include_str!("../../static/app.js");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// Static assets are compiled into the binary; their URLs carry a version, so they may be cached
 /// for a year.
+/// Styles and scripts are linked with their version in the URL: cached for good.
+const VERSIONED: &str = "public, max-age=31536000, immutable";
+
 pub async fn stylesheet() -> Response {
-    asset("text/css; charset=utf-8", STYLESHEET)
+    asset("text/css; charset=utf-8", STYLESHEET, VERSIONED)
 }
 
 pub async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", SCRIPT)
+    asset("text/javascript; charset=utf-8", SCRIPT, VERSIONED)
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+/// The site's icon, also at `/favicon.ico` where browsers look unasked: its URL has no version,
+/// so it is cached for a day.
+pub async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON, "public, max-age=86400")
+}
+
+fn asset(content_type: &'static str, body: &'static str, cache: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
 

@@ -229,3 +229,71 @@ async fn a_members_notes_come_newest_first_in_pages() {
         .await;
     assert_eq!(item_strings(&second, "id"), [&ids[1], &ids[0]]);
 }
+
+#[tokio::test]
+async fn an_edit_changes_only_the_fields_it_names() {
+    let app = spawn_app().await;
+    let author = app.member("tidy").await;
+    let first = app.image_id(&author).await;
+    let second = app.image_id(&author).await;
+    let note = json!({"title": "Morning", "body": "coffee #food", "place": "上海",
+        "media_ids": [first, second]});
+    let made: Value = app
+        .send_as(Method::POST, &author, "/api/v1/notes", Some(note))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/notes/{}", made["id"].as_str().unwrap());
+    let retitled = app
+        .send_as(
+            Method::PATCH,
+            &author,
+            &path,
+            Some(json!({"title": "Evening"})),
+        )
+        .await;
+    assert_eq!(retitled.status(), StatusCode::OK);
+    let note: Value = retitled.json().await.unwrap();
+    assert_eq!(note["title"], "Evening");
+    assert_eq!(note["body"], "coffee #food", "the body stays");
+    assert_eq!(note["place"], "上海");
+    assert_eq!(note["topics"], json!(["food"]));
+    let media: Vec<&str> = note["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        media,
+        [first.as_str(), second.as_str()],
+        "the pictures stay, in order"
+    );
+    let hidden = app
+        .send_as(
+            Method::PATCH,
+            &author,
+            &path,
+            Some(json!({"visibility": "private"})),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(hidden["visibility"], "private");
+    assert_eq!(hidden["title"], "Evening");
+    let emptied = app
+        .send_as(
+            Method::PATCH,
+            &author,
+            &path,
+            Some(json!({"media_ids": []})),
+        )
+        .await;
+    assert_eq!(
+        problem(emptied).await["errors"][0]["field"],
+        "media_ids",
+        "a field given is checked as on creation"
+    );
+}
