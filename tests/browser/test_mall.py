@@ -106,6 +106,13 @@ class BuyingFromTheShop(unittest.TestCase):
             pictures = buyer.browser.find_elements(By.CSS_SELECTOR, "#reviews .review img")
             self.assertEqual(len(pictures), 1, "the review's photo is shown")
 
+            # The Me tab leads to one's orders.
+            buyer.find("nav-me").click()
+            buyer.wait.until(lambda b: b.current_url.endswith(f"/@buyer_{suffix}"))
+            buyer.find("me-orders").click()
+            buyer.wait.until(lambda b: b.current_url.endswith("/orders"))
+            self.assertIn(title, buyer.browser.find_element(By.TAG_NAME, "main").text)
+
             writer.sign_in(creator)
             writer.open("/earnings")
             self.assertIn("19.90", writer.find("earnings-balance").text, "10 % of ¥199.00")

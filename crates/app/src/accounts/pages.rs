@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::notes::service as notes;
 use crate::notes::types::Note;
 use crate::orgs::types::Org;
+use crate::shop::types::Store;
 use crate::social::service as social;
 use crate::social::types::{Board, ProfileStats};
 use crate::state::AppState;
@@ -178,6 +179,8 @@ struct ProfilePage {
     notes: Vec<Note>,
     boards: Vec<Board>,
     next_cursor: Option<String>,
+    /// On one's own profile: the stores one works for, with a way into their back office.
+    my_stores: Vec<Store>,
 }
 
 impl ProfilePage {
@@ -229,7 +232,12 @@ async fn profile(
         let page = notes::by_author(&state, viewer.as_ref(), &member, &page).await?;
         (page.items, Vec::new(), page.next_cursor)
     };
+    let my_stores = match &viewer {
+        Some(me) if me.id == member.id => crate::shop::service::stores_of(&state, me).await?,
+        _ => Vec::new(),
+    };
     let page = ProfilePage {
+        my_stores,
         ctx,
         member,
         joined,

@@ -109,6 +109,16 @@ pub async fn remove_from_cart(tx: &mut Tx, user: Id, skus: &[Id]) -> Result<(), 
     Ok(())
 }
 
+/// How many units wait in the member's cart.
+pub async fn cart_units(db: &Db, user: Id) -> Result<i64, sqlx::Error> {
+    query_scalar(
+        "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM cart_items WHERE user_id = $1",
+    )
+    .bind(user.as_i64())
+    .fetch_one(db.pool())
+    .await
+}
+
 pub async fn cart(db: &Db, user: Id) -> Result<Vec<CartItem>, sqlx::Error> {
     type Row = (
         i64,

@@ -19,6 +19,17 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::state::AppState;
 
+/// The sections of the tab bar; a page belongs to one of them or to none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Explore,
+    Post,
+    Shop,
+    Notifications,
+    Me,
+    None,
+}
+
 /// What the layout needs on every page.
 pub struct PageCtx {
     pub lang: Lang,
@@ -27,6 +38,8 @@ pub struct PageCtx {
     pub csrf: String,
     /// This page's path and query, to come back to after signing in or switching language.
     pub here: String,
+    /// Units in the signed-in member's cart (the header's badge).
+    pub cart_units: i64,
 }
 
 impl PageCtx {
@@ -38,6 +51,27 @@ impl PageCtx {
     /// stylesheet or script gets a new address (they are served as immutable).
     pub fn asset_version(&self) -> &'static str {
         ASSET_VERSION.as_str()
+    }
+
+    /// The tab-bar section this page belongs to, from its path.
+    pub fn tab(&self) -> Tab {
+        let path = self.here.split(['?', '#']).next().unwrap_or("/");
+        let first = path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        match first {
+            "" | "explore" | "following" | "topics" | "search" => Tab::Explore,
+            "notes" if path == "/notes/new" => Tab::Post,
+            "shop" | "products" | "stores" | "cart" | "checkout" | "orders" | "pay" => Tab::Shop,
+            "notifications" => Tab::Notifications,
+            "settings" | "earnings" | "addresses" => Tab::Me,
+            _ => match (first.strip_prefix('@'), &self.user) {
+                (Some(handle), Some(me)) if handle.eq_ignore_ascii_case(&me.handle) => Tab::Me,
+                _ => Tab::None,
+            },
+        }
     }
 
     /// An amount in fen as people read it: `¥129.00`.
@@ -67,7 +101,7 @@ impl PageCtx {
         super::i18n::translate_detail(self.lang, detail)
     }
 
-    fn new(parts: &Parts, user: Option<User>) -> PageCtx {
+    fn new(parts: &Parts, user: Option<User>, cart_units: i64) -> PageCtx {
         let lang = Lang::of_request(&parts.headers);
         let csrf = parts
             .extensions
@@ -85,6 +119,7 @@ impl PageCtx {
             user,
             csrf,
             here,
+            cart_units,
         }
     }
 }
@@ -94,7 +129,11 @@ impl FromRequestParts<AppState> for PageCtx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
-        Ok(PageCtx::new(parts, user))
+        let cart_units = match &user {
+            Some(user) => crate::orders::service::cart_units(state, user).await?,
+            None => 0,
+        };
+        Ok(PageCtx::new(parts, user, cart_units))
     }
 }
 
@@ -244,7 +283,8 @@ pub async fn problem_pages(
         .ok()
         .and_then(|u| u.0);
     let page = ErrorPage {
-        ctx: PageCtx::new(&ctx_parts, user),
+        // An error page does not count the cart: it shows no badge.
+        ctx: PageCtx::new(&ctx_parts, user, 0),
         problem,
     };
     let status = response.status();

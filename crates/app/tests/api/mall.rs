@@ -1491,3 +1491,49 @@ async fn two_payments_of_one_order_pay_it_once_whichever_arrives_first() {
     }
     app.assert_ledger_balances().await;
 }
+
+#[tokio::test]
+async fn the_me_page_and_the_header_lead_to_the_cart_orders_earnings_and_ones_stores() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("corner").await;
+    let product = app.product(&merchant, "Tea tin", &[(3900, 9)]).await;
+    let sku = product["skus"][0]["id"].as_str().unwrap();
+    let token = app.member("newcomer").await;
+    let (browser, _) = app.signed_in_browser("newcomer").await;
+    let put = app
+        .send_as(
+            Method::PUT,
+            &token,
+            &format!("/api/v1/me/cart/{sku}"),
+            Some(json!({"quantity": 2})),
+        )
+        .await;
+    assert!(put.status().is_success(), "{}", put.status());
+
+    let me = app.page(&browser, "/@newcomer").await;
+    for link in [
+        "id=\"me-cart\"",
+        "id=\"me-orders\"",
+        "id=\"me-earnings\"",
+        "id=\"first-note\"",
+    ] {
+        assert!(me.contains(link), "{link} on one's own profile");
+    }
+    assert!(
+        me.contains("id=\"cart-count\">2<"),
+        "the header counts the cart's units"
+    );
+    assert!(
+        me.contains("aria-current=\"page\"><svg"),
+        "the Me tab is the current one"
+    );
+    let (owner, _) = app.signed_in_browser("corner").await;
+    let theirs = app.page(&owner, "/@corner").await;
+    assert!(
+        theirs.contains("corner store"),
+        "one's stores are on one's own profile"
+    );
+    let visitor = app.page(&app.browser(), "/@newcomer").await;
+    assert!(!visitor.contains("id=\"me-cart\""), "nobody else sees them");
+    assert!(!visitor.contains("id=\"first-note\""));
+}

@@ -54,6 +54,11 @@ pub async fn remove_from_cart(state: &AppState, user: &User, sku: Id) -> AppResu
     cart(state, user).await
 }
 
+/// The units in the member's cart, for the header's badge.
+pub async fn cart_units(state: &AppState, user: &User) -> AppResult<i64> {
+    Ok(store::cart_units(&state.db, user.id).await?)
+}
+
 pub async fn cart(state: &AppState, user: &User) -> AppResult<Vec<CartItem>> {
     Ok(store::cart(&state.db, user.id).await?)
 }
