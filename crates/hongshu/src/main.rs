@@ -220,12 +220,18 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A progress bar over rows and media objects.
-fn progress_bar(verb: &str) -> indicatif::ProgressBar {
+/// A progress bar over rows and media objects, and what moves it.
+fn progress_bar(verb: &str) -> (indicatif::ProgressBar, impl Fn(u64, u64)) {
     let template =
         format!("{verb} {{bar:40}} {{pos}}/{{len}} rows and media objects ({{per_sec}}, {{eta}})");
-    indicatif::ProgressBar::new(0)
-        .with_style(indicatif::ProgressStyle::with_template(&template).expect("a valid template"))
+    let bar = indicatif::ProgressBar::new(0)
+        .with_style(indicatif::ProgressStyle::with_template(&template).expect("a valid template"));
+    let moved = bar.clone();
+    let report = move |done, total| {
+        moved.set_length(total);
+        moved.set_position(done);
+    };
+    (bar, report)
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<store::Db> {
@@ -241,13 +247,9 @@ async fn open_db(config: &Config) -> anyhow::Result<store::Db> {
 async fn export(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     let objects = app::media::service::open_objects(&config)?;
-    let bar = progress_bar("Exporting");
+    let (bar, report) = progress_bar("Exporting");
     let started = std::time::Instant::now();
-    let manifest = app::moving::export(&db, &objects, file, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
-    .await?;
+    let manifest = app::moving::export(&db, &objects, file, &report).await?;
     bar.finish_and_clear();
     println!(
         "Exported {} rows of {} tables and {} media objects to {} in {:.1} s.",
@@ -268,13 +270,9 @@ async fn import(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
         .await
         .context("cannot apply database migrations")?;
     let objects = app::media::service::open_objects(&config)?;
-    let bar = progress_bar("Importing");
+    let (bar, report) = progress_bar("Importing");
     let started = std::time::Instant::now();
-    let imported = app::moving::import(&db, &objects, file, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
-    .await?;
+    let imported = app::moving::import(&db, &objects, file, &report).await?;
     bar.finish_and_clear();
     // The search index is derived: the next server builds it from the imported tables.
     let index = config.storage.data_dir.join("search");
