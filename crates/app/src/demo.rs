@@ -299,11 +299,12 @@ pub async fn clear_interrupted(config: &Config) -> anyhow::Result<bool> {
             .fetch_optional(db.pool())
             .await?;
     if unfinished.is_some() {
-        db.empty_every_table().await?;
+        // The index first: if it cannot be removed, the seed is still found unfinished next time.
         let index = config.storage.data_dir.join("search");
         if index.exists() {
             std::fs::remove_dir_all(&index)?;
         }
+        db.empty_every_table().await?;
     }
     db.close().await;
     Ok(unfinished.is_some())

@@ -98,6 +98,7 @@ impl Writer {
                 self.next_wake(&mut leading, &mut check).await
             };
             let claim = postgres && matches!(wake, Wake::Asked | Wake::Check);
+            let expiring = matches!(wake, Wake::Expiry);
             let mut group = Vec::new();
             match wake {
                 Wake::Message(None) => return Err(None),
@@ -118,6 +119,14 @@ impl Writer {
                 }
             }
             let stop = self.gather(&mut group);
+            // A check with nothing to apply opens no transaction (on SQLite it would take the
+            // write lock every second).
+            if group.is_empty() && !claim && !expiring {
+                match stop {
+                    Some(done) => return Err(Some(done)),
+                    None => continue,
+                }
+            }
             match self.apply_group(&mut leading, group, claim).await {
                 Ok(more_waiting) => asked = more_waiting,
                 Err((error, group)) => {

@@ -72,7 +72,7 @@ async fn the_demo_fills_an_empty_site_once_and_never_a_site_in_use() {
 
 #[tokio::test]
 async fn an_interrupted_demo_seed_is_started_again_by_the_next_run() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     let small = app::demo::DemoSize {
         members: 8,
         notes: 12,
@@ -95,8 +95,8 @@ async fn an_interrupted_demo_seed_is_started_again_by_the_next_run() {
     }
     assert!(users().await >= 3);
     let config = app.state.config.clone();
-    app.state.close().await;
-    assert!(app::demo::clear_interrupted(&config).await.unwrap());
+    app.shut_down().await;
+    assert!(clear_when_the_index_is_let_go(&config).await);
     let again = app::open(config.clone()).await.unwrap();
     let demo = app::demo::seed(&again, small, &|_, _| {})
         .await
@@ -127,4 +127,18 @@ async fn on_a_new_machine_there_is_no_interrupted_demo_to_clear() {
     }
     assert!(!app::demo::clear_interrupted(&config).await.unwrap());
     assert!(config.storage.data_dir.is_dir());
+}
+
+/// Clears the interrupted seed. The stopped server's search index may still be finishing a
+/// merge on a thread of its own for a moment, writing into the folder being removed; the
+/// clearing is tried again until that is over.
+async fn clear_when_the_index_is_let_go(config: &app::config::Config) -> bool {
+    for _ in 0..50 {
+        match app::demo::clear_interrupted(config).await {
+            Ok(cleared) => return cleared,
+            Err(e) => eprintln!("clearing again: {e:#}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the interrupted seed could not be cleared in five seconds")
 }

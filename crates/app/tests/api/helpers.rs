@@ -19,6 +19,7 @@ pub struct TestApp {
     pub api: Client,
     _data_dir: TempDir,
     stop: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -68,7 +69,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .expect("free port");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app::run(listener, state.clone(), async {
+    let served = tokio::spawn(app::run(listener, state.clone(), async {
         let _ = stopped.await;
     }));
     TestApp {
@@ -77,10 +78,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         api: Client::new(),
         _data_dir: data_dir,
         stop: Some(stop),
+        served: Some(served),
     }
 }
 
 impl TestApp {
+    /// Stops the server and waits until it has stopped: its tasks ended, its database closed.
+    /// Its data folder stays until the `TestApp` is dropped.
+    pub async fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            let _ = served.await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
