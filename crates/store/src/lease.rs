@@ -43,10 +43,6 @@ impl Lease {
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Waits until this node holds the lease, asking every [`RETRY`].
     pub async fn acquire(&self) -> Held {
         let mut conn = None;
