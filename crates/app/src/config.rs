@@ -97,6 +97,8 @@ pub struct ServerConfig {
     pub cluster_work: bool,
     /// Seconds between rounds over overdue and long-shipped orders.
     pub chores_every_seconds: u64,
+    /// The zone pages show times in for visitors and members who chose none (an IANA name).
+    pub time_zone: kernel::Zone,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -189,6 +191,7 @@ impl Default for Config {
                 metrics_token: String::new(),
                 cluster_work: true,
                 chores_every_seconds: 30,
+                time_zone: kernel::Zone::shanghai(),
             },
             storage: StorageConfig {
                 data_dir: PathBuf::from("data"),

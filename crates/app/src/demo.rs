@@ -333,7 +333,11 @@ async fn make_members(
             }
         };
         let user = accounts::signup(state, &handle, &name, password).await?;
-        members.push(accounts::update_profile(state, &user, None, Some(&bio)).await?);
+        let edit = accounts::ProfileEdit {
+            bio: Some(&bio),
+            ..Default::default()
+        };
+        members.push(accounts::update_profile(state, &user, &edit).await?);
     }
     Ok(members)
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use axum_extra::extract::CookieJar;
-use kernel::{Id, Page, PageRequest, Timestamp};
+use kernel::{Id, Page, PageRequest, Timestamp, Zone};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -96,35 +96,53 @@ async fn logout(
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 
+/// The signed-in member: their public face and their own settings.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    /// The IANA zone their pages show times in; null: the site's zone.
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Zone>,
+}
+
+impl From<User> for Me {
+    fn from(user: User) -> Me {
+        let time_zone = user.time_zone.clone();
+        Me { user, time_zone }
+    }
+}
+
 /// The signed-in user.
 #[utoipa::path(get, path = "/me", tag = "accounts",
-    responses((status = 200, body = User), (status = 401, body = Problem)))]
-async fn me(AuthUser(user): AuthUser) -> Json<User> {
-    Json(user)
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+async fn me(AuthUser(user): AuthUser) -> Json<Me> {
+    Json(user.into())
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProfileUpdate {
     pub display_name: Option<String>,
     pub bio: Option<String>,
+    /// An IANA zone name such as `Asia/Shanghai`; empty: the site's zone.
+    pub time_zone: Option<String>,
 }
 
-/// Change one's display name or bio.
+/// Change one's display name, bio or time zone.
 #[utoipa::path(patch, path = "/me", tag = "accounts", request_body = ProfileUpdate,
-    responses((status = 200, body = User), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn update_me(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<ProfileUpdate>,
-) -> AppResult<Json<User>> {
-    let updated = service::update_profile(
-        &state,
-        &user,
-        req.display_name.as_deref(),
-        req.bio.as_deref(),
-    )
-    .await?;
-    Ok(Json(updated))
+) -> AppResult<Json<Me>> {
+    let edit = service::ProfileEdit {
+        display_name: req.display_name.as_deref(),
+        bio: req.bio.as_deref(),
+        time_zone: req.time_zone.as_deref(),
+    };
+    let updated = service::update_profile(&state, &user, &edit).await?;
+    Ok(Json(updated.into()))
 }
 
 /// A member's public profile.

@@ -22,7 +22,8 @@ use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::extract::{presented_token, ApiPath, ApiQuery, AuthUser, ClientAddr, CsrfForm};
 use crate::web::pages::{local_path, render, FormState, PageCtx};
-use kernel::PageRequest;
+use crate::web::when::OFFERED_ZONES;
+use kernel::{PageRequest, Zone};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -169,7 +170,6 @@ async fn logout(
 struct ProfilePage {
     ctx: PageCtx,
     member: User,
-    joined: String,
     /// The organisations the member works for, with their official badges.
     orgs: Vec<Org>,
     stats: ProfileStats,
@@ -206,7 +206,6 @@ async fn profile(
 ) -> AppResult<Response> {
     let member = service::user_by_handle(&state, &handle).await?;
     let viewer = ctx.user.clone();
-    let joined = member.created_at.to_rfc3339().chars().take(10).collect();
     let orgs = crate::orgs::service::orgs_of(&state, &member).await?;
     let stats = social::profile_stats(&state, &member).await?;
     let following = match &viewer {
@@ -240,7 +239,6 @@ async fn profile(
         my_stores,
         ctx,
         member,
-        joined,
         orgs,
         stats,
         following,
@@ -258,20 +256,49 @@ struct EditProfilePage {
     ctx: PageCtx,
     form: FormState,
     saved: bool,
+    /// The zones to choose from, the member's own first when it is not among them.
+    zones: Vec<String>,
+    site_zone: String,
 }
 
-async fn edit_profile_page(AuthUser(user): AuthUser, ctx: PageCtx) -> AppResult<Response> {
+impl EditProfilePage {
+    fn new(state: &AppState, ctx: PageCtx, form: FormState, saved: bool) -> EditProfilePage {
+        let chosen = form.value("time_zone").to_owned();
+        let mut zones: Vec<String> = OFFERED_ZONES.iter().map(|z| (*z).to_owned()).collect();
+        if !chosen.is_empty() && !zones.contains(&chosen) {
+            zones.insert(0, chosen);
+        }
+        EditProfilePage {
+            ctx,
+            form,
+            saved,
+            zones,
+            site_zone: state.config.server.time_zone.name().to_owned(),
+        }
+    }
+}
+
+fn profile_values(user: &User) -> Vec<(&'static str, String)> {
+    let zone = user.time_zone.as_ref().map_or("", Zone::name);
+    vec![
+        ("display_name", user.display_name.clone()),
+        ("bio", user.bio.clone()),
+        ("time_zone", zone.to_owned()),
+    ]
+}
+
+async fn edit_profile_page(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ctx: PageCtx,
+) -> AppResult<Response> {
     let form = FormState {
-        values: vec![("display_name", user.display_name), ("bio", user.bio)],
+        values: profile_values(&user),
         ..FormState::default()
     };
     render(
         StatusCode::OK,
-        &EditProfilePage {
-            ctx,
-            form,
-            saved: false,
-        },
+        &EditProfilePage::new(&state, ctx, form, false),
     )
 }
 
@@ -279,6 +306,8 @@ async fn edit_profile_page(AuthUser(user): AuthUser, ctx: PageCtx) -> AppResult<
 struct ProfileForm {
     display_name: String,
     bio: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 async fn edit_profile(
@@ -287,38 +316,35 @@ async fn edit_profile(
     mut ctx: PageCtx,
     CsrfForm(form): CsrfForm<ProfileForm>,
 ) -> AppResult<Response> {
-    match service::update_profile(&state, &user, Some(&form.display_name), Some(&form.bio)).await {
+    let edit = service::ProfileEdit {
+        display_name: Some(&form.display_name),
+        bio: Some(&form.bio),
+        time_zone: Some(&form.time_zone),
+    };
+    match service::update_profile(&state, &user, &edit).await {
         Ok(updated) => {
             let form = FormState {
-                values: vec![
-                    ("display_name", updated.display_name.clone()),
-                    ("bio", updated.bio.clone()),
-                ],
+                values: profile_values(&updated),
                 ..FormState::default()
             };
+            ctx.zone = updated
+                .time_zone
+                .clone()
+                .unwrap_or_else(|| state.config.server.time_zone.clone());
             ctx.user = Some(updated);
             render(
                 StatusCode::OK,
-                &EditProfilePage {
-                    ctx,
-                    form,
-                    saved: true,
-                },
+                &EditProfilePage::new(&state, ctx, form, true),
             )
         }
         Err(err) => {
-            let (status, form) = FormState::refused(
-                vec![("display_name", form.display_name), ("bio", form.bio)],
-                err,
-            )?;
-            render(
-                status,
-                &EditProfilePage {
-                    ctx,
-                    form,
-                    saved: false,
-                },
-            )
+            let values = vec![
+                ("display_name", form.display_name),
+                ("bio", form.bio),
+                ("time_zone", form.time_zone),
+            ];
+            let (status, form) = FormState::refused(values, err)?;
+            render(status, &EditProfilePage::new(&state, ctx, form, false))
         }
     }
 }

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 
 use super::store::{self, NewToken, NewUser, TokenKind};
 use super::types::{
-    parse_bio, parse_display_name, parse_line, required, Fields, Handle, NewPassword, Role, User,
+    parse_bio, parse_display_name, parse_line, parse_time_zone, required, Fields, Handle,
+    NewPassword, Role, User,
 };
 use crate::changes::types::Change;
 use crate::config::AuthConfig;
@@ -109,6 +110,7 @@ async fn insert_user(
                 bio: String::new(),
                 role,
                 created_at: now,
+                time_zone: None,
             })
         }
     }
@@ -196,28 +198,44 @@ pub async fn user_by_handle(state: &AppState, handle: &str) -> AppResult<User> {
         .ok_or(AppError::NotFound("user"))
 }
 
-/// Changes what the user said about themselves; absent fields stay as they are.
+/// What a member may change about themselves; absent fields stay as they are.
+#[derive(Default)]
+pub struct ProfileEdit<'a> {
+    pub display_name: Option<&'a str>,
+    pub bio: Option<&'a str>,
+    /// An IANA zone name; empty: the site's zone.
+    pub time_zone: Option<&'a str>,
+}
+
+/// Changes what the user said about themselves and how they read times.
 pub async fn update_profile(
     state: &AppState,
     user: &User,
-    display_name: Option<&str>,
-    bio: Option<&str>,
+    edit: &ProfileEdit<'_>,
 ) -> AppResult<User> {
     let mut fields = Fields::default();
-    let display_name =
-        fields.check(display_name.map_or(Ok(user.display_name.clone()), parse_display_name));
-    let bio = fields.check(bio.map_or(Ok(user.bio.clone()), parse_bio));
-    let (display_name, bio) = fields.finish(display_name.zip(bio))?;
+    let display_name = fields.check(
+        edit.display_name
+            .map_or(Ok(user.display_name.clone()), parse_display_name),
+    );
+    let bio = fields.check(edit.bio.map_or(Ok(user.bio.clone()), parse_bio));
+    let time_zone = fields.check(
+        edit.time_zone
+            .map_or(Ok(user.time_zone.clone()), parse_time_zone),
+    );
+    let ((display_name, bio), time_zone) = fields.finish(display_name.zip(bio).zip(time_zone))?;
+    let updated = User {
+        display_name,
+        bio,
+        time_zone,
+        ..user.clone()
+    };
     let mut tx = state.db.begin_write().await?;
-    store::update_profile(&mut tx, user.id, &display_name, &bio).await?;
+    store::update_profile(&mut tx, &updated).await?;
     let change = Change::ProfileChanged { member: user.id };
     state.changes.record(&mut tx, change).await?;
     state.changes.commit(tx).await?;
-    Ok(User {
-        display_name,
-        bio,
-        ..user.clone()
-    })
+    Ok(updated)
 }
 
 /// Makes a named personal API token; the secret is returned once and only its hash is kept.

@@ -1,16 +1,16 @@
 //! The SQL of accounts: users and their session and personal tokens.
 
-use kernel::{Id, Timestamp};
+use kernel::{Id, Timestamp, Zone};
 use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{Role, User};
 
-const USER_COLUMNS: &str = "id, handle, display_name, bio, role, created_at";
+const USER_COLUMNS: &str = "id, handle, display_name, bio, role, created_at, time_zone";
 
-type UserRow = (i64, String, String, String, String, i64);
+type UserRow = (i64, String, String, String, String, i64, Option<String>);
 
 fn to_user(
-    (id, handle, display_name, bio, role, created_at): UserRow,
+    (id, handle, display_name, bio, role, created_at, time_zone): UserRow,
 ) -> Result<User, sqlx::Error> {
     Ok(User {
         id: Id::from_i64(id),
@@ -19,6 +19,8 @@ fn to_user(
         bio,
         role: Role::from_db(&role)?,
         created_at: Timestamp::from_millis(created_at),
+        // A zone the built-in database no longer knows falls back to the site's.
+        time_zone: time_zone.and_then(|name| Zone::parse(&name).ok()),
     })
 }
 
@@ -88,29 +90,38 @@ pub async fn credentials(db: &Db, handle: &str) -> Result<Option<(User, String)>
     let sql = format!(
         "SELECT {USER_COLUMNS}, password_hash FROM users WHERE handle = $1 AND deleted_at IS NULL"
     );
-    let row: Option<(i64, String, String, String, String, i64, String)> = query_as(&sql)
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+        String,
+    );
+    let row: Option<Row> = query_as(&sql)
         .bind(handle)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|(id, handle, name, bio, role, at, hash)| {
-        Ok((to_user((id, handle, name, bio, role, at))?, hash))
+    row.map(|(id, handle, name, bio, role, at, zone, hash)| {
+        Ok((to_user((id, handle, name, bio, role, at, zone))?, hash))
     })
     .transpose()
 }
 
-pub async fn update_profile(
-    tx: &mut Tx,
-    id: Id,
-    display_name: &str,
-    bio: &str,
-) -> Result<(), sqlx::Error> {
-    query("UPDATE users SET display_name = $1, bio = $2, updated_at = $3 WHERE id = $4")
-        .bind(display_name)
-        .bind(bio)
-        .bind(Timestamp::now().as_millis())
-        .bind(id.as_i64())
-        .execute(&mut **tx)
-        .await?;
+pub async fn update_profile(tx: &mut Tx, user: &User) -> Result<(), sqlx::Error> {
+    query(
+        "UPDATE users SET display_name = $1, bio = $2, time_zone = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(&user.display_name)
+    .bind(&user.bio)
+    .bind(user.time_zone.as_ref().map(Zone::name))
+    .bind(Timestamp::now().as_millis())
+    .bind(user.id.as_i64())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -196,7 +207,7 @@ pub async fn user_by_token(
     token_hash: &str,
     now: Timestamp,
 ) -> Result<Option<User>, sqlx::Error> {
-    let sql = "SELECT u.id, u.handle, u.display_name, u.bio, u.role, u.created_at \
+    let sql = "SELECT u.id, u.handle, u.display_name, u.bio, u.role, u.created_at, u.time_zone \
                FROM auth_tokens t JOIN users u ON u.id = t.user_id \
                WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)";
     let row: Option<UserRow> = query_as(sql)

@@ -1,6 +1,6 @@
 //! Account vocabulary: handles, names, passwords, roles, and the user as others see it.
 
-use kernel::{Id, Timestamp};
+use kernel::{Id, Timestamp, Zone};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, FieldError};
@@ -185,6 +185,16 @@ pub fn parse_display_name(input: &str) -> Result<String, FieldError> {
 }
 
 /// Up to 300 characters; line breaks allowed, other control characters not.
+/// A member's time zone: an IANA name, or empty for the site's zone.
+pub fn parse_time_zone(input: &str) -> Result<Option<Zone>, FieldError> {
+    if input.trim().is_empty() {
+        return Ok(None);
+    }
+    Zone::parse(input)
+        .map(Some)
+        .map_err(|e| FieldError::new("time_zone", e.to_string()))
+}
+
 pub fn parse_bio(input: &str) -> Result<String, FieldError> {
     let text = input.trim();
     if text.chars().count() > 300 {
@@ -280,6 +290,9 @@ pub struct User {
     pub bio: String,
     pub role: Role,
     pub created_at: Timestamp,
+    /// The zone they read times in; none: the site's. Their own business, not on their profile.
+    #[serde(skip)]
+    pub time_zone: Option<Zone>,
 }
 
 impl User {

@@ -44,7 +44,6 @@ struct NotePage {
     note: Note,
     spans: Vec<(&'static str, String)>,
     summary: String,
-    date: String,
     public_url: String,
     is_author: bool,
     following: bool,
@@ -103,7 +102,6 @@ async fn note_page(
         products,
         spans: body_spans(&note.body),
         summary: note.body.chars().take(120).collect(),
-        date: note.created_at.to_rfc3339().chars().take(10).collect(),
         public_url: state
             .config
             .server

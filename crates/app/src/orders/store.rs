@@ -4,8 +4,8 @@ use kernel::{Id, Timestamp};
 use store::{query, query_as, query_scalar, Db, TextState, Tx};
 
 use super::types::{
-    Address, AddressDraft, AfterSale, AfterSaleKind, AfterSaleStatus, CartItem, LineRequest, Order,
-    OrderEvent, OrderItem, OrderStatus, Review,
+    Address, AddressDraft, AfterSale, AfterSaleKind, AfterSaleStatus, CartItem, Happening,
+    LineRequest, Order, OrderEvent, OrderItem, OrderStatus, Review,
 };
 use crate::media::types::object_url;
 use crate::notes::types::Author;
@@ -356,7 +356,7 @@ pub async fn insert_event(
     .bind(order.as_i64())
     .bind(seq.as_i64())
     .bind(event.status.as_str())
-    .bind(&event.detail)
+    .bind(event.happening.to_db())
     .bind(event.at.as_millis())
     .execute(&mut **tx)
     .await?;
@@ -583,11 +583,11 @@ async fn complete(db: &Db, mut orders: Vec<Order>) -> Result<Vec<Order>, sqlx::E
             .iter()
             .filter(|e| e.0 == id)
             .map(|e| {
-                Ok(OrderEvent {
-                    status: OrderStatus::from_db(&e.1)?,
-                    detail: e.2.clone(),
-                    at: Timestamp::from_millis(e.3),
-                })
+                Ok(OrderEvent::new(
+                    OrderStatus::from_db(&e.1)?,
+                    Happening::from_db(&e.2),
+                    Timestamp::from_millis(e.3),
+                ))
             })
             .collect::<Result<_, sqlx::Error>>()?;
     }

@@ -154,8 +154,122 @@ pub struct OrderItem {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrderEvent {
     pub status: OrderStatus,
+    /// What happened, in English.
     pub detail: String,
     pub at: Timestamp,
+    /// The same by kind, for pages in every language.
+    #[serde(skip)]
+    pub happening: Happening,
+}
+
+impl OrderEvent {
+    pub fn new(status: OrderStatus, happening: Happening, at: Timestamp) -> OrderEvent {
+        OrderEvent {
+            status,
+            detail: happening.english(),
+            at,
+            happening,
+        }
+    }
+}
+
+/// What happened at a step of an order's timeline. Kept by kind (as JSON in the timeline's
+/// `detail` column) so that each reader reads it in their own language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Happening {
+    Placed,
+    /// Paid through a provider, by its spelling (`sandbox`, `alipay`, `wechatpay`).
+    Paid {
+        provider: String,
+    },
+    CancelledByBuyer,
+    CancelledByStore,
+    NotPaidInTime,
+    Shipped {
+        carrier: String,
+        tracking: String,
+    },
+    Delivered,
+    ReceiptConfirmed,
+    CompletedAutomatically,
+    /// Refunded for the buyer's reason; `paying_out` while the provider still pays it.
+    Refunded {
+        reason: String,
+        paying_out: bool,
+    },
+    /// A second payment of an order already paid went back to the buyer.
+    UnneededPaymentReturned {
+        provider: String,
+        paying_out: bool,
+    },
+    RefundPaidOut {
+        provider: String,
+    },
+    RefundNotPaidOut {
+        provider: String,
+    },
+    RefundPaidByStaff {
+        reference: String,
+    },
+    /// A line written before timelines were kept by kind: its English as it was.
+    Earlier {
+        text: String,
+    },
+}
+
+impl Happening {
+    /// As the timeline's `detail` column keeps it.
+    pub fn to_db(&self) -> String {
+        serde_json::to_string(self).expect("a happening is plain data")
+    }
+
+    pub fn from_db(text: &str) -> Happening {
+        serde_json::from_str(text).unwrap_or_else(|_| Happening::Earlier {
+            text: text.to_owned(),
+        })
+    }
+
+    pub fn english(&self) -> String {
+        match self {
+            Happening::Placed => "order placed".into(),
+            Happening::Paid { provider } => format!("paid with {provider}"),
+            Happening::CancelledByBuyer => "cancelled by the buyer".into(),
+            Happening::CancelledByStore => "cancelled by the store".into(),
+            Happening::NotPaidInTime => "not paid in time".into(),
+            Happening::Shipped { carrier, tracking } => {
+                format!("shipped with {carrier}, tracking number {tracking}")
+            }
+            Happening::Delivered => "delivered".into(),
+            Happening::ReceiptConfirmed => "receipt confirmed by the buyer".into(),
+            Happening::CompletedAutomatically => "completed automatically".into(),
+            Happening::Refunded { reason, paying_out } => match paying_out {
+                false => format!("refunded: {reason}"),
+                true => format!("refunded: {reason}; the payment provider is paying it out"),
+            },
+            Happening::UnneededPaymentReturned {
+                provider,
+                paying_out,
+            } => {
+                let how = if *paying_out {
+                    "is being refunded"
+                } else {
+                    "was refunded"
+                };
+                format!("a payment it did not need {how} ({provider})")
+            }
+            Happening::RefundPaidOut { provider } => {
+                format!("the refund was paid out by {provider}")
+            }
+            Happening::RefundNotPaidOut { provider } => {
+                format!("{provider} could not pay the refund out; Hongshu owes it to the buyer")
+            }
+            Happening::RefundPaidByStaff { reference } => {
+                format!("the refund was paid by Hongshu's staff ({reference})")
+            }
+            Happening::Earlier { text } => text.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

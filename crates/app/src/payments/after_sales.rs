@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::orders::service as orders;
 use crate::orders::store as order_store;
 use crate::orders::types::AfterSaleStatus::{Refunded, Rejected};
-use crate::orders::types::{AfterSale, OrderStatus};
+use crate::orders::types::{AfterSale, Happening, OrderStatus};
 use crate::state::AppState;
 
 /// The store rejects a request, saying why.
@@ -61,14 +61,11 @@ pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppRe
         OrderStatus::Delivered,
         OrderStatus::Completed,
     ];
-    let detail = match progress {
-        RefundProgress::Done => format!("refunded: {}", request.reason),
-        RefundProgress::Processing => format!(
-            "refunded: {}; the payment provider is paying it out",
-            request.reason
-        ),
+    let happening = Happening::Refunded {
+        reason: request.reason.clone(),
+        paying_out: progress == RefundProgress::Processing,
     };
-    orders::transition(state, &order, &from, OrderStatus::Refunded, &detail, None).await?;
+    orders::transition(state, &order, &from, OrderStatus::Refunded, happening, None).await?;
     Ok(AfterSale {
         status: Refunded,
         ..request

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::postings;
 use crate::orders::service::{self as orders, Party};
 use crate::orders::store as order_store;
-use crate::orders::types::{Order, OrderStatus};
+use crate::orders::types::{Happening, Order, OrderStatus};
 use crate::state::AppState;
 
 /// What the payment providers need at run time.
@@ -248,8 +248,10 @@ pub async fn apply(state: &AppState, notice: &Notice<'_>) -> AppResult<()> {
         };
         state.changes.record(&mut tx, change).await?;
     }
-    let detail = format!("paid with {}", payment.provider.as_str());
-    orders::mark_paid(state, &mut tx, order.id, payment.id, &detail).await?;
+    let paid = Happening::Paid {
+        provider: payment.provider.as_str().to_owned(),
+    };
+    orders::mark_paid(state, &mut tx, order.id, payment.id, paid).await?;
     state.changes.commit(tx).await?;
     give_back_if_unneeded(state, payment.id).await
 }
@@ -288,15 +290,11 @@ async fn give_back(state: &AppState, order: &Order, payment: &Payment) {
         let reason = "the order did not need this payment";
         let (progress, first) = refund_payment(state, order, payment, false, reason).await?;
         if first {
-            let how = match progress {
-                RefundProgress::Done => "was refunded",
-                RefundProgress::Processing => "is being refunded",
+            let returned = Happening::UnneededPaymentReturned {
+                provider: payment.provider.as_str().to_owned(),
+                paying_out: progress == RefundProgress::Processing,
             };
-            let detail = format!(
-                "a payment it did not need {how} ({})",
-                payment.provider.as_str()
-            );
-            orders::add_to_timeline(state, order, detail).await?;
+            orders::add_to_timeline(state, order, returned).await?;
         }
         Ok::<_, AppError>(())
     };
@@ -457,23 +455,23 @@ pub async fn refund_settled(
     let order = find_order(state, payment.order_id).await?;
     let whole_order = store::payer_of(&state.db, order.id).await? == Some(payment.id);
     take_back(state, &order, &payment, whole_order).await?;
-    let name = provider.name();
+    let spelling = provider.as_str().to_owned();
     if !succeeded {
         let (from, to) = ([PaymentStatus::Refunding], PaymentStatus::RefundFailed);
         if mark(state, &payment, &from, to).await? {
             tracing::error!(
                 payment = payment.id.as_i64(),
-                "{name} could not pay a refund out; it is owed to the buyer"
+                "{} could not pay a refund out; it is owed to the buyer",
+                provider.name()
             );
-            let detail =
-                format!("{name} could not pay the refund out; Hongshu owes it to the buyer");
-            orders::add_to_timeline(state, &order, detail).await?;
+            let unpaid = Happening::RefundNotPaidOut { provider: spelling };
+            orders::add_to_timeline(state, &order, unpaid).await?;
         }
         return Ok(());
     }
     if paid_out(state, &order, &payment).await? {
-        let detail = format!("the refund was paid out by {name}");
-        orders::add_to_timeline(state, &order, detail).await?;
+        let paid_out = Happening::RefundPaidOut { provider: spelling };
+        orders::add_to_timeline(state, &order, paid_out).await?;
     }
     Ok(())
 }
@@ -571,8 +569,10 @@ pub async fn refunded_by_hand(
     }
     let order = find_order(state, payment.order_id).await?;
     if paid_out(state, &order, &payment).await? {
-        let detail = format!("the refund was paid by Hongshu's staff ({reference})");
-        orders::add_to_timeline(state, &order, detail).await?;
+        let by_staff = Happening::RefundPaidByStaff {
+            reference: reference.to_owned(),
+        };
+        orders::add_to_timeline(state, &order, by_staff).await?;
     }
     find_payment(state, id).await
 }

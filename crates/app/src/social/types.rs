@@ -127,6 +127,15 @@ pub enum ReportReason {
 }
 
 impl ReportReason {
+    pub const ALL: [ReportReason; 6] = [
+        ReportReason::Spam,
+        ReportReason::FakeReview,
+        ReportReason::Harassment,
+        ReportReason::Inappropriate,
+        ReportReason::Copyright,
+        ReportReason::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReportReason::Spam => "spam",

@@ -83,6 +83,62 @@ fn preferred(header: &str) -> Option<Lang> {
 }
 
 pub struct Texts {
+    pub just_now: &'static str,
+    pub minutes_ago: &'static str,
+    pub hours_ago: &'static str,
+    pub days_ago: &'static str,
+    /// strftime patterns of a time this year, of one in another year, and of a day.
+    pub date_time_this_year: &'static str,
+    pub date_time: &'static str,
+    pub date: &'static str,
+    pub time_zone: &'static str,
+    pub time_zone_hint: &'static str,
+    pub site_time_zone: &'static str,
+    pub field_invalid: &'static str,
+    pub sections: &'static str,
+    pub product_state: &'static str,
+    pub tl_placed: &'static str,
+    pub tl_paid: &'static str,
+    pub tl_cancelled_by_buyer: &'static str,
+    pub tl_cancelled_by_store: &'static str,
+    pub tl_not_paid_in_time: &'static str,
+    pub tl_shipped: &'static str,
+    pub tl_delivered: &'static str,
+    pub tl_receipt_confirmed: &'static str,
+    pub tl_completed_automatically: &'static str,
+    pub tl_refunded: &'static str,
+    pub tl_refunded_paying_out: &'static str,
+    pub tl_unneeded_returned: &'static str,
+    pub tl_unneeded_returning: &'static str,
+    pub tl_refund_paid_out: &'static str,
+    pub tl_refund_not_paid_out: &'static str,
+    pub tl_refund_paid_by_staff: &'static str,
+    pub provider_sandbox: &'static str,
+    pub provider_alipay: &'static str,
+    pub provider_wechatpay: &'static str,
+    pub after_sale_requested: &'static str,
+    pub after_sale_rejected: &'static str,
+    pub after_sale_refunded: &'static str,
+    pub category_beauty: &'static str,
+    pub category_fashion: &'static str,
+    pub category_outdoor: &'static str,
+    pub category_home: &'static str,
+    pub category_food: &'static str,
+    pub report_spam: &'static str,
+    pub report_fake_review: &'static str,
+    pub report_harassment: &'static str,
+    pub report_inappropriate: &'static str,
+    pub report_copyright: &'static str,
+    pub report_other: &'static str,
+    pub default_board: &'static str,
+    pub problem_bad_request: &'static str,
+    pub problem_forbidden: &'static str,
+    pub problem_conflict: &'static str,
+    pub problem_too_large: &'static str,
+    pub problem_invalid: &'static str,
+    pub problem_too_many: &'static str,
+    pub problem_upstream: &'static str,
+    pub problem_busy: &'static str,
     pub brand: &'static str,
     pub tagline: &'static str,
     pub nav_explore: &'static str,
@@ -297,6 +353,61 @@ pub struct Texts {
 }
 
 pub static EN: Texts = Texts {
+    just_now: "just now",
+    minutes_ago: "{n} min ago",
+    hours_ago: "{n} h ago",
+    days_ago: "{n} d ago",
+    date_time_this_year: "%b %-d, %H:%M",
+    date_time: "%b %-d, %Y, %H:%M",
+    date: "%b %-d, %Y",
+    time_zone: "Time zone",
+    time_zone_hint: "Times on Hongshu are shown in this zone.",
+    site_time_zone: "The site's ({zone})",
+    field_invalid: "is not valid",
+    sections: "Sections",
+    product_state: "Status",
+    tl_placed: "Order placed",
+    tl_paid: "Paid with {provider}",
+    tl_cancelled_by_buyer: "Cancelled by the buyer",
+    tl_cancelled_by_store: "Cancelled by the store",
+    tl_not_paid_in_time: "Not paid in time",
+    tl_shipped: "Shipped with {carrier}, tracking number {tracking}",
+    tl_delivered: "Delivered",
+    tl_receipt_confirmed: "Receipt confirmed by the buyer",
+    tl_completed_automatically: "Completed automatically",
+    tl_refunded: "Refunded: {reason}",
+    tl_refunded_paying_out: "Refunded: {reason}; the payment provider is paying it out",
+    tl_unneeded_returned: "A payment the order did not need was refunded ({provider})",
+    tl_unneeded_returning: "A payment the order did not need is being refunded ({provider})",
+    tl_refund_paid_out: "{provider} paid the refund out",
+    tl_refund_not_paid_out: "{provider} could not pay the refund out; Hongshu owes it to the buyer",
+    tl_refund_paid_by_staff: "Hongshu's staff paid the refund ({reference})",
+    provider_sandbox: "the sandbox",
+    provider_alipay: "Alipay",
+    provider_wechatpay: "WeChat Pay",
+    after_sale_requested: "Waiting for the store",
+    after_sale_rejected: "Declined",
+    after_sale_refunded: "Refunded",
+    category_beauty: "Beauty",
+    category_fashion: "Fashion",
+    category_outdoor: "Outdoor",
+    category_home: "Home",
+    category_food: "Food",
+    report_spam: "Spam",
+    report_fake_review: "Fake review",
+    report_harassment: "Harassment",
+    report_inappropriate: "Inappropriate",
+    report_copyright: "Copyright",
+    report_other: "Other",
+    default_board: "Favorites",
+    problem_bad_request: "This request could not be understood.",
+    problem_forbidden: "You are not allowed to do this.",
+    problem_conflict: "This cannot be done in the state it is in now.",
+    problem_too_large: "That is larger than Hongshu accepts.",
+    problem_invalid: "Some of what was sent is not valid.",
+    problem_too_many: "Too many attempts. Wait a moment and try again.",
+    problem_upstream: "A service Hongshu relies on did not answer. Try again soon.",
+    problem_busy: "Hongshu is busy. Try again in a few seconds.",
     brand: "Hongshu",
     tagline: "Notes on the things you love — and where to get them.",
     nav_explore: "Explore",
@@ -511,6 +622,61 @@ pub static EN: Texts = Texts {
 };
 
 pub static ZH_CN: Texts = Texts {
+    just_now: "刚刚",
+    minutes_ago: "{n}分钟前",
+    hours_ago: "{n}小时前",
+    days_ago: "{n}天前",
+    date_time_this_year: "%-m月%-d日 %H:%M",
+    date_time: "%Y年%-m月%-d日 %H:%M",
+    date: "%Y年%-m月%-d日",
+    time_zone: "时区",
+    time_zone_hint: "红薯上的时间按此时区显示。",
+    site_time_zone: "站点时区（{zone}）",
+    field_invalid: "填写有误",
+    sections: "主导航",
+    product_state: "状态",
+    tl_placed: "已下单",
+    tl_paid: "已通过{provider}付款",
+    tl_cancelled_by_buyer: "买家取消了订单",
+    tl_cancelled_by_store: "店铺取消了订单",
+    tl_not_paid_in_time: "超时未付款，已自动取消",
+    tl_shipped: "已由{carrier}发货，运单号 {tracking}",
+    tl_delivered: "已送达",
+    tl_receipt_confirmed: "买家已确认收货",
+    tl_completed_automatically: "已自动确认收货",
+    tl_refunded: "已退款：{reason}",
+    tl_refunded_paying_out: "已退款：{reason}；支付渠道正在退回款项",
+    tl_unneeded_returned: "一笔多余的付款已退回（{provider}）",
+    tl_unneeded_returning: "一笔多余的付款正在退回（{provider}）",
+    tl_refund_paid_out: "{provider}已退回款项",
+    tl_refund_not_paid_out: "{provider}未能退回款项；红薯将把这笔钱还给买家",
+    tl_refund_paid_by_staff: "红薯工作人员已人工退款（{reference}）",
+    provider_sandbox: "沙箱支付",
+    provider_alipay: "支付宝",
+    provider_wechatpay: "微信支付",
+    after_sale_requested: "等待店铺处理",
+    after_sale_rejected: "已拒绝",
+    after_sale_refunded: "已退款",
+    category_beauty: "美妆",
+    category_fashion: "穿搭",
+    category_outdoor: "户外",
+    category_home: "家居",
+    category_food: "美食",
+    report_spam: "垃圾广告",
+    report_fake_review: "虚假种草",
+    report_harassment: "骚扰",
+    report_inappropriate: "不当内容",
+    report_copyright: "侵权",
+    report_other: "其他",
+    default_board: "收藏",
+    problem_bad_request: "无法理解这个请求。",
+    problem_forbidden: "你没有权限执行此操作。",
+    problem_conflict: "当前状态下无法执行此操作。",
+    problem_too_large: "内容超过了红薯允许的大小。",
+    problem_invalid: "提交的内容有误。",
+    problem_too_many: "尝试次数过多，请稍后再试。",
+    problem_upstream: "红薯依赖的服务没有响应，请稍后再试。",
+    problem_busy: "红薯正忙，请几秒后再试。",
     brand: "红薯",
     tagline: "记录你热爱的好物，也告诉你去哪儿买。",
     nav_explore: "发现",
@@ -724,35 +890,168 @@ pub static ZH_CN: Texts = Texts {
     all_orders: "全部",
 };
 
-/// Field-error details in the page's language; the API always speaks English.
+/// A refusal's detail in the reader's language. Details are written in English with numbers in
+/// them ("must be at most 40 characters"); a Chinese reader gets the same sentence from a table
+/// keyed by the English with each number as `{n}`, and a general one when it is not there.
 pub fn translate_detail(lang: Lang, detail: &str) -> String {
-    if lang == Lang::En {
-        return detail.to_owned();
-    }
-    let known = [
-        ("is required", "不能为空"),
-        ("is reserved", "是保留名称"),
-        ("is already taken", "已被占用"),
-        ("must be 3 to 24 characters", "长度须为 3 到 24 个字符"),
-        (
-            "may contain only letters a-z, digits, '_' and '.'",
-            "只能包含字母 a-z、数字、_ 和 .",
-        ),
-        ("must start with a letter or a digit", "须以字母或数字开头"),
-        ("must be at least 8 characters", "至少需要 8 个字符"),
-        ("must be at most 128 characters", "最多 128 个字符"),
-        ("is too easy to guess", "太容易被猜到"),
-        ("must not contain your handle", "不能包含用户名"),
-        ("must be at most 40 characters", "最多 40 个字符"),
-        ("must be at most 300 characters", "最多 300 个字符"),
-        ("must not contain control characters", "不能包含控制字符"),
-        ("the handle or the password is wrong", "用户名或密码错误"),
-    ];
-    known
-        .iter()
-        .find(|(en, _)| *en == detail)
-        .map_or_else(|| detail.to_owned(), |(_, zh)| (*zh).to_owned())
+    known_detail(lang, detail).unwrap_or_else(|| ZH_CN.field_invalid.to_owned())
 }
+
+/// The detail in the reader's language, when it is known in that language.
+pub fn known_detail(lang: Lang, detail: &str) -> Option<String> {
+    if lang == Lang::En {
+        return Some(detail.to_owned());
+    }
+    let (pattern, numbers) = numbers_out(detail);
+    let (_, zh) = ZH_DETAILS.iter().find(|(en, _)| *en == pattern)?;
+    Some(
+        numbers
+            .iter()
+            .fold((*zh).to_owned(), |text, n| text.replacen("{n}", n, 1)),
+    )
+}
+
+/// The detail with each run of digits (commas inside a number included) replaced by `{n}`,
+/// and the numbers in order.
+fn numbers_out(detail: &str) -> (String, Vec<String>) {
+    let mut pattern = String::with_capacity(detail.len());
+    let mut numbers = Vec::new();
+    let mut chars = detail.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            pattern.push(c);
+            continue;
+        }
+        let mut number = String::from(c);
+        while let Some(&next) = chars.peek() {
+            let continues_number = next.is_ascii_digit()
+                || (next == ',' && number.chars().last().is_some_and(|l| l.is_ascii_digit()));
+            if !continues_number {
+                break;
+            }
+            number.push(next);
+            chars.next();
+        }
+        // A trailing comma belongs to the sentence, not to the number.
+        if number.ends_with(',') {
+            number.pop();
+            numbers.push(number);
+            pattern.push_str("{n},");
+        } else {
+            numbers.push(number);
+            pattern.push_str("{n}");
+        }
+    }
+    (pattern, numbers)
+}
+
+/// What members meet in forms and on error pages, in Chinese.
+const ZH_DETAILS: &[(&str, &str)] = &[
+    ("is required", "不能为空"),
+    ("is reserved", "是保留名称"),
+    ("is already taken", "已被占用"),
+    (
+        "must be {n} to {n} characters",
+        "长度须为 {n} 到 {n} 个字符",
+    ),
+    (
+        "may contain only letters a-z, digits, '_' and '.'",
+        "只能包含字母 a-z、数字、_ 和 .",
+    ),
+    ("must start with a letter or a digit", "须以字母或数字开头"),
+    ("must be at least {n} characters", "至少需要 {n} 个字符"),
+    ("must be at most {n} characters", "最多 {n} 个字符"),
+    ("is too easy to guess", "太容易被猜到"),
+    ("must not contain your handle", "不能包含用户名"),
+    ("must not contain control characters", "不能包含控制字符"),
+    ("the handle or the password is wrong", "用户名或密码错误"),
+    ("is not your password", "密码不正确"),
+    (
+        "too many attempts; try again in {n} seconds",
+        "尝试次数过多，请 {n} 秒后再试",
+    ),
+    (
+        "the server is busy; try again in {n} seconds",
+        "服务器繁忙，请 {n} 秒后再试",
+    ),
+    (
+        "the form has expired; reload the page and try again",
+        "表单已过期，请刷新页面后重试",
+    ),
+    ("the form could not be read", "表单无法读取"),
+    ("at most {n} images", "最多 {n} 张图片"),
+    ("may hold at most {n} images", "最多 {n} 张图片"),
+    ("must name {n} to {n} images", "须选择 {n} 到 {n} 张图片"),
+    (
+        "must name at least one image or a video",
+        "至少需要一张图片或一段视频",
+    ),
+    ("must be images you uploaded", "须是你上传的图片"),
+    ("must be media you uploaded", "须是你上传的图片或视频"),
+    (
+        "must be images your staff uploaded",
+        "须是本店员工上传的图片",
+    ),
+    (
+        "must be an image your staff uploaded",
+        "须是本店员工上传的图片",
+    ),
+    ("must not repeat a media id", "同一张图片不能重复"),
+    ("may name at most {n} products", "最多标记 {n} 件商品"),
+    ("must not repeat a product", "同一件商品不能重复"),
+    ("must be products on sale", "须是在售商品"),
+    ("does not tag this product", "没有标记这件商品"),
+    ("must be a whole number", "须是整数"),
+    (
+        "must be a whole number from {n} to {n}",
+        "须是 {n} 到 {n} 之间的整数",
+    ),
+    (
+        "must be {n} (none) or between {n} and {n}",
+        "须是 {n}（无）或 {n} 到 {n} 之间",
+    ),
+    ("must be between {n} and {n}", "须在 {n} 到 {n} 之间"),
+    (
+        "must be an amount in yuan, such as {n}.{n}",
+        "须是以元为单位的金额，例如 {n}.{n}",
+    ),
+    ("must hold {n} to {n} SKUs", "须有 {n} 到 {n} 个规格"),
+    ("must hold {n} to {n} lines", "须有 {n} 到 {n} 件商品"),
+    ("is used by another SKU", "已被其他规格使用"),
+    ("is listed twice", "重复填写"),
+    ("no such SKU", "没有这个规格"),
+    ("is not on sale", "已下架"),
+    ("is not one of your addresses", "不是你的收货地址"),
+    (
+        "must be {n} to {n} digits (dashes and a leading + allowed)",
+        "须是 {n} 到 {n} 位数字（可含短横线和开头的 +）",
+    ),
+    ("is not a comment on this note", "不是这篇笔记下的评论"),
+    ("replies cannot be pinned", "回复不能置顶"),
+    ("you cannot follow yourself", "不能关注自己"),
+    ("you cannot block yourself", "不能拉黑自己"),
+    ("you cannot mute yourself", "不能屏蔽自己"),
+    ("the total is too large", "总额过大"),
+    (
+        "is larger than the limit of {n} MiB",
+        "超过了 {n} MiB 的上限",
+    ),
+    (
+        "is not an image or video Hongshu accepts (JPEG, PNG, WebP, MP4 or WebM)",
+        "不是红薯支持的图片或视频（JPEG、PNG、WebP、MP4 或 WebM）",
+    ),
+    (
+        "is not a known time zone (an IANA name such as Asia/Shanghai)",
+        "不是已知的时区（IANA 名称，例如 Asia/Shanghai）",
+    ),
+    (
+        "the order has an after-sales request open",
+        "这个订单有尚未处理完的售后申请",
+    ),
+    ("the order was never paid", "这个订单从未付款"),
+    ("not paid in time", "未按时付款"),
+    ("is being refunded", "正在退款"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -764,6 +1063,26 @@ mod tests {
         assert_eq!(preferred("fr-FR, en;q=0.5, zh;q=0.3"), Some(Lang::En));
         assert_eq!(preferred("en;q=0.2, zh-TW;q=0.7"), Some(Lang::ZhCn));
         assert_eq!(preferred("fr, de"), None);
+    }
+
+    #[test]
+    fn details_are_translated_with_their_numbers() {
+        let zh = |d| translate_detail(Lang::ZhCn, d);
+        assert_eq!(zh("must be at most 40 characters"), "最多 40 个字符");
+        assert_eq!(zh("must be 3 to 24 characters"), "长度须为 3 到 24 个字符");
+        assert_eq!(
+            zh("too many attempts; try again in 12 seconds"),
+            "尝试次数过多，请 12 秒后再试"
+        );
+        assert_eq!(zh("something no table knows"), ZH_CN.field_invalid);
+        assert_eq!(translate_detail(Lang::En, "is required"), "is required");
+    }
+
+    #[test]
+    fn every_chinese_detail_keeps_the_numbers_of_its_english() {
+        for (en, zh) in ZH_DETAILS {
+            assert_eq!(en.matches("{n}").count(), zh.matches("{n}").count(), "{en}");
+        }
     }
 
     #[test]

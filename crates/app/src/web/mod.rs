@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod security;
+pub mod when;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -8,15 +8,18 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use kernel::Id;
+use kernel::{Id, Timestamp, Zone};
 use serde::Deserialize;
 
 use super::cookies;
 use super::extract::MaybeUser;
 use super::i18n::{Lang, Texts};
+use super::when;
 use crate::accounts::service::random_secret;
 use crate::accounts::types::User;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::orders::types::{AfterSaleStatus, Happening};
+use crate::social::types::ReportReason;
 use crate::state::AppState;
 
 /// The sections of the tab bar; a page belongs to one of them or to none.
@@ -40,6 +43,10 @@ pub struct PageCtx {
     pub here: String,
     /// Units in the signed-in member's cart (the header's badge).
     pub cart_units: i64,
+    /// The zone times are shown in: the member's, else the site's.
+    pub zone: Zone,
+    /// When the page is rendered, for "3 min ago".
+    pub now: Timestamp,
 }
 
 impl PageCtx {
@@ -96,12 +103,149 @@ impl PageCtx {
         }
     }
 
+    /// How long ago an instant was, or its date for older ones ("3分钟前", "12月1日 19:14").
+    pub fn ago(&self, at: impl std::borrow::Borrow<Timestamp>) -> String {
+        when::ago(self.t, &self.zone, *at.borrow(), self.now)
+    }
+
+    /// The date and time of an instant ("12月1日 19:14").
+    pub fn moment(&self, at: impl std::borrow::Borrow<Timestamp>) -> String {
+        when::moment(self.t, &self.zone, *at.borrow(), self.now)
+    }
+
+    /// The day of an instant ("2026年12月1日").
+    pub fn day(&self, at: impl std::borrow::Borrow<Timestamp>) -> String {
+        when::day(self.t, &self.zone, *at.borrow())
+    }
+
+    /// A step of an order's timeline in this page's language.
+    pub fn happening(&self, happening: &Happening) -> String {
+        let t = self.t;
+        let provider = |spelling: &str| self.provider_name(spelling);
+        match happening {
+            Happening::Placed => t.tl_placed.into(),
+            Happening::Paid { provider: p } => t.tl_paid.replace("{provider}", &provider(p)),
+            Happening::CancelledByBuyer => t.tl_cancelled_by_buyer.into(),
+            Happening::CancelledByStore => t.tl_cancelled_by_store.into(),
+            Happening::NotPaidInTime => t.tl_not_paid_in_time.into(),
+            Happening::Shipped { carrier, tracking } => t
+                .tl_shipped
+                .replace("{carrier}", carrier)
+                .replace("{tracking}", tracking),
+            Happening::Delivered => t.tl_delivered.into(),
+            Happening::ReceiptConfirmed => t.tl_receipt_confirmed.into(),
+            Happening::CompletedAutomatically => t.tl_completed_automatically.into(),
+            Happening::Refunded { reason, paying_out } => {
+                let text = if *paying_out {
+                    t.tl_refunded_paying_out
+                } else {
+                    t.tl_refunded
+                };
+                text.replace("{reason}", reason)
+            }
+            Happening::UnneededPaymentReturned {
+                provider: p,
+                paying_out,
+            } => {
+                let text = if *paying_out {
+                    t.tl_unneeded_returning
+                } else {
+                    t.tl_unneeded_returned
+                };
+                text.replace("{provider}", &provider(p))
+            }
+            Happening::RefundPaidOut { provider: p } => {
+                t.tl_refund_paid_out.replace("{provider}", &provider(p))
+            }
+            Happening::RefundNotPaidOut { provider: p } => {
+                t.tl_refund_not_paid_out.replace("{provider}", &provider(p))
+            }
+            Happening::RefundPaidByStaff { reference } => {
+                t.tl_refund_paid_by_staff.replace("{reference}", reference)
+            }
+            Happening::Earlier { text } => text.clone(),
+        }
+    }
+
+    /// A payment provider, by its spelling, as buyers know it in this page's language.
+    pub fn provider_name(&self, spelling: &str) -> String {
+        use crate::payments::types::Provider;
+        use store::TextState;
+        match Provider::from_db(spelling) {
+            Ok(Provider::Sandbox) => self.t.provider_sandbox.into(),
+            Ok(Provider::Alipay) => self.t.provider_alipay.into(),
+            Ok(Provider::WechatPay) => self.t.provider_wechatpay.into(),
+            Err(_) => spelling.into(),
+        }
+    }
+
+    pub fn after_sale_text(&self, status: &AfterSaleStatus) -> &'static str {
+        match status {
+            AfterSaleStatus::Requested => self.t.after_sale_requested,
+            AfterSaleStatus::Rejected => self.t.after_sale_rejected,
+            AfterSaleStatus::Refunded => self.t.after_sale_refunded,
+        }
+    }
+
+    /// A shop category in this page's language; one a store made up stays as the store wrote it.
+    pub fn category_name<'a>(&self, category: &'a str) -> &'a str {
+        match category {
+            "beauty" => self.t.category_beauty,
+            "fashion" => self.t.category_fashion,
+            "outdoor" => self.t.category_outdoor,
+            "home" => self.t.category_home,
+            "food" => self.t.category_food,
+            other => other,
+        }
+    }
+
+    /// A board's name; the board every member starts with is named in this page's language.
+    pub fn board_name<'a>(&self, name: &'a str) -> &'a str {
+        if name == crate::social::types::DEFAULT_BOARD {
+            self.t.default_board
+        } else {
+            name
+        }
+    }
+
+    pub fn report_reason(&self, reason: &ReportReason) -> &'static str {
+        match reason {
+            ReportReason::Spam => self.t.report_spam,
+            ReportReason::FakeReview => self.t.report_fake_review,
+            ReportReason::Harassment => self.t.report_harassment,
+            ReportReason::Inappropriate => self.t.report_inappropriate,
+            ReportReason::Copyright => self.t.report_copyright,
+            ReportReason::Other => self.t.report_other,
+        }
+    }
+
     /// A field-error detail in this page's language.
     pub fn detail(&self, detail: &str) -> String {
         super::i18n::translate_detail(self.lang, detail)
     }
 
-    fn new(parts: &Parts, user: Option<User>, cart_units: i64) -> PageCtx {
+    /// What an error page says of a problem's kind, by its status.
+    pub fn problem_text(&self, problem: &Problem) -> &'static str {
+        match problem.status {
+            400 | 405 | 415 => self.t.problem_bad_request,
+            403 => self.t.problem_forbidden,
+            404 => self.t.not_found,
+            409 => self.t.problem_conflict,
+            413 => self.t.problem_too_large,
+            422 => self.t.problem_invalid,
+            429 => self.t.problem_too_many,
+            502 => self.t.problem_upstream,
+            503 => self.t.problem_busy,
+            _ => self.t.something_wrong,
+        }
+    }
+
+    /// A problem's detail in this page's language, when it has been put into it.
+    pub fn problem_detail(&self, problem: &Problem) -> Option<String> {
+        super::i18n::known_detail(self.lang, &problem.detail)
+    }
+
+    fn new(parts: &Parts, user: Option<User>, cart_units: i64, site_zone: &Zone) -> PageCtx {
         let lang = Lang::of_request(&parts.headers);
         let csrf = parts
             .extensions
@@ -113,6 +257,10 @@ impl PageCtx {
             .path_and_query()
             .map_or("/", |pq| pq.as_str())
             .to_owned();
+        let zone = user
+            .as_ref()
+            .and_then(|u| u.time_zone.clone())
+            .unwrap_or_else(|| site_zone.clone());
         PageCtx {
             lang,
             t: lang.texts(),
@@ -120,6 +268,8 @@ impl PageCtx {
             csrf,
             here,
             cart_units,
+            zone,
+            now: Timestamp::now(),
         }
     }
 }
@@ -133,7 +283,12 @@ impl FromRequestParts<AppState> for PageCtx {
             Some(user) => crate::orders::service::cart_units(state, user).await?,
             None => 0,
         };
-        Ok(PageCtx::new(parts, user, cart_units))
+        Ok(PageCtx::new(
+            parts,
+            user,
+            cart_units,
+            &state.config.server.time_zone,
+        ))
     }
 }
 
@@ -284,7 +439,7 @@ pub async fn problem_pages(
         .and_then(|u| u.0);
     let page = ErrorPage {
         // An error page does not count the cart: it shows no badge.
-        ctx: PageCtx::new(&ctx_parts, user, 0),
+        ctx: PageCtx::new(&ctx_parts, user, 0, &state.config.server.time_zone),
         problem,
     };
     let status = response.status();

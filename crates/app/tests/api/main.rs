@@ -8,6 +8,7 @@ mod errors;
 mod feed;
 mod hardening;
 mod helpers;
+mod languages;
 mod ledger;
 mod mall;
 mod media;

@@ -125,7 +125,7 @@ impl TestApp {
     }
 
     /// Pays an order in the sandbox and waits until it is paid.
-    async fn pay(&self, token: &str, order: &str) -> Value {
+    pub(crate) async fn pay(&self, token: &str, order: &str) -> Value {
         let started = self.start_payment(token, order, "sandbox").await;
         assert_eq!(started.status(), StatusCode::CREATED);
         let payment: Value = started.json().await.unwrap();
@@ -184,7 +184,7 @@ impl TestApp {
     }
 
     /// The merchant sets the product's creator commission; the creator posts a note tagging it.
-    async fn tagged_note(
+    pub(crate) async fn tagged_note(
         &self,
         merchant: &Merchant,
         creator: &str,

@@ -261,11 +261,11 @@ pub(super) async fn plan_orders(
             tracking_number: String::new(),
             pay_by,
             items,
-            timeline: vec![OrderEvent {
-                status: OrderStatus::PendingPayment,
-                detail: "order placed".into(),
-                at: now,
-            }],
+            timeline: vec![OrderEvent::new(
+                OrderStatus::PendingPayment,
+                Happening::Placed,
+                now,
+            )],
             created_at: now,
             updated_at: now,
         });

@@ -10,7 +10,7 @@ pub async fn transition(
     order: &Order,
     from: &[OrderStatus],
     to: OrderStatus,
-    detail: &str,
+    happening: Happening,
     shipment: Option<(&str, &str)>,
 ) -> AppResult<()> {
     let now = Timestamp::now();
@@ -29,7 +29,7 @@ pub async fn transition(
             ),
         ));
     }
-    moved(state, &mut tx, order.id, to, detail, now).await?;
+    moved(state, &mut tx, order.id, to, happening, now).await?;
     state.changes.commit(tx).await?;
     Ok(())
 }
@@ -41,13 +41,13 @@ pub async fn mark_paid(
     tx: &mut Tx,
     order: Id,
     payment: Id,
-    detail: &str,
+    happening: Happening,
 ) -> AppResult<bool> {
     let now = Timestamp::now();
     if !store::pay(tx, order, payment, now).await? {
         return Ok(false);
     }
-    moved(state, tx, order, OrderStatus::Paid, detail, now).await?;
+    moved(state, tx, order, OrderStatus::Paid, happening, now).await?;
     Ok(true)
 }
 
@@ -58,7 +58,7 @@ pub(super) async fn moved(
     tx: &mut Tx,
     order: Id,
     to: OrderStatus,
-    detail: &str,
+    happening: Happening,
     now: Timestamp,
 ) -> AppResult<()> {
     match to {
@@ -66,11 +66,7 @@ pub(super) async fn moved(
         OrderStatus::Paid => store::count_sold(tx, order).await?,
         _ => {}
     }
-    let event = OrderEvent {
-        status: to,
-        detail: detail.to_owned(),
-        at: now,
-    };
+    let event = OrderEvent::new(to, happening, now);
     store::insert_event(tx, order, state.ids.next_id(), &event).await?;
     let change = Change::OrderMoved { order, status: to };
     state.changes.record(tx, change).await?;
@@ -78,12 +74,12 @@ pub(super) async fn moved(
 }
 
 /// A line on an order's timeline that does not move it, such as news of its refund.
-pub async fn add_to_timeline(state: &AppState, order: &Order, detail: String) -> AppResult<()> {
-    let event = OrderEvent {
-        status: order.status,
-        detail,
-        at: Timestamp::now(),
-    };
+pub async fn add_to_timeline(
+    state: &AppState,
+    order: &Order,
+    happening: Happening,
+) -> AppResult<()> {
+    let event = OrderEvent::new(order.status, happening, Timestamp::now());
     let mut tx = state.db.begin_write().await?;
     store::insert_event(&mut tx, order.id, state.ids.next_id(), &event).await?;
     tx.commit().await?;
@@ -93,16 +89,16 @@ pub async fn add_to_timeline(state: &AppState, order: &Order, detail: String) ->
 /// The buyer or the store cancels an order not yet paid; its stock goes back on sale.
 pub async fn cancel(state: &AppState, actor: &User, id: Id) -> AppResult<Order> {
     let (order, party) = order_for(state, actor, id).await?;
-    let detail = match party {
-        Party::Buyer => "cancelled by the buyer",
-        Party::Merchant => "cancelled by the store",
+    let happening = match party {
+        Party::Buyer => Happening::CancelledByBuyer,
+        Party::Merchant => Happening::CancelledByStore,
     };
     transition(
         state,
         &order,
         &[OrderStatus::PendingPayment],
         OrderStatus::Cancelled,
-        detail,
+        happening,
         None,
     )
     .await?;
@@ -131,13 +127,16 @@ pub async fn ship(
         40,
     ));
     let (carrier, tracking) = fields.finish(carrier.zip(tracking))?;
-    let detail = format!("shipped with {carrier}, tracking number {tracking}");
+    let happening = Happening::Shipped {
+        carrier: carrier.clone(),
+        tracking: tracking.clone(),
+    };
     transition(
         state,
         &order,
         &[OrderStatus::Paid],
         OrderStatus::Shipped,
-        &detail,
+        happening,
         Some((&carrier, &tracking)),
     )
     .await?;
@@ -157,7 +156,7 @@ pub async fn deliver(state: &AppState, staff: &User, id: Id) -> AppResult<Order>
         &order,
         &[OrderStatus::Shipped],
         OrderStatus::Delivered,
-        "delivered",
+        Happening::Delivered,
         None,
     )
     .await?;
@@ -171,13 +170,17 @@ pub async fn confirm(state: &AppState, buyer: &User, id: Id) -> AppResult<Order>
     if party != Party::Buyer {
         return Err(AppError::Forbidden("only the buyer may confirm receipt"));
     }
-    complete(state, &order, "receipt confirmed by the buyer").await?;
+    complete(state, &order, Happening::ReceiptConfirmed).await?;
     self::order(state, buyer, id).await
 }
 
 /// Completes a shipped or delivered order and splits its money; an order already completed
 /// only has its split made sure of.
-pub(super) async fn complete(state: &AppState, order: &Order, detail: &str) -> AppResult<()> {
+pub(super) async fn complete(
+    state: &AppState,
+    order: &Order,
+    happening: Happening,
+) -> AppResult<()> {
     let open = store::after_sales_of(&state.db, order.id).await?;
     if open.iter().any(|r| r.status == AfterSaleStatus::Requested) {
         return Err(AppError::Conflict(
@@ -187,7 +190,7 @@ pub(super) async fn complete(state: &AppState, order: &Order, detail: &str) -> A
     }
     if order.status != OrderStatus::Completed {
         let from = [OrderStatus::Shipped, OrderStatus::Delivered];
-        transition(state, order, &from, OrderStatus::Completed, detail, None).await?;
+        transition(state, order, &from, OrderStatus::Completed, happening, None).await?;
     }
     settle(state, order).await
 }
@@ -206,7 +209,7 @@ pub async fn cancel_overdue(state: &AppState, id: Id) -> AppResult<bool> {
     let expired = [OrderStatus::PendingPayment];
     let to = OrderStatus::Cancelled;
     Ok(
-        transition(state, &order, &expired, to, "not paid in time", None)
+        transition(state, &order, &expired, to, Happening::NotPaidInTime, None)
             .await
             .is_ok(),
     )
@@ -224,7 +227,7 @@ pub async fn complete_overdue(state: &AppState) -> AppResult<usize> {
                 continue;
             };
             // An order with an after-sales request open waits for its answer.
-            if complete(state, &order, "completed automatically")
+            if complete(state, &order, Happening::CompletedAutomatically)
                 .await
                 .is_ok()
             {

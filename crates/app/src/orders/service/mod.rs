@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::store::{self, Orders};
 use super::types::{
     Address, AddressDraft, AfterSale, AfterSaleKind, AfterSaleStatus, CartItem, CheckoutRequest,
-    LineRequest, Order, OrderEvent, OrderItem, OrderStatus, Review, ReviewDraft,
+    Happening, LineRequest, Order, OrderEvent, OrderItem, OrderStatus, Review, ReviewDraft,
 };
 use crate::accounts::types::User;
 use crate::changes::types::Change;
