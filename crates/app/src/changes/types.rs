@@ -136,6 +136,17 @@ pub enum Change {
         order: Id,
         product: Id,
     },
+    /// A buyer asked for their money back.
+    AfterSaleAsked {
+        request: Id,
+        order: Id,
+    },
+    /// The store answered: refunded (`approved`) or declined.
+    AfterSaleAnswered {
+        request: Id,
+        order: Id,
+        approved: bool,
+    },
 }
 
 /// Where an entry stands in the log. Readers go through the log in this order, which is the

@@ -86,7 +86,9 @@ impl NodeSubscriber for FeedFollower {
             | Change::PaymentSucceeded { .. }
             | Change::PaymentFailed { .. }
             | Change::PaymentRefunded { .. }
-            | Change::Reviewed { .. } => {}
+            | Change::Reviewed { .. }
+            | Change::AfterSaleAsked { .. }
+            | Change::AfterSaleAnswered { .. } => {}
         }
         Ok(())
     }

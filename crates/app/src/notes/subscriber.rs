@@ -53,7 +53,9 @@ impl NodeSubscriber for NoteCacheFollower {
             | Change::PaymentSucceeded { .. }
             | Change::PaymentFailed { .. }
             | Change::PaymentRefunded { .. }
-            | Change::Reviewed { .. } => {}
+            | Change::Reviewed { .. }
+            | Change::AfterSaleAsked { .. }
+            | Change::AfterSaleAnswered { .. } => {}
         }
         Ok(())
     }

@@ -748,7 +748,7 @@ pub async fn reviewed(db: &Db, order: Id) -> Result<Vec<i64>, sqlx::Error> {
 }
 
 /// Records an after-sales request; false when the order has one open already.
-pub async fn insert_after_sale(db: &Db, request: &AfterSale) -> Result<bool, sqlx::Error> {
+pub async fn insert_after_sale(tx: &mut Tx, request: &AfterSale) -> Result<bool, sqlx::Error> {
     let inserted = query(
         "INSERT INTO after_sales (id, order_id, kind, status, reason, answer, amount, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $7)",
@@ -760,7 +760,7 @@ pub async fn insert_after_sale(db: &Db, request: &AfterSale) -> Result<bool, sql
     .bind(&request.reason)
     .bind(request.amount)
     .bind(request.created_at.as_millis())
-    .execute(db.writer())
+    .execute(&mut **tx)
     .await;
     match inserted {
         Ok(_) => Ok(true),

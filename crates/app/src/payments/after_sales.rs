@@ -6,6 +6,7 @@ use kernel::{Id, Timestamp};
 use super::service;
 use super::types::RefundProgress;
 use crate::accounts::types::User;
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult};
 use crate::orders::service as orders;
 use crate::orders::store as order_store;
@@ -38,7 +39,13 @@ pub async fn reject_after_sale(
             "the request was answered meanwhile".into(),
         ));
     }
-    tx.commit().await?;
+    let change = Change::AfterSaleAnswered {
+        request: id,
+        order: order.id,
+        approved: false,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(AfterSale {
         status: Rejected,
         answer,
@@ -53,8 +60,15 @@ pub async fn approve_after_sale(state: &AppState, staff: &User, id: Id) -> AppRe
     let progress = service::refund(state, &order, &request.reason).await?;
     let now = Timestamp::now();
     let mut tx = state.db.begin_write().await?;
-    order_store::answer_after_sale(&mut tx, id, Refunded, "", now).await?;
-    tx.commit().await?;
+    if order_store::answer_after_sale(&mut tx, id, Refunded, "", now).await? {
+        let change = Change::AfterSaleAnswered {
+            request: id,
+            order: order.id,
+            approved: true,
+        };
+        state.changes.record(&mut tx, change).await?;
+    }
+    state.changes.commit(tx).await?;
     let from = [
         OrderStatus::Paid,
         OrderStatus::Shipped,

@@ -327,7 +327,9 @@ fn documents(change: &Change) -> Vec<Doc> {
         | Change::PaymentSucceeded { .. }
         | Change::PaymentFailed { .. }
         | Change::PaymentRefunded { .. }
-        | Change::Reviewed { .. } => vec![],
+        | Change::Reviewed { .. }
+        | Change::AfterSaleAsked { .. }
+        | Change::AfterSaleAnswered { .. } => vec![],
     }
 }
 

@@ -81,6 +81,12 @@ impl NotificationsPage {
             NotificationKind::Reply => t.n_replied,
             NotificationKind::Mention => t.n_mentioned,
             NotificationKind::Follow => t.n_followed,
+            NotificationKind::OrderPaid => t.n_order_paid,
+            NotificationKind::OrderShipped => t.n_order_shipped,
+            NotificationKind::AfterSaleAsked => t.n_after_sale_asked,
+            NotificationKind::RefundApproved => t.n_refund_approved,
+            NotificationKind::RefundDeclined => t.n_refund_declined,
+            NotificationKind::CommissionEarned => t.n_commission_earned,
         }
     }
 }

@@ -433,6 +433,7 @@ pub struct NewNotification {
     pub actor: Id,
     pub note: Option<Id>,
     pub comment: Option<Id>,
+    pub order: Option<Id>,
     pub now: Timestamp,
 }
 
@@ -447,20 +448,22 @@ pub async fn notify_all(tx: &mut Tx, all: &[NewNotification]) -> Result<(), sqlx
     for some in all.chunks(NOTIFY_AT_ONCE) {
         let rows = (0..some.len())
             .map(|i| {
-                let p = |k: usize| format!("${}", i * 7 + k);
+                let p = |k: usize| format!("${}", i * 8 + k);
                 format!(
-                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT),                      CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
-                    p(1), p(2), p(3), p(4), p(5), p(6), p(7)
+                    "(CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS TEXT), CAST({} AS BIGINT), \
+                     CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8)
                 )
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "WITH v (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) AS \
-             (VALUES {rows}) \
+            "WITH v (id, recipient_id, kind, actor_id, note_id, comment_id, order_id, created_at) \
+             AS (VALUES {rows}) \
              INSERT INTO notifications \
-             (id, recipient_id, kind, actor_id, note_id, comment_id, created_at) \
-             SELECT id, recipient_id, kind, actor_id, note_id, comment_id, created_at FROM v \
+             (id, recipient_id, kind, actor_id, note_id, comment_id, order_id, created_at) \
+             SELECT id, recipient_id, kind, actor_id, note_id, comment_id, order_id, created_at \
+             FROM v \
              WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE \
              (b.blocker_id = v.recipient_id AND b.blocked_id = v.actor_id) \
              OR (b.blocker_id = v.actor_id AND b.blocked_id = v.recipient_id)) \
@@ -477,6 +480,7 @@ pub async fn notify_all(tx: &mut Tx, all: &[NewNotification]) -> Result<(), sqlx
                 .bind(n.actor.as_i64())
                 .bind(n.note.map(Id::as_i64))
                 .bind(n.comment.map(Id::as_i64))
+                .bind(n.order.map(Id::as_i64))
                 .bind(n.now.as_millis());
         }
         insert.execute(&mut **tx).await?;
@@ -512,6 +516,7 @@ pub struct NotificationRow {
     pub actor: Author,
     pub note: Option<(Id, String)>,
     pub comment: Option<(Id, String)>,
+    pub order: Option<Id>,
     pub unread: bool,
     pub created_at: Timestamp,
 }
@@ -528,6 +533,7 @@ type NotificationTuple = (
     Option<String>,
     Option<i64>,
     i64,
+    Option<i64>,
 );
 
 /// Newest first, before the cursor id; notifications from muted or blocked people are left out.
@@ -538,7 +544,7 @@ pub async fn notifications(
     limit: u32,
 ) -> Result<Vec<NotificationRow>, sqlx::Error> {
     let rows: Vec<NotificationTuple> = query_as(
-        "SELECT n.id, n.kind, u.id, u.handle, u.display_name, n.note_id, nt.title, n.comment_id, c.body, n.read_at, n.created_at \
+        "SELECT n.id, n.kind, u.id, u.handle, u.display_name, n.note_id, nt.title, n.comment_id, c.body, n.read_at, n.created_at, n.order_id \
          FROM notifications n JOIN users u ON u.id = n.actor_id \
          LEFT JOIN notes nt ON nt.id = n.note_id LEFT JOIN comments c ON c.id = n.comment_id \
          WHERE n.recipient_id = $1 AND n.id < $2 \
@@ -561,6 +567,7 @@ pub async fn notifications(
                 comment: r.7.map(|id| (Id::from_i64(id), r.8.unwrap_or_default())),
                 unread: r.9.is_none(),
                 created_at: Timestamp::from_millis(r.10),
+                order: r.11.map(Id::from_i64),
             })
         })
         .collect()

@@ -1,5 +1,6 @@
 //! Notifications follow the change log once per cluster: a like, collect, comment, reply,
-//! mention or follow becomes a notification (and an undone one takes it back) in the same
+//! mention or follow, and an order's news (paid, shipped, an after-sales request and its answer,
+//! a creator's commission) becomes a notification (and an undone one takes it back) in the same
 //! transaction that moves the subscriber's position, so each is made exactly once — however
 //! often a node crashes, and however many nodes run — and never fails the request behind it.
 
@@ -13,6 +14,10 @@ use crate::changes::service::ClusterSubscriber;
 use crate::changes::types::{Change, Entry};
 use crate::error::AppError;
 use crate::notes::types::mentions;
+use crate::orders::store as order_store;
+use crate::orders::types::{Order, OrderStatus};
+use crate::orgs::service::staff_ids;
+use crate::shop::store as shop_store;
 use crate::state::AppState;
 
 pub struct Notifications;
@@ -31,6 +36,12 @@ impl ClusterSubscriber for Notifications {
                 | Change::Uncollected { .. }
                 | Change::Commented { .. }
                 | Change::NotePublished { .. }
+                | Change::AfterSaleAsked { .. }
+                | Change::AfterSaleAnswered { .. }
+                | Change::OrderMoved {
+                    status: OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Completed,
+                    ..
+                }
         )
     }
 
@@ -128,6 +139,20 @@ impl Teller<'_> {
                     Err(e) => return Err(e.into()),
                 }
             }
+            Change::OrderMoved { order, status } => self.order_moved(at, *order, *status).await?,
+            Change::AfterSaleAsked { order, .. } => {
+                let kind = NotificationKind::AfterSaleAsked;
+                self.tell_store(at, *order, kind).await?
+            }
+            Change::AfterSaleAnswered {
+                order, approved, ..
+            } => {
+                let kind = match approved {
+                    true => NotificationKind::RefundApproved,
+                    false => NotificationKind::RefundDeclined,
+                };
+                self.tell_buyer(at, *order, kind).await?
+            }
             Change::NoteEdited { .. }
             | Change::NoteDeleted { .. }
             | Change::CommentDeleted { .. }
@@ -141,7 +166,6 @@ impl Teller<'_> {
             | Change::CardEvents { .. }
             | Change::PersonalisationSet { .. }
             | Change::InterestForgotten { .. }
-            | Change::OrderMoved { .. }
             | Change::PaymentSucceeded { .. }
             | Change::PaymentFailed { .. }
             | Change::PaymentRefunded { .. }
@@ -170,8 +194,101 @@ impl Teller<'_> {
             actor,
             note,
             comment,
+            order: None,
             now: at,
         });
+    }
+
+    /// One notification about an order; its buyer is the actor (and, for news of their own
+    /// order, also the recipient).
+    fn notify_order(
+        &mut self,
+        at: Timestamp,
+        recipient: Id,
+        kind: NotificationKind,
+        order: &Order,
+    ) {
+        self.pending.push(NewNotification {
+            id: self.state.ids.next_id(),
+            recipient,
+            kind,
+            actor: order.buyer_id,
+            note: None,
+            comment: None,
+            order: Some(order.id),
+            now: at,
+        });
+    }
+
+    /// The store's staff hear of a paid order; the buyer of its shipping; on completion, each
+    /// creator whose note sold an item of it, of their commission.
+    async fn order_moved(
+        &mut self,
+        at: Timestamp,
+        order: Id,
+        status: OrderStatus,
+    ) -> anyhow::Result<()> {
+        match status {
+            OrderStatus::Paid => {
+                self.tell_store(at, order, NotificationKind::OrderPaid)
+                    .await
+            }
+            OrderStatus::Shipped => {
+                self.tell_buyer(at, order, NotificationKind::OrderShipped)
+                    .await
+            }
+            OrderStatus::Completed => self.tell_creators(at, order).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn tell_store(
+        &mut self,
+        at: Timestamp,
+        order: Id,
+        kind: NotificationKind,
+    ) -> anyhow::Result<()> {
+        let Some(order) = order_store::order(&self.state.db, order).await? else {
+            return Ok(());
+        };
+        let Some(org) = shop_store::org_of_store(&self.state.db, order.store_id).await? else {
+            return Ok(());
+        };
+        for staff in staff_ids(self.state, org).await? {
+            self.notify_order(at, staff, kind, &order);
+        }
+        Ok(())
+    }
+
+    async fn tell_buyer(
+        &mut self,
+        at: Timestamp,
+        order: Id,
+        kind: NotificationKind,
+    ) -> anyhow::Result<()> {
+        if let Some(order) = order_store::order(&self.state.db, order).await? {
+            self.notify_order(at, order.buyer_id, kind, &order);
+        }
+        Ok(())
+    }
+
+    async fn tell_creators(&mut self, at: Timestamp, order: Id) -> anyhow::Result<()> {
+        let Some(order) = order_store::order(&self.state.db, order).await? else {
+            return Ok(());
+        };
+        let mut creators: Vec<Id> = order
+            .items
+            .iter()
+            .filter(|item| item.commission_bp > 0)
+            .filter_map(|item| item.creator_id)
+            .filter(|creator| *creator != order.buyer_id)
+            .collect();
+        creators.sort();
+        creators.dedup();
+        for creator in creators {
+            self.notify_order(at, creator, NotificationKind::CommissionEarned, &order);
+        }
+        Ok(())
     }
 
     /// Writes the notifications gathered so far.

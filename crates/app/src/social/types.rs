@@ -49,7 +49,7 @@ pub struct Comment {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     Like,
     Collect,
@@ -57,6 +57,18 @@ pub enum NotificationKind {
     Reply,
     Mention,
     Follow,
+    /// To a store's staff: a buyer paid for an order.
+    OrderPaid,
+    /// To the buyer: their order was shipped.
+    OrderShipped,
+    /// To a store's staff: a buyer asked for their money back.
+    AfterSaleAsked,
+    /// To the buyer: the store refunded them.
+    RefundApproved,
+    /// To the buyer: the store declined their request.
+    RefundDeclined,
+    /// To a creator: an order bought from their note completed and their commission is earned.
+    CommissionEarned,
 }
 
 impl NotificationKind {
@@ -68,7 +80,23 @@ impl NotificationKind {
             NotificationKind::Reply => "reply",
             NotificationKind::Mention => "mention",
             NotificationKind::Follow => "follow",
+            NotificationKind::OrderPaid => "order_paid",
+            NotificationKind::OrderShipped => "order_shipped",
+            NotificationKind::AfterSaleAsked => "after_sale_asked",
+            NotificationKind::RefundApproved => "refund_approved",
+            NotificationKind::RefundDeclined => "refund_declined",
+            NotificationKind::CommissionEarned => "commission_earned",
         }
+    }
+
+    /// News of the member's own order, told without naming anyone ("your order shipped").
+    pub fn about_own_order(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::OrderShipped
+                | NotificationKind::RefundApproved
+                | NotificationKind::RefundDeclined
+        )
     }
 
     /// Likes, collects and follows are grouped ("Lin and 3 others liked your note").
@@ -93,6 +121,8 @@ pub struct NotificationGroup {
     pub comment_id: Option<Id>,
     /// The comment's text, for comments, replies and mentions in comments.
     pub excerpt: Option<String>,
+    /// For commerce notifications: the order.
+    pub order_id: Option<Id>,
     pub unread: bool,
     pub latest_at: Timestamp,
 }
@@ -157,6 +187,12 @@ impl store::TextState for NotificationKind {
         NotificationKind::Reply,
         NotificationKind::Mention,
         NotificationKind::Follow,
+        NotificationKind::OrderPaid,
+        NotificationKind::OrderShipped,
+        NotificationKind::AfterSaleAsked,
+        NotificationKind::RefundApproved,
+        NotificationKind::RefundDeclined,
+        NotificationKind::CommissionEarned,
     ];
 
     fn spelling(self) -> &'static str {

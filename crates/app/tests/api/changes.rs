@@ -115,6 +115,15 @@ fn every_change() -> Vec<Change> {
             order: b,
             product: c,
         },
+        Change::AfterSaleAsked {
+            request: a,
+            order: b,
+        },
+        Change::AfterSaleAnswered {
+            request: a,
+            order: b,
+            approved: true,
+        },
     ];
     for change in &all {
         match change {
@@ -143,7 +152,9 @@ fn every_change() -> Vec<Change> {
             | Change::PaymentSucceeded { .. }
             | Change::PaymentFailed { .. }
             | Change::PaymentRefunded { .. }
-            | Change::Reviewed { .. } => {}
+            | Change::Reviewed { .. }
+            | Change::AfterSaleAsked { .. }
+            | Change::AfterSaleAnswered { .. } => {}
         }
     }
     all

@@ -1537,3 +1537,120 @@ async fn the_me_page_and_the_header_lead_to_the_cart_orders_earnings_and_ones_st
     assert!(!visitor.contains("id=\"me-cart\""), "nobody else sees them");
     assert!(!visitor.contains("id=\"first-note\""));
 }
+
+/// The kinds of one's notifications, newest first.
+async fn notification_kinds(app: &TestApp, token: &str) -> Vec<String> {
+    let page = app.get_json_as(token, "/api/v1/notifications").await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn buyers_stores_and_creators_hear_of_orders_shipping_refunds_and_commissions() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("kettle").await;
+    let creator = app.member("brewer").await;
+    let buyer = app.member("sipper").await;
+    let product = app.product(&merchant, "Kettle", &[(30000, 10)]).await;
+    let note = app.tagged_note(&merchant, &creator, &product, 10).await;
+    let sku = product["skus"][0]["id"].as_str().unwrap();
+    let address = app.address(&buyer, "上海").await;
+    let buy = |key: &'static str| {
+        let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": 1, "note_id": note["id"]}]});
+        let (app, buyer) = (&app, &buyer);
+        async move {
+            let orders: Value = app.checkout(buyer, key, &body).await.json().await.unwrap();
+            id(&orders[0])
+        }
+    };
+    let kept = buy("kept").await;
+    app.pay(&buyer, &kept).await;
+    let path = format!("/api/v1/orders/{kept}");
+    let ship = json!({"carrier": "SF", "tracking_number": "SF1"});
+    let shipped = app
+        .send_as(
+            Method::POST,
+            &merchant.token,
+            &format!("{path}/ship"),
+            Some(ship),
+        )
+        .await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    let confirmed = app
+        .send_as(Method::POST, &buyer, &format!("{path}/confirm"), None)
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+
+    let returned = buy("returned").await;
+    app.pay(&buyer, &returned).await;
+    let ask = json!({"kind": "refund_only", "reason": "Too big"});
+    let path = format!("/api/v1/orders/{returned}/after-sales");
+    let request: Value = app
+        .send_as(Method::POST, &buyer, &path, Some(ask))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reject = format!("/api/v1/after-sales/{}/reject", id(&request));
+    let answer = json!({"answer": "Used"});
+    let rejected = app
+        .send_as(Method::POST, &merchant.token, &reject, Some(answer))
+        .await;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    let request: Value = app
+        .send_as(
+            Method::POST,
+            &buyer,
+            &path,
+            Some(json!({"kind": "refund_only", "reason": "Too big"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let approve = format!("/api/v1/after-sales/{}/approve", id(&request));
+    let approved = app
+        .send_as(Method::POST, &merchant.token, &approve, None)
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+
+    assert_eq!(
+        notification_kinds(&app, &buyer).await,
+        ["refund_approved", "refund_declined", "order_shipped"],
+        "the buyer hears of their orders"
+    );
+    assert_eq!(
+        notification_kinds(&app, &merchant.token).await,
+        [
+            "after_sale_asked",
+            "after_sale_asked",
+            "order_paid",
+            "order_paid"
+        ],
+        "the store's staff hear of payments and requests"
+    );
+    let creator_news = notification_kinds(&app, &creator).await;
+    assert_eq!(
+        creator_news
+            .iter()
+            .filter(|k| *k == "commission_earned")
+            .count(),
+        1,
+        "the creator hears of the one completed order: {creator_news:?}"
+    );
+    let page = app.get_json_as(&buyer, "/api/v1/notifications").await;
+    assert_eq!(page["items"][2]["order_id"], json!(kept));
+
+    let (browser, _) = app.signed_in_browser("sipper").await;
+    let html = app.page(&browser, "/notifications").await;
+    assert!(
+        html.contains(&format!(
+            "href=\"/orders/{kept}\" class=\"order-link\" data-kind=\"order_shipped\""
+        )),
+        "{html}"
+    );
+}

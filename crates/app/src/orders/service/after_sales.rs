@@ -45,12 +45,19 @@ pub async fn ask_after_sale(
         created_at: now,
         updated_at: now,
     };
-    if !store::insert_after_sale(&state.db, &request).await? {
+    let mut tx = state.db.begin_write().await?;
+    if !store::insert_after_sale(&mut tx, &request).await? {
         return Err(AppError::Conflict(
             "order",
             "the order has an after-sales request open".into(),
         ));
     }
+    let change = Change::AfterSaleAsked {
+        request: request.id,
+        order: order.id,
+    };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(request)
 }
 

@@ -36,6 +36,7 @@ pub async fn notifications(
             note_title: row.note.map(|n| n.1),
             comment_id: row.comment.as_ref().map(|c| c.0),
             excerpt: row.comment.map(|c| c.1),
+            order_id: row.order,
             unread: row.unread,
             latest_at: row.created_at,
         });
