@@ -253,6 +253,38 @@ function attachCarousels() {
   });
 }
 
+// Sharing a note: the phone's share sheet where there is one, else the panel with the link and
+// its QR code (for WeChat); each share is reported, since the feed counts shares.
+function attachShare() {
+  const share = document.getElementById("share");
+  if (!share) return;
+  const report = () => fetch("/api/v1/feed/events", {
+    method: "POST", credentials: "same-origin", keepalive: true,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ events: [{ note_id: share.dataset.note, kind: "share" }] }),
+  }).catch(() => {});
+  const link = document.getElementById("share-link");
+  share.querySelector("summary").addEventListener("click", async (event) => {
+    if (share.open || !navigator.share) return;
+    event.preventDefault();
+    try {
+      await navigator.share({ title: share.dataset.title, url: link.value });
+      report();
+    } catch (e) {
+      // Dismissed, or the sheet is refused: the panel offers the link and the QR code instead.
+      if (e.name !== "AbortError") share.open = true;
+    }
+  });
+  share.addEventListener("toggle", () => { if (share.open) report(); });
+  const copy = document.getElementById("copy-link");
+  copy.addEventListener("click", async () => {
+    link.select();
+    try { await navigator.clipboard.writeText(link.value); } catch { document.execCommand("copy"); }
+    copy.textContent = share.dataset.copied;
+    report();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   paintPlaceholders(document);
   attachCarousels();
@@ -264,4 +296,5 @@ document.addEventListener("DOMContentLoaded", () => {
   attachTopicChips();
   attachSuggestions();
   attachFeed();
+  attachShare();
 });

@@ -192,6 +192,11 @@ pub async fn blocked_between(
     }
 }
 
+/// The members with these ids (those that exist), in no particular order.
+pub async fn users_by_ids(state: &AppState, ids: &[i64]) -> AppResult<Vec<User>> {
+    Ok(store::users_by_ids(&state.db, ids).await?)
+}
+
 pub async fn user_by_handle(state: &AppState, handle: &str) -> AppResult<User> {
     store::user_by_handle(&state.db, &handle.to_ascii_lowercase())
         .await?

@@ -140,6 +140,7 @@ fn signal_of(kind: &str) -> Option<Signal> {
         "read" => Signal::Read,
         "not_interested" => Signal::NotInterested,
         "fewer_from_author" => Signal::FewerFromAuthor,
+        "share" => Signal::Share,
         _ => return None,
     })
 }

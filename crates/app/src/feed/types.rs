@@ -12,6 +12,9 @@ pub enum EventKind {
     Read,
     NotInterested,
     FewerFromAuthor,
+    /// The reader shared the note (copied its link, sent it from the share sheet, showed its
+    /// QR code).
+    Share,
 }
 
 impl EventKind {
@@ -21,6 +24,7 @@ impl EventKind {
             EventKind::Read => "read",
             EventKind::NotInterested => "not_interested",
             EventKind::FewerFromAuthor => "fewer_from_author",
+            EventKind::Share => "share",
         }
     }
 
@@ -31,6 +35,7 @@ impl EventKind {
             EventKind::Read => Signal::Read,
             EventKind::NotInterested => Signal::NotInterested,
             EventKind::FewerFromAuthor => Signal::FewerFromAuthor,
+            EventKind::Share => Signal::Share,
         }
     }
 }

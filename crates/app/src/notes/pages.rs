@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/notes/new", get(new_page).post(create))
         .route("/notes/{id}", get(note_page))
+        .route("/notes/{id}/qr.svg", get(note_qr))
         .route("/notes/{id}/edit", get(edit_page).post(update))
         .route("/notes/{id}/delete", post(delete))
         .route("/notes/{id}/like", post(toggle_like))
@@ -117,6 +118,27 @@ async fn note_page(
         note,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The note's address as a QR code, for a phone's camera or WeChat's scanner.
+async fn note_qr(State(state): State<AppState>, ApiPath(id): ApiPath<Id>) -> AppResult<Response> {
+    let note = service::get(&state, None, id).await?;
+    let url = format!(
+        "{}/notes/{}",
+        state.config.server.public_url.trim_end_matches('/'),
+        note.id
+    );
+    let code = qrcode::QrCode::new(url.as_bytes()).map_err(anyhow::Error::from)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    let headers = [
+        (header::CONTENT_TYPE, "image/svg+xml"),
+        (header::CACHE_CONTROL, "public, max-age=86400"),
+    ];
+    Ok((headers, svg).into_response())
 }
 
 /// The body as (kind, text) pieces for the template, which escapes each.

@@ -278,6 +278,9 @@ struct OrdersPage {
     /// A store's filters: (label, address, is the current one); none for a buyer.
     tabs: Vec<(&'static str, String, bool)>,
     orders: Vec<Order>,
+    /// Who is on the other side of each order: the store for its buyer, the buyer for the
+    /// store's staff.
+    counterparts: Vec<String>,
     next_cursor: Option<String>,
     /// The filter of this list, kept by its next-page link.
     filter: String,
@@ -342,15 +345,32 @@ async fn orders_page(
         limit: Some(20),
     };
     let found = service::my_orders(&state, &user, &page).await?;
+    let counterparts = found.items.iter().map(|o| o.store_name.clone()).collect();
     let view = OrdersPage {
         title: ctx.t.orders_title,
         ctx,
         tabs: Vec::new(),
         orders: found.items,
+        counterparts,
         next_cursor: found.next_cursor,
         filter: String::new(),
     };
     render(StatusCode::OK, &view)
+}
+
+/// Each order's buyer by display name, for the store's list.
+async fn buyer_names(state: &AppState, orders: &[Order]) -> AppResult<Vec<String>> {
+    let ids: Vec<i64> = orders.iter().map(|o| o.buyer_id.as_i64()).collect();
+    let buyers = crate::accounts::service::users_by_ids(state, &ids).await?;
+    Ok(orders
+        .iter()
+        .map(|o| {
+            buyers
+                .iter()
+                .find(|b| b.id == o.buyer_id)
+                .map_or_else(String::new, |b| b.display_name.clone())
+        })
+        .collect())
 }
 
 async fn store_orders_page(
@@ -374,11 +394,13 @@ async fn store_orders_page(
         &page,
     )
     .await?;
+    let counterparts = buyer_names(&state, &found.items).await?;
     let view = OrdersPage {
         title: ctx.t.store_orders,
         tabs: store_tabs(&ctx, store, &filter),
         ctx,
         orders: found.items,
+        counterparts,
         next_cursor: found.next_cursor,
         filter,
     };

@@ -248,3 +248,52 @@ async fn comment_likes_reports_and_blocks_work_from_the_pages() {
         "a blocked author's notes are hidden from the blocker"
     );
 }
+
+#[tokio::test]
+async fn a_note_is_shared_by_its_link_and_qr_code_and_each_share_counts() {
+    let app = spawn_app().await;
+    let author = app.member("sharer").await;
+    let reader = app.member("friend").await;
+    let note = app.post_note(&author, "Noodles", "#food").await;
+    let id = note["id"].as_str().unwrap();
+    let (browser, _) = app.signed_in_browser("friend").await;
+    let page = app.page(&browser, &format!("/notes/{id}")).await;
+    assert!(
+        page.contains(&format!(
+            "value=\"{}/notes/{id}\"",
+            app.state.config.server.public_url.trim_end_matches('/')
+        )),
+        "the share panel holds the note's link"
+    );
+    assert!(page.contains(&format!("src=\"/notes/{id}/qr.svg\"")));
+    let qr = app
+        .api
+        .get(app.url(&format!("/notes/{id}/qr.svg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(qr.status(), StatusCode::OK);
+    assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+    let svg = qr.text().await.unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"), "{svg}");
+    let missing = app
+        .api
+        .get(app.url("/notes/1/qr.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    app.caught_up().await;
+    let shared = json!({"events": [{"note_id": id, "kind": "share"}]});
+    let taken: Value = app
+        .send_as(Method::POST, &reader, "/api/v1/feed/events", Some(shared))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        taken["accepted"], 1,
+        "a share is a card event the feed learns from"
+    );
+}
