@@ -243,19 +243,25 @@ pub async fn seed(
     for done in 0..size.notes {
         let author = members.choose(&mut rng).expect("members exist");
         let topic = done % TOPICS.len();
-        let on_sale: Vec<Id> = stores
+        let on_sale: Vec<&DemoListing> = stores
             .iter()
             .flat_map(|s| &s.products)
-            .filter(|(_, t)| *t == topic)
-            .map(|(id, _)| *id)
+            .filter(|listing| listing.topic == topic)
             .collect();
-        // About a third of the notes on a topic the brands sell for show one of their products.
+        // About a third of the notes on a topic the brands sell for show one of their products,
+        // and are about that product.
         let product = on_sale
             .choose(&mut rng)
             .copied()
             .filter(|_| rng.gen_bool(0.3));
-        let note = make_note(state, &mut rng, author, topic, product).await?;
-        if let Some(product) = product {
+        let title = match product {
+            Some(listing) => title_about(listing.title, done),
+            // Notes of a topic go through its titles in turn: neighbours on Explore differ.
+            None => TOPICS[topic].titles[(done / TOPICS.len()) % TOPICS[topic].titles.len()].into(),
+        };
+        let tag = product.map(|listing| listing.id);
+        let note = make_note(state, &mut rng, author, topic, &title, tag).await?;
+        if let Some(product) = tag {
             tagged.push((note, product));
         }
         react(state, &mut rng, &members, note).await?;
@@ -405,7 +411,14 @@ const MOUNTAIN_GEAR_PRODUCTS: &[DemoProduct] = &[
 /// A demo store: who runs it, and its products with the topic of their pictures.
 struct DemoStore {
     owner: User,
-    products: Vec<(Id, usize)>,
+    products: Vec<DemoListing>,
+}
+
+/// A product on sale in a demo store.
+struct DemoListing {
+    id: Id,
+    topic: usize,
+    title: &'static str,
 }
 
 async fn make_brands(
@@ -454,7 +467,7 @@ async fn make_store(
     slug: &str,
     name: &str,
     products: &[DemoProduct],
-) -> AppResult<Vec<(Id, usize)>> {
+) -> AppResult<Vec<DemoListing>> {
     let shipping = Shipping {
         fee: 800,
         free_over: 9_900,
@@ -494,9 +507,20 @@ async fn make_store(
             })
             .collect();
         let product = shop::create_product(state, owner, store.id, &draft, &skus).await?;
-        made.push((product.id, *topic));
+        made.push(DemoListing {
+            id: product.id,
+            topic: *topic,
+            title,
+        });
     }
     Ok(made)
+}
+
+/// A note's title about a product, from the Chinese part of its name ("玫瑰保湿精华 Rose Serum").
+fn title_about(product: &str, n: usize) -> String {
+    const SAYINGS: [&str; 3] = ["{}真实测评", "{}用了一个月", "回购的{}"];
+    let name = product.split(' ').next().unwrap_or(product);
+    SAYINGS[n % SAYINGS.len()].replace("{}", name)
 }
 
 async fn make_note(
@@ -504,6 +528,7 @@ async fn make_note(
     rng: &mut StdRng,
     author: &User,
     topic: usize,
+    title: &str,
     product: Option<Id>,
 ) -> AppResult<Id> {
     let topic = &TOPICS[topic];
@@ -516,7 +541,6 @@ async fn make_note(
                 .id,
         );
     }
-    let title = *topic.titles.choose(rng).expect("titles");
     let body = topic
         .lines
         .choose_multiple(rng, 2)
@@ -557,8 +581,8 @@ async fn make_purchases(
     let mut addressed = std::collections::HashMap::new();
     for (n, (note, product_id)) in tagged.iter().take(12).enumerate() {
         let Some((store, topic)) = stores.iter().find_map(|s| {
-            let (_, topic) = s.products.iter().find(|(p, _)| p == product_id)?;
-            Some((s, *topic))
+            let listing = s.products.iter().find(|l| l.id == *product_id)?;
+            Some((s, listing.topic))
         }) else {
             continue;
         };
@@ -691,6 +715,12 @@ mod tests {
         for topic in TOPICS {
             for title in topic.titles {
                 assert!(title.chars().count() <= MAX_TITLE, "{title}");
+            }
+            for listing in RED_BEAN_PRODUCTS.iter().chain(MOUNTAIN_GEAR_PRODUCTS) {
+                for n in 0..3 {
+                    let title = title_about(listing.0, n);
+                    assert!(title.chars().count() <= MAX_TITLE, "{title}");
+                }
             }
             for line in topic.lines {
                 assert!(line.chars().count() * 2 < MAX_BODY, "{line}");

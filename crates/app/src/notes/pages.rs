@@ -16,7 +16,7 @@ use crate::accounts::types::User;
 use crate::error::{AppError, AppResult};
 use crate::media::types::Media;
 use crate::social::service as social;
-use crate::social::types::{Comment, ReportReason, ReportTarget};
+use crate::social::types::{Board, Comment, ReportReason, ReportTarget};
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery, AuthUser, CsrfForm};
 use crate::web::pages::{id_list, local_path, parse_ids, render, FormState, PageCtx};
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/notes/{id}/delete", post(delete))
         .route("/notes/{id}/like", post(toggle_like))
         .route("/notes/{id}/collect", post(toggle_collect))
+        .route("/notes/{id}/collect-to", post(collect_to))
         .route("/notes/{id}/comments", post(add_comment))
         .route("/comments/{id}/delete", post(delete_comment))
         .route("/comments/{id}/pin", post(toggle_pin))
@@ -51,6 +52,8 @@ struct NotePage {
     comments: Vec<Comment>,
     reply_to: String,
     reported: bool,
+    /// The reader's boards, to choose where a collect goes.
+    boards: Vec<Board>,
     /// Products the note tags that are on sale.
     products: Vec<crate::shop::types::Product>,
 }
@@ -98,6 +101,10 @@ async fn note_page(
         Some(v) if !is_author => social::is_following(&state, v, note.author.id).await?,
         _ => false,
     };
+    let boards = match &viewer {
+        Some(v) => social::boards(&state, Some(v), v).await?,
+        None => Vec::new(),
+    };
     let products = service::tagged_products(&state, viewer.as_ref(), id).await?;
     let page = NotePage {
         products,
@@ -111,6 +118,7 @@ async fn note_page(
             .to_owned(),
         is_author,
         following,
+        boards,
         comments: comments.items,
         reply_to: query.reply_to.map(|id| id.to_string()).unwrap_or_default(),
         reported: query.reported.is_some(),
@@ -395,6 +403,35 @@ async fn toggle_collect(
     } else {
         social::collect(&state, &user, id, None).await?;
     }
+    Ok(back_to(id))
+}
+
+#[derive(Deserialize)]
+struct CollectToForm {
+    #[serde(default)]
+    board_id: String,
+    /// A new board's name, made and used when given.
+    #[serde(default)]
+    new_board: String,
+}
+
+/// Collects the note into a board the reader chose, or into a new one they named.
+async fn collect_to(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiPath(id): ApiPath<Id>,
+    CsrfForm(form): CsrfForm<CollectToForm>,
+) -> AppResult<Response> {
+    let board = if form.new_board.trim().is_empty() {
+        form.board_id
+            .parse::<Id>()
+            .map_err(|_| AppError::invalid("board_id", "is required"))?
+    } else {
+        social::create_board(&state, &user, &form.new_board, false)
+            .await?
+            .id
+    };
+    social::collect(&state, &user, id, Some(board)).await?;
     Ok(back_to(id))
 }
 

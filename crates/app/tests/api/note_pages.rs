@@ -297,3 +297,48 @@ async fn a_note_is_shared_by_its_link_and_qr_code_and_each_share_counts() {
         "a share is a card event the feed learns from"
     );
 }
+
+#[tokio::test]
+async fn collecting_goes_to_the_board_the_reader_chooses_or_names() {
+    let app = spawn_app().await;
+    let author = app.member("cook").await;
+    app.member("saver").await;
+    let first = app.post_note(&author, "Soup", "#food").await;
+    let second = app.post_note(&author, "Bread", "#food").await;
+    let (browser, csrf) = app.signed_in_browser("saver").await;
+    let into_new = format!("/notes/{}/collect-to", first["id"].as_str().unwrap());
+    let form = [("_csrf", csrf.as_str()), ("new_board", "周末做饭")];
+    let made = app.submit(&browser, &into_new, &form).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let boards = app.get_json("/api/v1/users/saver/boards").await;
+    assert_eq!(
+        boards.as_array().unwrap().len(),
+        0,
+        "a new board is private"
+    );
+    let page = app
+        .page(
+            &browser,
+            &format!("/notes/{}", second["id"].as_str().unwrap()),
+        )
+        .await;
+    let board = page
+        .split("<option value=\"")
+        .skip(1)
+        .find(|o| o.contains("周末做饭"))
+        .and_then(|o| o.split('"').next())
+        .expect("the note page offers the new board")
+        .to_owned();
+    let into_chosen = format!("/notes/{}/collect-to", second["id"].as_str().unwrap());
+    let form = [("_csrf", csrf.as_str()), ("board_id", board.as_str())];
+    app.submit(&browser, &into_chosen, &form).await;
+    let board_page = app.page(&browser, &format!("/boards/{board}")).await;
+    assert!(
+        board_page.contains("Soup") && board_page.contains("Bread"),
+        "{board_page}"
+    );
+    let refused = app
+        .submit(&browser, &into_chosen, &[("_csrf", csrf.as_str())])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
