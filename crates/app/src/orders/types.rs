@@ -218,6 +218,12 @@ pub enum Happening {
     },
 }
 
+/// A provider by its spelling, as buyers know it in English.
+fn provider_name(spelling: &str) -> &str {
+    use store::TextState;
+    crate::payments::types::Provider::from_db(spelling).map_or(spelling, |p| p.name())
+}
+
 impl Happening {
     /// As the timeline's `detail` column keeps it.
     pub fn to_db(&self) -> String {
@@ -259,11 +265,12 @@ impl Happening {
                 format!("a payment it did not need {how} ({provider})")
             }
             Happening::RefundPaidOut { provider } => {
-                format!("the refund was paid out by {provider}")
+                format!("the refund was paid out by {}", provider_name(provider))
             }
-            Happening::RefundNotPaidOut { provider } => {
-                format!("{provider} could not pay the refund out; Hongshu owes it to the buyer")
-            }
+            Happening::RefundNotPaidOut { provider } => format!(
+                "{} could not pay the refund out; Hongshu owes it to the buyer",
+                provider_name(provider)
+            ),
             Happening::RefundPaidByStaff { reference } => {
                 format!("the refund was paid by Hongshu's staff ({reference})")
             }
