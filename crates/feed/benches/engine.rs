@@ -63,7 +63,7 @@ fn main() {
         "topic channel, one page of 20",
         time_each(&readers, |reader| {
             topic = topic % TOPICS.len() as i64 + 1;
-            engine.topic(*reader, topic, clock, 20);
+            engine.topic(*reader, &[topic], clock, 20);
         }),
     );
     report(

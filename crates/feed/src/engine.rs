@@ -458,15 +458,16 @@ impl Engine {
         self.page_for_anyone(candidates, now_ms, offset, limit)
     }
 
-    /// A topic channel: the topic's popular and new notes, ranked like Explore.
+    /// A topic channel: the popular and new notes of its topics (one topic, or the same one
+    /// under names in several languages), ranked like Explore.
     pub fn topic(
         &mut self,
         reader_id: UserId,
-        topic: TopicId,
+        topics: &[TopicId],
         now_ms: i64,
         limit: usize,
     ) -> Vec<Card> {
-        let candidates = self.topic_candidates(topic, now_ms);
+        let candidates = self.topic_candidates(topics, now_ms);
         self.reader(reader_id);
         let page = self.rank(
             reader_id,
@@ -482,12 +483,12 @@ impl Engine {
     /// A topic channel for someone signed out, paged by position like [`Engine::popular`].
     pub fn topic_for_anyone(
         &self,
-        topic: TopicId,
+        topics: &[TopicId],
         now_ms: i64,
         offset: usize,
         limit: usize,
     ) -> Vec<Card> {
-        let candidates = self.topic_candidates(topic, now_ms);
+        let candidates = self.topic_candidates(topics, now_ms);
         self.page_for_anyone(candidates, now_ms, offset, limit)
     }
 
@@ -510,10 +511,17 @@ impl Engine {
         topics.into_iter().map(|(_, t)| t).collect()
     }
 
-    fn topic_candidates(&self, topic: TopicId, now_ms: i64) -> Vec<(NoteId, Reason)> {
-        self.topic_notes(topic, now_ms, self.config.recall.topics, |_| true)
-            .into_iter()
-            .map(|id| (id, Reason::PopularInTopic { topic }))
+    /// Each note once, under the first of the topics it is in.
+    fn topic_candidates(&self, topics: &[TopicId], now_ms: i64) -> Vec<(NoteId, Reason)> {
+        let mut seen = HashSet::default();
+        topics
+            .iter()
+            .flat_map(|&topic| {
+                self.topic_notes(topic, now_ms, self.config.recall.topics, |_| true)
+                    .into_iter()
+                    .map(move |id| (id, Reason::PopularInTopic { topic }))
+            })
+            .filter(|(id, _)| seen.insert(*id))
             .collect()
     }
 

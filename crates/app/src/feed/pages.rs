@@ -10,10 +10,12 @@ use axum::Router;
 use kernel::{Page, PageRequest};
 
 use super::service::{self, FeedCard};
+use super::types::Channel;
 use crate::error::{AppError, AppResult};
 use crate::notes::types::Note;
 use crate::state::AppState;
 use crate::web::extract::ApiQuery;
+use crate::web::i18n::Lang;
 use crate::web::pages::{render, PageCtx};
 
 /// Topic channels given a tab beside Explore and Following.
@@ -55,12 +57,15 @@ fn page(
             (card.note, reason)
         })
         .collect();
+    let chinese = ctx.lang == Lang::ZhCn;
+    // A channel's tab is current under either of its names.
+    let current = Channel::of(current).name(chinese).to_owned();
     render(
         StatusCode::OK,
         &ExplorePage {
+            channels: service::channels(state, CHANNEL_TABS, chinese),
             ctx,
-            current: current.to_owned(),
-            channels: service::channels(state, CHANNEL_TABS),
+            current,
             path,
             cards,
             next_cursor: page.next_cursor,

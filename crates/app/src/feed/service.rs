@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::store;
-use super::types::EventKind;
+use super::types::{Channel, EventKind};
 use crate::accounts::types::User;
 use crate::changes::types::Change;
 use crate::error::{AppError, AppResult};
@@ -352,14 +352,21 @@ pub async fn topic(
     let (size, offset) = page_position(page)?;
     let now = Timestamp::now().as_millis();
     let reader = viewer.map(|v| v.id.as_i64());
-    let name = name.to_owned();
+    let name = name.trim().trim_start_matches('#').to_lowercase();
     let cards = cards_from(state, move |inner| {
-        let topic = inner.topic_id(&name)?;
+        let topics: Vec<i64> = Channel::of(&name)
+            .names()
+            .into_iter()
+            .filter_map(|n| inner.topic_id(n).ok())
+            .collect();
+        if topics.is_empty() {
+            return Err(AppError::NotFound("topic"));
+        }
         let cards = match reader {
-            Some(reader) => inner.engine.topic(reader, topic, now, size as usize),
+            Some(reader) => inner.engine.topic(reader, &topics, now, size as usize),
             None => inner
                 .engine
-                .topic_for_anyone(topic, now, offset, size as usize),
+                .topic_for_anyone(&topics, now, offset, size as usize),
         };
         Ok::<_, AppError>(inner.with_reasons(cards))
     })
@@ -367,16 +374,26 @@ pub async fn topic(
     ranked_page(state, viewer, cards, size as usize, offset).await
 }
 
-/// The names of the topic channels worth a tab: those with the most notes.
-pub fn channels(state: &AppState, count: usize) -> Vec<String> {
-    state.feed.with(|inner| {
+/// The topic channels worth a tab, those with the most notes, each named for a reader of
+/// Chinese or of English; a topic with a name in each language is one channel.
+pub fn channels(state: &AppState, count: usize, chinese: bool) -> Vec<String> {
+    let names: Vec<String> = state.feed.with(|inner| {
+        // Twice as many topics as tabs: two of them may be one channel.
         inner
             .engine
-            .busiest_topics(count)
+            .busiest_topics(count * 2)
             .iter()
             .filter_map(|t| inner.topic_names.get(t).cloned())
             .collect()
-    })
+    });
+    let mut channels: Vec<String> = Vec::with_capacity(count);
+    for name in &names {
+        let shown = Channel::of(name).name(chinese).to_owned();
+        if channels.len() < count && !channels.contains(&shown) {
+            channels.push(shown);
+        }
+    }
+    channels
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -373,3 +373,40 @@ async fn cached_cards_follow_edits_counts_and_names_and_blocks_apply_at_once() {
     .await;
     assert_eq!(app.get_json(channel).await["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_topic_named_in_both_languages_is_one_channel_named_in_the_readers() {
+    let app = spawn_app().await;
+    let author = app.member("stylist").await;
+    app.post_note(&author, "Linen week", "#fashion").await;
+    app.post_note(&author, "通勤穿搭", "#穿搭").await;
+    let chinese = app.browser();
+    let zh = |path: &'static str| {
+        let (app, chinese) = (&app, &chinese);
+        async move {
+            app.caught_up().await;
+            let response = chinese
+                .get(app.url(path))
+                .header("accept-language", "zh-CN")
+                .send()
+                .await
+                .unwrap();
+            response.text().await.unwrap()
+        }
+    };
+    let explore = zh("/").await;
+    assert!(
+        explore.contains(r#"<a href="/explore/穿搭">#穿搭</a>"#),
+        "{explore}"
+    );
+    assert!(!explore.contains("#fashion</a>"), "one tab for the channel");
+    let english = app.page(&app.browser(), "/").await;
+    assert!(english.contains(r#"<a href="/explore/fashion">#fashion</a>"#));
+    assert!(!english.contains("#穿搭</a>"));
+    let channel = zh("/explore/fashion").await;
+    assert!(
+        channel.contains("Linen week") && channel.contains("通勤穿搭"),
+        "both names' notes"
+    );
+    assert!(channel.contains(r#"class="current" aria-current="page">#穿搭</a>"#));
+}
