@@ -255,7 +255,10 @@ pub async fn seed(
             .copied()
             .filter(|_| rng.gen_bool(0.3));
         let title = match product {
-            Some(listing) => title_about(listing.title, done),
+            Some(listing) => {
+                let before = tagged.iter().filter(|(_, p)| *p == listing.id).count();
+                title_about(listing.title, before)
+            }
             // Notes of a topic go through its titles in turn: neighbours on Explore differ.
             None => TOPICS[topic].titles[(done / TOPICS.len()) % TOPICS[topic].titles.len()].into(),
         };
@@ -516,9 +519,17 @@ async fn make_store(
     Ok(made)
 }
 
-/// A note's title about a product, from the Chinese part of its name ("玫瑰保湿精华 Rose Serum").
+/// The `n`th note's title about a product, from the Chinese part of its name ("玫瑰保湿精华
+/// Rose Serum").
 fn title_about(product: &str, n: usize) -> String {
-    const SAYINGS: [&str; 3] = ["{}真实测评", "{}用了一个月", "回购的{}"];
+    const SAYINGS: [&str; 6] = [
+        "{}真实测评",
+        "{}用了一个月",
+        "回购的{}",
+        "{}值得买吗",
+        "{}上手体验",
+        "关于{}的实话",
+    ];
     let name = product.split(' ').next().unwrap_or(product);
     SAYINGS[n % SAYINGS.len()].replace("{}", name)
 }
@@ -717,7 +728,7 @@ mod tests {
                 assert!(title.chars().count() <= MAX_TITLE, "{title}");
             }
             for listing in RED_BEAN_PRODUCTS.iter().chain(MOUNTAIN_GEAR_PRODUCTS) {
-                for n in 0..3 {
+                for n in 0..6 {
                     let title = title_about(listing.0, n);
                     assert!(title.chars().count() <= MAX_TITLE, "{title}");
                 }

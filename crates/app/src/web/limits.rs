@@ -144,7 +144,10 @@ impl Action {
                 _ => Action::Note,
             },
             "/notes/{id}/comments" => Action::Comment,
-            "/notes/{id}/like" | "/notes/{id}/collect" | "/comments/{id}/like" => Action::Like,
+            "/notes/{id}/like"
+            | "/notes/{id}/collect"
+            | "/notes/{id}/collect-to"
+            | "/comments/{id}/like" => Action::Like,
             "/users/{handle}/follow" | "/users/{handle}/block" | "/users/{handle}/mute" => {
                 Action::Follow
             }
@@ -251,6 +254,10 @@ mod tests {
         let like = Action::of_route(&Method::PUT, "/api/v1/notes/{id}/like");
         assert_eq!(like, Some(Action::Like));
         assert_eq!(Action::of_route(&Method::POST, "/notes/{id}/like"), like);
+        assert_eq!(
+            Action::of_route(&Method::POST, "/notes/{id}/collect-to"),
+            like
+        );
         assert_eq!(
             Action::of_route(&Method::POST, "/checkout"),
             Action::of_route(&Method::POST, "/api/v1/checkout")
