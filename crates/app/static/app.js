@@ -137,11 +137,41 @@ function attachSuggestions() {
   }
 }
 
-// Feeds: more cards as the reader nears the end, and the cards they were shown and opened
-// reported in batches (signed-in readers only; the server ignores the rest).
-function attachFeed() {
-  const grid = document.querySelector("[data-feed]");
+// Card grids (the feed, search results): more cards as the reader nears the end, each going
+// to the shortest column.
+function attachGrid() {
+  const grid = document.querySelector("[data-grid]");
   if (!grid) return;
+  const arrived = grid.hasAttribute("data-feed") ? reportCards() : () => {};
+  const columns = waterfall(grid);
+  arrived([...grid.querySelectorAll("[data-note]")]);
+  const more = new IntersectionObserver(async (entries) => {
+    const link = entries.find((e) => e.isIntersecting)?.target;
+    if (!link || link.dataset.loading) return;
+    link.dataset.loading = "1";
+    const page = new DOMParser().parseFromString(await (await fetch(link.href)).text(), "text/html");
+    // A search page shifts when the index changes between pages: a card already shown is
+    // not shown twice.
+    const shown = new Set([...grid.querySelectorAll(".note-card")].map((card) => card.href));
+    const cards = [...page.querySelectorAll("[data-grid] > .note-card")].filter((card) => !shown.has(card.href));
+    cards.forEach((card) => columns.place(card));
+    paintPlaceholders(grid);
+    arrived(cards.filter((card) => card.dataset.note));
+    const next = page.querySelector("[data-more]");
+    if (!next) { more.disconnect(); link.remove(); return; }
+    link.href = next.href;
+    delete link.dataset.loading;
+    // Observing afresh reports at once whether the link is still in reach (a short page).
+    more.unobserve(link);
+    more.observe(link);
+  }, { rootMargin: "800px" });
+  const link = document.querySelector("[data-more]");
+  if (link) more.observe(link);
+}
+
+// The feed's cards a reader was shown and opened, reported in batches (signed-in readers
+// only; the server ignores the rest). Returns what to call with cards as they arrive.
+function reportCards() {
   let pending = [];
   const report = () => {
     if (pending.length === 0) return;
@@ -157,33 +187,12 @@ function attachFeed() {
       pending.push({ note_id: entry.target.dataset.note, kind: "impression" });
     }
   }, { threshold: 0.5 });
-  const watch = (cards) => cards.forEach((card) => {
+  setInterval(report, 5000);
+  document.addEventListener("visibilitychange", report);
+  return (cards) => cards.forEach((card) => {
     shown.observe(card);
     card.addEventListener("click", () => { pending.push({ note_id: card.dataset.note, kind: "read" }); report(); });
   });
-  const columns = waterfall(grid);
-  watch(grid.querySelectorAll("[data-note]"));
-  setInterval(report, 5000);
-  document.addEventListener("visibilitychange", report);
-  const more = new IntersectionObserver(async (entries) => {
-    const link = entries.find((e) => e.isIntersecting)?.target;
-    if (!link || link.dataset.loading) return;
-    link.dataset.loading = "1";
-    const page = new DOMParser().parseFromString(await (await fetch(link.href)).text(), "text/html");
-    const cards = [...page.querySelectorAll("[data-feed] [data-note]")];
-    cards.forEach((card) => columns.place(card));
-    paintPlaceholders(grid);
-    watch(cards);
-    const next = page.querySelector("[data-more]");
-    if (!next) { more.disconnect(); link.remove(); return; }
-    link.href = next.href;
-    delete link.dataset.loading;
-    // Observing afresh reports at once whether the link is still in reach (a short page).
-    more.unobserve(link);
-    more.observe(link);
-  }, { rootMargin: "800px" });
-  const link = document.querySelector("[data-more]");
-  if (link) more.observe(link);
 }
 
 // Placeholder colours while images load. Set from data-color by script: the page's
@@ -295,6 +304,6 @@ document.addEventListener("DOMContentLoaded", () => {
   attachRepricing();
   attachTopicChips();
   attachSuggestions();
-  attachFeed();
+  attachGrid();
   attachShare();
 });

@@ -27,6 +27,7 @@ pub enum Kind {
     Note,
     User,
     Topic,
+    Product,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             Kind::Note => "note",
             Kind::User => "user",
             Kind::Topic => "topic",
+            Kind::Product => "product",
         }
     }
 }
@@ -66,6 +68,18 @@ pub struct TopicDoc {
     pub id: i64,
     pub name: String,
     pub notes: u64,
+    pub created_at_ms: i64,
+}
+
+/// A product on sale as search sees it: found by its title, its description and its store's name.
+#[derive(Debug, Clone)]
+pub struct ProductDoc {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub store_name: String,
+    /// Units sold.
+    pub sold: u64,
     pub created_at_ms: i64,
 }
 
@@ -144,7 +158,7 @@ struct Entry<'a> {
     kind: Kind,
     id: i64,
     title: Cow<'a, str>,
-    body: &'a str,
+    body: Cow<'a, str>,
     /// Whose it is, for excluding blocked people.
     author: Option<i64>,
     popularity: u64,
@@ -257,7 +271,7 @@ impl SearchIndex {
             kind: Kind::Note,
             id: note.id,
             title: note.title.as_str().into(),
-            body: &note.body,
+            body: note.body.as_str().into(),
             author: Some(note.author_id),
             popularity: note.engagement,
             created_ms: note.created_at_ms,
@@ -269,7 +283,7 @@ impl SearchIndex {
             kind: Kind::User,
             id: user.id,
             title: format!("{} {}", user.display_name, user.handle).into(),
-            body: &user.bio,
+            body: user.bio.as_str().into(),
             author: Some(user.id),
             popularity: user.followers,
             created_ms: user.created_at_ms,
@@ -281,10 +295,22 @@ impl SearchIndex {
             kind: Kind::Topic,
             id: topic.id,
             title: topic.name.as_str().into(),
-            body: "",
+            body: "".into(),
             author: None,
             popularity: topic.notes,
             created_ms: topic.created_at_ms,
+        }))
+    }
+
+    pub fn upsert_products(&self, products: &[ProductDoc]) -> Result<(), SearchError> {
+        self.upsert(products.iter().map(|product| Entry {
+            kind: Kind::Product,
+            id: product.id,
+            title: product.title.as_str().into(),
+            body: format!("{}\n{}", product.description, product.store_name).into(),
+            author: None,
+            popularity: product.sold,
+            created_ms: product.created_at_ms,
         }))
     }
 
@@ -299,7 +325,7 @@ impl SearchIndex {
             doc.add_text(f.key, &key);
             doc.add_text(f.kind, entry.kind.as_str());
             doc.add_i64(f.id, entry.id);
-            f.add_texts(&mut doc, &entry.title, entry.body);
+            f.add_texts(&mut doc, &entry.title, &entry.body);
             if let Some(author) = entry.author {
                 doc.add_i64(f.author, author);
             }
@@ -399,11 +425,13 @@ impl SearchIndex {
                 let candidates =
                     searcher.search(&full, &TopDocs::with_limit(window).order_by_score())?;
                 let mut blended = blend_all(&searcher, candidates, query.now_ms, weights)?;
-                blended.sort_by(|a, b| b.0.total_cmp(&a.0));
+                // Equal blends keep one order from page to page.
+                blended.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                 blended
                     .into_iter()
                     .skip(query.offset)
                     .take(query.limit)
+                    .map(|(blend, address)| (blend as f32, address))
                     .collect()
             }
             Sort::Latest => searcher
@@ -452,7 +480,7 @@ fn blend_all(
     candidates: Vec<(Score, DocAddress)>,
     now_ms: i64,
     weights: Weights,
-) -> Result<Vec<(Score, DocAddress)>, SearchError> {
+) -> Result<Vec<(f64, DocAddress)>, SearchError> {
     let mut columns = HashMap::new();
     candidates
         .into_iter()
@@ -480,16 +508,18 @@ fn blend_all(
         .collect()
 }
 
-/// Text score × engagement boost × freshness decay.
-fn blend(score: Score, engagement: u64, created_ms: i64, now_ms: i64, weights: Weights) -> Score {
-    let boost = 1.0 + weights.engagement * (1.0 + engagement as f32).ln();
-    let age_days = ((now_ms - created_ms).max(0) as f32) / 86_400_000.0;
+/// Text score × engagement boost × freshness decay, in double precision: notes of equal text
+/// a millisecond apart in age must still differ (in single precision they tied, and ties fell
+/// differently from one page to the next).
+fn blend(score: Score, engagement: u64, created_ms: i64, now_ms: i64, weights: Weights) -> f64 {
+    let boost = 1.0 + f64::from(weights.engagement) * (1.0 + engagement as f64).ln();
+    let age_days = ((now_ms - created_ms).max(0) as f64) / 86_400_000.0;
     let decay = if weights.half_life_days > 0.0 {
-        0.5f32.powf(age_days / weights.half_life_days)
+        0.5f64.powf(age_days / f64::from(weights.half_life_days))
     } else {
         1.0
     };
-    score * boost * decay
+    f64::from(score) * boost * decay
 }
 
 #[cfg(test)]
@@ -620,6 +650,57 @@ mod tests {
             ..ask("hiking", Sort::Relevance)
         };
         assert!(ids(&index, &blocked).is_empty());
+    }
+
+    #[test]
+    fn products_are_found_by_title_description_and_store_apart_from_notes() {
+        let index = sample();
+        let product = |id, title: &str, description: &str, sold| ProductDoc {
+            id,
+            title: title.into(),
+            description: description.into(),
+            store_name: "山野小铺 Hill Shop".into(),
+            sold,
+            created_at_ms: 50 * DAY,
+        };
+        index
+            .upsert_products(&[
+                product(7, "清透防晒霜 SPF50", "轻薄不油腻", 3),
+                product(8, "Trail shoes", "Grip on wet rock", 40),
+            ])
+            .unwrap();
+        index.commit().unwrap();
+        let products = |text| Query {
+            kind: Kind::Product,
+            ..ask(text, Sort::Popular)
+        };
+        assert_eq!(ids(&index, &products("防晒霜")), [7]);
+        assert_eq!(ids(&index, &products("hill shop")), [8, 7]);
+        assert_eq!(ids(&index, &products("wet rocks")), [8]);
+        assert!(!ids(&index, &ask("防晒霜", Sort::Relevance)).contains(&7));
+        index.delete(Kind::Product, 7);
+        index.commit().unwrap();
+        assert!(ids(&index, &products("防晒霜")).is_empty());
+    }
+
+    #[test]
+    fn pages_of_equal_notes_neither_overlap_nor_skip_as_time_passes() {
+        let index = SearchIndex::in_memory().unwrap();
+        let notes: Vec<NoteDoc> = (0..30)
+            .map(|n| note(n, "Trip", &format!("a quokka, number {n}"), 0, 99 * DAY + n))
+            .collect();
+        index.upsert_notes(&notes).unwrap();
+        index.commit().unwrap();
+        let mut seen = HashSet::new();
+        for (page, later_ms) in [(0, 0), (1, 1_234), (2, 98_765)] {
+            let query = Query {
+                offset: page * 10,
+                now_ms: 100 * DAY + later_ms,
+                ..ask("quokka", Sort::Relevance)
+            };
+            seen.extend(ids(&index, &query));
+        }
+        assert_eq!(seen.len(), 30);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Hongshu's search engine: an index of notes, members and topics, tokenised for Chinese
+//! Hongshu's search engine: an index of notes, members, topics and products, tokenised for Chinese
 //! (jieba word segmentation) and English (case folding and stemming) alike. No HTTP, no SQL:
 //! the application feeds it documents and asks it questions.
 
@@ -10,6 +10,6 @@ mod snippet;
 
 pub use analyzer::{analyzer, tokens, ANALYZER};
 pub use index::{
-    Hit, Kind, NoteDoc, Query, SearchError, SearchIndex, Sort, TopicDoc, UserDoc, Weights,
-    MAX_DEPTH,
+    Hit, Kind, NoteDoc, ProductDoc, Query, SearchError, SearchIndex, Sort, TopicDoc, UserDoc,
+    Weights, MAX_DEPTH,
 };

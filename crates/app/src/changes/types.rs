@@ -147,6 +147,15 @@ pub enum Change {
         order: Id,
         approved: bool,
     },
+    /// A product was listed or edited: its text, state or SKUs.
+    ProductChanged {
+        product: Id,
+        store: Id,
+    },
+    /// A store's name, description, logo or shipping changed.
+    StoreChanged {
+        store: Id,
+    },
 }
 
 /// Where an entry stands in the log. Readers go through the log in this order, which is the

@@ -88,7 +88,9 @@ impl NodeSubscriber for FeedFollower {
             | Change::PaymentRefunded { .. }
             | Change::Reviewed { .. }
             | Change::AfterSaleAsked { .. }
-            | Change::AfterSaleAnswered { .. } => {}
+            | Change::AfterSaleAnswered { .. }
+            | Change::ProductChanged { .. }
+            | Change::StoreChanged { .. } => {}
         }
         Ok(())
     }

@@ -55,7 +55,9 @@ impl NodeSubscriber for NoteCacheFollower {
             | Change::PaymentRefunded { .. }
             | Change::Reviewed { .. }
             | Change::AfterSaleAsked { .. }
-            | Change::AfterSaleAnswered { .. } => {}
+            | Change::AfterSaleAnswered { .. }
+            | Change::ProductChanged { .. }
+            | Change::StoreChanged { .. } => {}
         }
         Ok(())
     }

@@ -33,7 +33,7 @@ pub struct SearchParams {
     pub limit: Option<u32>,
 }
 
-/// Search notes, members or topics.
+/// Search notes, members, topics or products on sale.
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
     responses((status = 200, body = Page<SearchItem>), (status = 400, body = Problem)))]
 async fn search(

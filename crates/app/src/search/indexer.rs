@@ -18,6 +18,7 @@ use super::store;
 use crate::changes::service::{node_name, Follower};
 use crate::changes::store as log;
 use crate::changes::types::{Change, Position};
+use crate::orders::types::OrderStatus;
 use crate::state::AppState;
 
 /// After a wake-up, wait this long so that a burst of changes shares one commit.
@@ -30,6 +31,21 @@ const BUILD_COMMIT_EVERY: u64 = 50_000;
 const QUIET_COMMIT: Duration = Duration::from_secs(600);
 /// The subscriber's name in `hongshu changes`.
 const NAME: &str = "search";
+/// What kinds of documents an index holds, saved with its position. An index saved with
+/// another (or none: before products were searchable) has no usable position and is rebuilt.
+const CONTENTS: &str = "notes+members+topics+products";
+
+/// Records how far the log has been applied to `index`; saved by its next commit.
+fn set_position(index: &SearchIndex, at: Position) {
+    index.set_position(&format!("{CONTENTS}@{at}"));
+}
+
+/// The position saved with `index`, if it holds what this version searches.
+fn saved_position(index: &SearchIndex) -> Option<Position> {
+    let saved = index.position();
+    let (contents, at) = saved.split_once('@')?;
+    (contents == CONTENTS).then(|| at.parse().ok()).flatten()
+}
 
 /// The folder holding this node's generations.
 pub fn folder(state: &AppState) -> PathBuf {
@@ -58,7 +74,7 @@ fn new_generation(state: &AppState) -> std::io::Result<(String, PathBuf)> {
     Ok((name, path))
 }
 
-/// Fills `index` with every searchable note, member and topic, calling `progress(done, total)`
+/// Fills `index` with every searchable note, member, topic and product, calling `progress(done, total)`
 /// as it goes. Its position is the log's head before the build, so that changes made during
 /// the build are applied afterwards from the log (a document may be read twice; never missed).
 async fn build(
@@ -66,7 +82,7 @@ async fn build(
     index: &SearchIndex,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> anyhow::Result<()> {
-    index.set_position(&log::head(db).await?.to_string());
+    set_position(index, log::head(db).await?);
     let total = store::searchable_count(db).await?;
     let mut done = 0;
     let mut since_commit = 0;
@@ -91,6 +107,15 @@ async fn build(
         after = last.id;
         index.upsert_users(&users)?;
         done += users.len() as u64;
+        progress(done, total);
+    }
+    let mut after = 0;
+    loop {
+        let products = store::products_after(db, after, BUILD_PAGE).await?;
+        let Some(last) = products.last() else { break };
+        after = last.id;
+        index.upsert_products(&products)?;
+        done += products.len() as u64;
         progress(done, total);
     }
     index.upsert_topics(&store::topics(db, store::Topics::All).await?)?;
@@ -156,7 +181,7 @@ async fn pause(error: anyhow::Error) {
 
 /// Where an index stands in the log, if the log still reaches back to it.
 async fn usable_position(db: &Db, index: &SearchIndex) -> anyhow::Result<Option<Position>> {
-    let Ok(at) = index.position().parse::<Position>() else {
+    let Some(at) = saved_position(index) else {
         return Ok(None);
     };
     Ok((at >= log::pruned(db).await?).then_some(at))
@@ -228,7 +253,7 @@ impl Live {
             for entry in &entries {
                 self.follower.applied(state, entry);
             }
-            self.index.set_position(&last.position.to_string());
+            set_position(&self.index, last.position);
             self.unsaved = true;
         }
         if changed || (self.unsaved && self.committed.elapsed() > QUIET_COMMIT) {
@@ -278,7 +303,8 @@ async fn open_or_build(state: &AppState, folder: &Path) -> anyhow::Result<Live> 
         took_ms = started.elapsed().as_millis() as u64,
         "search index built"
     );
-    let at = index.position().parse().map_err(anyhow::Error::msg)?;
+    let at =
+        saved_position(&index).ok_or_else(|| anyhow::anyhow!("a built index has no position"))?;
     Ok(Live::new(state, name, index, at))
 }
 
@@ -293,9 +319,15 @@ fn remove_generation(folder: &Path, name: &str) {
 enum Doc {
     Note(Id),
     User(Id),
+    Product(Id),
+    /// Every product of a store (its name is in their text).
+    StoreProducts(Id),
+    /// The products an order bought (their units sold).
+    OrderProducts(Id),
 }
 
-/// The documents a change alters: a note's text or counts, a member's profile or followers.
+/// The documents a change alters: a note's text or counts, a member's profile or followers, a
+/// product's text, state or sales.
 fn documents(change: &Change) -> Vec<Doc> {
     match change {
         Change::NotePublished { note, .. }
@@ -317,6 +349,12 @@ fn documents(change: &Change) -> Vec<Doc> {
         Change::AccountDeleted { member, touched } => std::iter::once(Doc::User(*member))
             .chain(touched.iter().map(|n| Doc::Note(*n)))
             .collect(),
+        Change::ProductChanged { product, .. } => vec![Doc::Product(*product)],
+        Change::StoreChanged { store } => vec![Doc::StoreProducts(*store)],
+        Change::OrderMoved {
+            order,
+            status: OrderStatus::Paid,
+        } => vec![Doc::OrderProducts(*order)],
         Change::Unblocked { .. }
         | Change::Muted { .. }
         | Change::Unmuted { .. }
@@ -333,7 +371,7 @@ fn documents(change: &Change) -> Vec<Doc> {
     }
 }
 
-/// Brings one document in line with the database: re-read, or removed when no longer searchable.
+/// Brings documents in line with the database: re-read, or removed when no longer searchable.
 async fn apply(db: &Db, index: &SearchIndex, doc: Doc) -> anyhow::Result<()> {
     match doc {
         Doc::Note(id) => match store::note_doc(db, id.as_i64()).await? {
@@ -348,6 +386,40 @@ async fn apply(db: &Db, index: &SearchIndex, doc: Doc) -> anyhow::Result<()> {
             Some(doc) => index.upsert_users(&[doc])?,
             None => index.delete(Kind::User, id.as_i64()),
         },
+        Doc::Product(id) => apply_products(db, index, &[id.as_i64()]).await?,
+        Doc::StoreProducts(id) => {
+            let products = store::products_of_store(db, id.as_i64()).await?;
+            apply_products(db, index, &products).await?;
+        }
+        Doc::OrderProducts(id) => {
+            let products = store::products_of_order(db, id.as_i64()).await?;
+            apply_products(db, index, &products).await?;
+        }
     }
     Ok(())
+}
+
+async fn apply_products(db: &Db, index: &SearchIndex, ids: &[i64]) -> anyhow::Result<()> {
+    for &id in ids {
+        match store::product_doc(db, id).await? {
+            Some(doc) => index.upsert_products(&[doc])?,
+            None => index.delete(Kind::Product, id),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_saved_with_other_contents_has_no_usable_position() {
+        let index = SearchIndex::in_memory().unwrap();
+        index.set_position("12.3");
+        assert_eq!(saved_position(&index), None, "saved before products");
+        let at = Position { tx: 12, seq: 3 };
+        set_position(&index, at);
+        assert_eq!(saved_position(&index), Some(at));
+    }
 }

@@ -56,6 +56,7 @@ async fn search_page(
         SearchType::Notes => "notes",
         SearchType::Users => "users",
         SearchType::Topics => "topics",
+        SearchType::Products => "products",
     };
     let sort = match params.sort {
         SearchSort::Relevance => "relevance",

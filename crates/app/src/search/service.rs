@@ -1,8 +1,9 @@
 //! The rules of search: what is searchable, keeping the index current, and asking it.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use kernel::{Page, PageRequest, Timestamp};
+use kernel::{Id, Page, PageRequest, Timestamp};
 use search::{Kind, Query, SearchIndex, Sort, TopicDoc, Weights};
 
 use super::store;
@@ -77,6 +78,7 @@ pub async fn search(
             SearchType::Notes => Kind::Note,
             SearchType::Users => Kind::User,
             SearchType::Topics => Kind::Topic,
+            SearchType::Products => Kind::Product,
         },
         sort: match sort {
             SearchSort::Relevance => Sort::Relevance,
@@ -113,53 +115,85 @@ async fn hydrate(
     hits: Vec<search::Hit>,
 ) -> AppResult<Vec<SearchItem>> {
     let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-    let mut items = Vec::with_capacity(hits.len());
-    match kind {
+    let items = match kind {
         SearchType::Notes => {
             let notes = crate::notes::service::public(state, viewer, &ids).await?;
-            for hit in hits {
-                if let Some(note) = notes.iter().find(|n| n.id.as_i64() == hit.id) {
-                    items.push(SearchItem {
-                        snippet: hit.snippet,
-                        note: Some(note.clone()),
-                        user: None,
-                        topic: None,
-                    });
-                }
-            }
+            in_rank_order(
+                hits,
+                notes,
+                |n| n.id.as_i64(),
+                |item, note| SearchItem {
+                    note: Some(note),
+                    ..item
+                },
+            )
         }
         SearchType::Users => {
             let users = crate::accounts::store::users_by_ids(&state.db, &ids).await?;
-            for hit in hits {
-                if let Some(user) = users.iter().find(|u| u.id.as_i64() == hit.id) {
-                    items.push(SearchItem {
-                        snippet: hit.snippet,
-                        note: None,
-                        user: Some(user.clone()),
-                        topic: None,
-                    });
-                }
-            }
+            in_rank_order(
+                hits,
+                users,
+                |u| u.id.as_i64(),
+                |item, user| SearchItem {
+                    user: Some(user),
+                    ..item
+                },
+            )
         }
         SearchType::Topics => {
             let topics: Vec<TopicDoc> = store::topics(&state.db, store::Topics::Ids(&ids)).await?;
-            for hit in hits {
-                if let Some(topic) = topics.iter().find(|t| t.id == hit.id) {
-                    let topic = TopicHit {
-                        name: topic.name.clone(),
+            in_rank_order(
+                hits,
+                topics,
+                |t| t.id,
+                |item, topic| SearchItem {
+                    topic: Some(TopicHit {
+                        name: topic.name,
                         notes: topic.notes,
-                    };
-                    items.push(SearchItem {
-                        snippet: hit.snippet,
-                        note: None,
-                        user: None,
-                        topic: Some(topic),
-                    });
-                }
-            }
+                    }),
+                    ..item
+                },
+            )
         }
-    }
+        SearchType::Products => {
+            let ids: Vec<Id> = ids.into_iter().map(Id::from_i64).collect();
+            let products = crate::shop::service::on_sale_among(state, &ids).await?;
+            in_rank_order(
+                hits,
+                products,
+                |p| p.id.as_i64(),
+                |item, product| SearchItem {
+                    product: Some(product),
+                    ..item
+                },
+            )
+        }
+    };
     Ok(items)
+}
+
+/// Pairs each hit with what it names (`found`, in any order), keeping the hits' order and
+/// leaving out hits whose document is gone.
+fn in_rank_order<T>(
+    hits: Vec<search::Hit>,
+    found: Vec<T>,
+    id_of: impl Fn(&T) -> i64,
+    fill: impl Fn(SearchItem, T) -> SearchItem,
+) -> Vec<SearchItem> {
+    let mut found: HashMap<i64, T> = found.into_iter().map(|t| (id_of(&t), t)).collect();
+    hits.into_iter()
+        .filter_map(|hit| {
+            let document = found.remove(&hit.id)?;
+            let item = SearchItem {
+                snippet: hit.snippet,
+                note: None,
+                user: None,
+                topic: None,
+                product: None,
+            };
+            Some(fill(item, document))
+        })
+        .collect()
 }
 
 /// Suggestions while typing: popular topics and past queries that start with the prefix.

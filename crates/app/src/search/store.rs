@@ -1,7 +1,7 @@
 //! The SQL search needs: documents to index, the query log and suggestions.
 
 use kernel::Timestamp;
-use search::{NoteDoc, TopicDoc, UserDoc};
+use search::{NoteDoc, ProductDoc, TopicDoc, UserDoc};
 use store::{query, query_as, query_scalar, Db};
 
 use crate::notes::store::PUBLISHED;
@@ -81,6 +81,66 @@ pub async fn user_doc(db: &Db, id: i64) -> Result<Option<UserDoc>, sqlx::Error> 
     Ok(row.map(user))
 }
 
+/// The products on sale, further narrowed by `more` (SQL starting with `AND`, or empty).
+fn product_docs(more: &str) -> String {
+    format!(
+        "SELECT p.id, p.title, p.description, s.name, p.sold, p.created_at \
+         FROM products p JOIN stores s ON s.id = p.store_id WHERE p.state = 'on_sale' {more}"
+    )
+}
+
+type ProductRow = (i64, String, String, String, i64, i64);
+
+fn product((id, title, description, store_name, sold, created_at_ms): ProductRow) -> ProductDoc {
+    ProductDoc {
+        id,
+        title,
+        description,
+        store_name,
+        sold: sold.max(0) as u64,
+        created_at_ms,
+    }
+}
+
+/// Products on sale after `after` by id, for (re)building the index in pages.
+pub async fn products_after(
+    db: &Db,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<ProductDoc>, sqlx::Error> {
+    let rows: Vec<ProductRow> = query_as(&product_docs("AND p.id > $1 ORDER BY p.id LIMIT $2"))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(product).collect())
+}
+
+/// The product as search should hold it, or `None` when it is not on sale.
+pub async fn product_doc(db: &Db, id: i64) -> Result<Option<ProductDoc>, sqlx::Error> {
+    let row: Option<ProductRow> = query_as(&product_docs("AND p.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(product))
+}
+
+/// Every product of a store, in any state (a renamed store's products are found by its new name).
+pub async fn products_of_store(db: &Db, store: i64) -> Result<Vec<i64>, sqlx::Error> {
+    query_scalar("SELECT id FROM products WHERE store_id = $1")
+        .bind(store)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// The products an order bought (their units sold change when it is paid).
+pub async fn products_of_order(db: &Db, order: i64) -> Result<Vec<i64>, sqlx::Error> {
+    query_scalar("SELECT DISTINCT product_id FROM order_items WHERE order_id = $1")
+        .bind(order)
+        .fetch_all(db.pool())
+        .await
+}
+
 /// Which topics to load.
 pub enum Topics<'a> {
     All,
@@ -127,10 +187,11 @@ pub async fn topics(db: &Db, which: Topics<'_>) -> Result<Vec<TopicDoc>, sqlx::E
     .collect())
 }
 
-/// How many notes and members a full build indexes.
+/// How many notes, members and products a full build indexes.
 pub async fn searchable_count(db: &Db) -> Result<u64, sqlx::Error> {
     let count: i64 = query_scalar(&format!(
-        "SELECT (SELECT COUNT(*) FROM notes n WHERE {PUBLISHED}) + (SELECT COUNT(*) FROM users)"
+        "SELECT (SELECT COUNT(*) FROM notes n WHERE {PUBLISHED}) + (SELECT COUNT(*) FROM users) \
+         + (SELECT COUNT(*) FROM products WHERE state = 'on_sale')"
     ))
     .fetch_one(db.pool())
     .await?;

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::types::User;
 use crate::notes::types::Note;
+use crate::shop::types::Product;
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -13,6 +14,7 @@ pub enum SearchType {
     Notes,
     Users,
     Topics,
+    Products,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
@@ -30,7 +32,7 @@ pub struct TopicHit {
     pub notes: u64,
 }
 
-/// One result: a note, a member or a topic, with a highlighted snippet.
+/// One result: a note, a member, a topic or a product on sale, with a highlighted snippet.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchItem {
     /// A piece of the matching text, HTML-escaped, with the matches in `<b>`.
@@ -38,4 +40,5 @@ pub struct SearchItem {
     pub note: Option<Note>,
     pub user: Option<User>,
     pub topic: Option<TopicHit>,
+    pub product: Option<Product>,
 }

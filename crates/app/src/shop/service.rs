@@ -1,6 +1,7 @@
 //! The rules of the mall's catalogue: who may open a store and sell in it, what a product must
 //! hold, and who sees products that are not on sale.
 
+use ::store::Tx;
 use kernel::{Currency, Id, Page, PageRequest, Timestamp};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -8,6 +9,7 @@ use utoipa::ToSchema;
 use super::store::{self, Listing};
 use super::types::{in_range, Product, ProductState, Shipping, Sku, SkuDraft, Store};
 use crate::accounts::types::{parse_line, Fields, User};
+use crate::changes::types::Change;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::media::types::{Media, MediaKind};
 use crate::notes::types::parse_text;
@@ -139,7 +141,11 @@ pub async fn update_store(
         logo_media_id: draft.logo_media_id,
         ..get_store(state, id).await?
     };
-    store::update_store(&state.db, &store).await?;
+    let mut tx = state.db.begin_write().await?;
+    store::update_store(&mut tx, &store).await?;
+    let change = Change::StoreChanged { store: store.id };
+    state.changes.record(&mut tx, change).await?;
+    state.changes.commit(tx).await?;
     Ok(store)
 }
 
@@ -302,7 +308,8 @@ pub async fn create_product(
     };
     let mut tx = state.db.begin_write().await?;
     store::insert_product(&mut tx, &product).await?;
-    tx.commit().await?;
+    product_changed(state, &mut tx, &product).await?;
+    state.changes.commit(tx).await?;
     Ok(product)
 }
 
@@ -333,8 +340,18 @@ pub async fn update_product(
 async fn save(state: &AppState, product: Product) -> AppResult<Product> {
     let mut tx = state.db.begin_write().await?;
     store::update_product(&mut tx, &product).await?;
-    tx.commit().await?;
+    product_changed(state, &mut tx, &product).await?;
+    state.changes.commit(tx).await?;
     Ok(product)
+}
+
+/// Records in the change log that a product was listed or edited.
+async fn product_changed(state: &AppState, tx: &mut Tx, product: &Product) -> AppResult<()> {
+    let change = Change::ProductChanged {
+        product: product.id,
+        store: product.store_id,
+    };
+    Ok(state.changes.record(tx, change).await?)
 }
 
 /// Puts a product on sale, takes it off sale, or back to draft.
@@ -378,9 +395,10 @@ pub async fn add_sku(
             "code",
             "another SKU of this product has this code",
         ))?;
-    tx.commit().await?;
     let mut product = current;
     product.skus.push(sku);
+    product_changed(state, &mut tx, &product).await?;
+    state.changes.commit(tx).await?;
     Ok(product)
 }
 
@@ -406,8 +424,9 @@ pub async fn update_sku(
     let (current, _) = staff_product(state, actor, product).await?;
     let sku = current
         .skus
-        .into_iter()
+        .iter()
         .find(|s| s.id == id)
+        .cloned()
         .ok_or(AppError::NotFound("sku"))?;
     let mut fields = Fields::default();
     let name = match &change.name {
@@ -429,7 +448,10 @@ pub async fn update_sku(
         weight_g,
         ..sku
     };
-    store::update_sku(&state.db, &sku).await?;
+    let mut tx = state.db.begin_write().await?;
+    store::update_sku(&mut tx, &sku).await?;
+    product_changed(state, &mut tx, &current).await?;
+    state.changes.commit(tx).await?;
     Ok(sku)
 }
 
@@ -451,6 +473,13 @@ pub async fn product(state: &AppState, viewer: Option<&User>, id: Id) -> AppResu
 /// is the notes service's to say (its `tagged_products` asks it first).
 pub async fn tagged_in(state: &AppState, note: Id, limit: u32) -> AppResult<Vec<Product>> {
     let listing = Listing::TaggedIn(note);
+    Ok(store::products(&state.db, &listing, None, limit).await?)
+}
+
+/// Which of these products are on sale, in no particular order.
+pub async fn on_sale_among(state: &AppState, ids: &[Id]) -> AppResult<Vec<Product>> {
+    let listing = Listing::Among(ids.to_vec());
+    let limit = u32::try_from(ids.len()).unwrap_or(u32::MAX);
     Ok(store::products(&state.db, &listing, None, limit).await?)
 }
 

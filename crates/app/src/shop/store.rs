@@ -67,7 +67,7 @@ pub async fn insert_store(db: &Db, org: Id, store: &Store) -> Result<(), sqlx::E
     Ok(())
 }
 
-pub async fn update_store(db: &Db, store: &Store) -> Result<(), sqlx::Error> {
+pub async fn update_store(tx: &mut Tx, store: &Store) -> Result<(), sqlx::Error> {
     query(
         "UPDATE stores SET name = $1, description = $2, shipping_fee = $3, free_over = $4, \
          region_fees = $5, logo_media_id = $6 WHERE id = $7",
@@ -79,7 +79,7 @@ pub async fn update_store(db: &Db, store: &Store) -> Result<(), sqlx::Error> {
     .bind(region_fees(&store.shipping))
     .bind(store.logo_media_id.map(Id::as_i64))
     .bind(store.id.as_i64())
-    .execute(db.writer())
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -239,14 +239,14 @@ pub async fn insert_sku(tx: &mut Tx, product: Id, sku: &Sku) -> Result<(), sqlx:
 }
 
 /// Sets a SKU's price and the stock on hand.
-pub async fn update_sku(db: &Db, sku: &Sku) -> Result<(), sqlx::Error> {
+pub async fn update_sku(tx: &mut Tx, sku: &Sku) -> Result<(), sqlx::Error> {
     query("UPDATE skus SET name = $1, price = $2, stock = $3, weight_g = $4 WHERE id = $5")
         .bind(&sku.name)
         .bind(sku.price)
         .bind(sku.stock)
         .bind(sku.weight_g)
         .bind(sku.id.as_i64())
-        .execute(db.writer())
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
@@ -272,6 +272,8 @@ pub enum Listing {
     TaggedIn(Id),
     /// On sale and sold at least once, most sold first (one page only).
     BestSelling,
+    /// On sale, among these (search hits).
+    Among(Vec<Id>),
 }
 
 /// A page of products, newest first, with media and SKUs.
@@ -302,6 +304,12 @@ pub async fn products(
             None,
         ),
         Listing::BestSelling => ("p.state = 'on_sale' AND p.sold > 0".to_owned(), None),
+        Listing::Among(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Listing::Among(ids) => {
+            let ids: Vec<String> = ids.iter().map(|id| id.as_i64().to_string()).collect();
+            let list = ids.join(", ");
+            (format!("p.state = 'on_sale' AND p.id IN ({list})"), None)
+        }
     };
     let order = match listing {
         Listing::BestSelling => "p.sold DESC, p.id DESC",

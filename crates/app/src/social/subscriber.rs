@@ -169,7 +169,9 @@ impl Teller<'_> {
             | Change::PaymentSucceeded { .. }
             | Change::PaymentFailed { .. }
             | Change::PaymentRefunded { .. }
-            | Change::Reviewed { .. } => {}
+            | Change::Reviewed { .. }
+            | Change::ProductChanged { .. }
+            | Change::StoreChanged { .. } => {}
         }
         Ok(())
     }

@@ -124,6 +124,11 @@ fn every_change() -> Vec<Change> {
             order: b,
             approved: true,
         },
+        Change::ProductChanged {
+            product: a,
+            store: b,
+        },
+        Change::StoreChanged { store: a },
     ];
     for change in &all {
         match change {
@@ -154,7 +159,9 @@ fn every_change() -> Vec<Change> {
             | Change::PaymentRefunded { .. }
             | Change::Reviewed { .. }
             | Change::AfterSaleAsked { .. }
-            | Change::AfterSaleAnswered { .. } => {}
+            | Change::AfterSaleAnswered { .. }
+            | Change::ProductChanged { .. }
+            | Change::StoreChanged { .. } => {}
         }
     }
     all

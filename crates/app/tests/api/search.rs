@@ -350,3 +350,100 @@ async fn best_match_ranks_title_matches_first_and_words_are_not_substrings() {
         "the note about kimonos first; 和服务员 (and the waiter) is not 和服"
     );
 }
+
+fn product_titles(answer: &Value) -> Vec<String> {
+    answer["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    i["product"]["title"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn products_on_sale_are_found_by_title_description_and_store_and_follow_their_edits() {
+    let app = spawn_app().await;
+    let merchant = app.merchant("hillshop").await;
+    let sunscreen = app
+        .product(&merchant, "清透防晒霜 SPF50", &[(8900, 10)])
+        .await;
+    let shoes = app.product(&merchant, "Trail shoes", &[(39900, 10)]).await;
+    let found = app
+        .search_until(None, "type=products&q=%E9%98%B2%E6%99%92%E9%9C%9C", |a| {
+            !product_titles(a).is_empty()
+        })
+        .await;
+    assert_eq!(product_titles(&found), ["清透防晒霜 SPF50"]);
+    assert_eq!(found["items"][0]["product"]["skus"][0]["price"], 8900);
+    assert_eq!(found["items"][0]["product"]["store_name"], "hillshop store");
+    let notes = app
+        .get_json("/api/v1/search?q=%E9%98%B2%E6%99%92%E9%9C%9C")
+        .await;
+    assert_eq!(
+        titles(&notes),
+        Vec::<String>::new(),
+        "products are not notes"
+    );
+
+    // A sale moves the popular order; a renamed store finds its products by the new name.
+    let buyer = app.member("hiker").await;
+    let address = app.address(&buyer, "上海").await;
+    let sku = shoes["skus"][0]["id"].clone();
+    let body = json!({"address_id": address, "items": [{"sku_id": sku, "quantity": 2}]});
+    let placed: Value = app
+        .checkout(&buyer, "shoes", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.pay(&buyer, placed[0]["id"].as_str().unwrap()).await;
+    let rename = json!({"name": "Summit Outfitters", "description": "Gear",
+        "shipping": {"fee": 1000, "free_over": 9900, "region_fees": {}}});
+    let renamed = app
+        .send_as(
+            Method::PATCH,
+            &merchant.token,
+            &format!("/api/v1/stores/{}", merchant.store),
+            Some(rename),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let by_store = app
+        .search_until(None, "type=products&sort=popular&q=summit", |a| {
+            product_titles(a).len() == 2
+        })
+        .await;
+    assert_eq!(
+        product_titles(&by_store),
+        ["Trail shoes", "清透防晒霜 SPF50"],
+        "most sold first"
+    );
+
+    // Edited text is found by its new words; a product off sale is found no more.
+    let path = format!("/api/v1/products/{}", sunscreen["id"].as_str().unwrap());
+    let edit = json!({"title": "Daily sun fluid", "category": "beauty", "state": "off_sale",
+        "media_ids": [sunscreen["media"][0]["id"]]});
+    let edited = app
+        .send_as(Method::PATCH, &merchant.token, &path, Some(edit))
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    let gone = app
+        .search_until(None, "type=products&q=summit", |a| {
+            product_titles(a).len() == 1
+        })
+        .await;
+    assert_eq!(product_titles(&gone), ["Trail shoes"]);
+    let page = app
+        .page(&app.browser(), "/search?type=products&q=trail")
+        .await;
+    assert!(page.contains("class=\"note-card product-card\""), "{page}");
+    assert!(page.contains("¥399.00"), "the price on the card");
+}
